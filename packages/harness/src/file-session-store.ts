@@ -1,5 +1,5 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { join, resolve } from 'node:path'
 import { InvalidArgumentError, StateFormatError } from '@pyflue/core'
 import { SESSION_RECORD_VERSION, type SessionRecord, type SessionStore } from './session-store.js'
@@ -79,7 +79,7 @@ export class FileSessionStore implements SessionStore {
       ...(record.pythonBackend ? { pythonBackend: record.pythonBackend } : {}),
     })
     await mkdir(this.directory, { recursive: true })
-    const temporary = `${file}.${process.pid}.${Date.now()}.tmp`
+    const temporary = `${file}.${randomUUID()}.tmp`
     await writeFile(temporary, body, 'utf8')
     await rename(temporary, file)
   }

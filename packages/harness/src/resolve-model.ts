@@ -51,11 +51,11 @@ export async function resolveModel(model: ModelSetting | undefined): Promise<Exc
 }
 
 /**
- * Imports a provider package from the harness's own location first (where its optional peer
+ * Imports a provider package (exported for tests) from the harness's own location first (where its optional peer
  * dependency resolves), then through core's `importOptionalPackage`, which also looks in the
  * application's directory and otherwise throws the install-command error.
  */
-async function importProviderPackage(packageName: string, what: string): Promise<Record<string, unknown>> {
+export async function importProviderPackage(packageName: string, what: string): Promise<Record<string, unknown>> {
   try {
     return (await import(/* @vite-ignore */ packageName)) as Record<string, unknown>
   } catch (error) {

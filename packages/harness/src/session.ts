@@ -24,6 +24,8 @@ import {
   type LanguageModel,
   type LanguageModelUsage,
   type ModelMessage,
+  NoObjectGeneratedError,
+  NoOutputGeneratedError,
   Output,
   type StepResult,
   stepCountIs,
@@ -231,7 +233,7 @@ export class Session {
         }
       })
     } catch (error) {
-      throw op.signal.aborted && !isAbortError(error) ? createAbortError(op.signal) : error
+      throw normalizeFailure(error, op.signal)
     } finally {
       op.done()
     }
@@ -353,7 +355,7 @@ export class Session {
         }
       })
     } catch (error) {
-      throw op.signal.aborted && !isAbortError(error) ? createAbortError(op.signal) : error
+      throw normalizeFailure(error, op.signal)
     } finally {
       op.done()
     }
@@ -515,6 +517,20 @@ export class Session {
     }
     return sandbox
   }
+}
+
+/** An abort is always an `AbortError`; a reply that did not match the schema is a `ResultValidationError`. */
+function normalizeFailure(error: unknown, signal: AbortSignal): unknown {
+  if (signal.aborted) return isAbortError(error) ? error : createAbortError(signal)
+  if (NoObjectGeneratedError.isInstance(error) || NoOutputGeneratedError.isInstance(error)) {
+    const text = (error as { text?: unknown }).text
+    const issues = (error.cause as { issues?: unknown } | undefined)?.issues
+    return new ResultValidationError(
+      Array.isArray(issues) && issues.length > 0 ? issues : [{ message: error.message }],
+      typeof text === 'string' ? text : undefined,
+    )
+  }
+  return error
 }
 
 function readTypedOutput(read: () => unknown, text: string): unknown {
