@@ -76,23 +76,31 @@ class Writer {
 }
 
 function encodeValue(writer: Writer, value: unknown): void {
-  if (value === null || value === undefined) return writer.byte(Tag.Null)
+  if (value === null || value === undefined) {
+    writer.byte(Tag.Null)
+    return
+  }
   switch (typeof value) {
     case 'boolean':
-      return writer.byte(value ? Tag.True : Tag.False)
+      writer.byte(value ? Tag.True : Tag.False)
+      return
     case 'number':
       writer.byte(Tag.Float)
-      return writer.f64(value)
+      writer.f64(value)
+      return
     case 'bigint':
       writer.byte(Tag.BigInt)
-      return writer.string(value.toString())
+      writer.string(value.toString())
+      return
     case 'string':
       writer.byte(Tag.String)
-      return writer.string(value)
+      writer.string(value)
+      return
   }
   if (value instanceof Uint8Array) {
     writer.byte(Tag.Bytes)
-    return writer.bytes(value)
+    writer.bytes(value)
+    return
   }
   if (Array.isArray(value)) {
     writer.byte((value as { __tuple__?: unknown }).__tuple__ === true ? Tag.Tuple : Tag.List)
