@@ -1,0 +1,12 @@
+export type { RegisteredDataclass } from './dataclass-registry.js'
+export { PYTHON_EXCEPTION_TYPES } from './external-functions.js'
+export {
+  createMontyBackend,
+  DEFAULT_MAX_STDOUT_BYTES,
+  DEFAULT_RESOURCE_LIMITS,
+  MontyBackend,
+  type MontyBackendOptions,
+} from './monty-backend.js'
+export { montyBackend } from './monty-backend-factory.js'
+export { STATE_FORMAT_VERSION, STATE_MAGIC } from './state-format.js'
+export { isTuple, MAX_VALUE_DEPTH, tuple } from './value-conversion.js'

@@ -1,0 +1,651 @@
+import { performance } from 'node:perf_hooks'
+import {
+  Monty,
+  MontyComplete,
+  MontyNameLookup,
+  MontyRuntimeError,
+  type MontySnapshot,
+  MontySyntaxError,
+  MontyTypingError,
+  MountDir,
+} from '@pydantic/monty'
+import {
+  ClosedError,
+  createAbortError,
+  type DataclassConstructor,
+  type DataclassSpec,
+  type ExternalFunctions,
+  type HostDirectoryMount,
+  InvalidArgumentError,
+  PYTHON_BACKEND_CONTRACT_VERSION,
+  type PythonBackend,
+  type PythonRunOptions,
+  type PythonRunResult,
+  type PythonRunResultFor,
+  PythonRuntimeError,
+  PythonSyntaxError,
+  PythonTypingError,
+  PythonUnsupportedError,
+  type PythonVariableInfo,
+  ResourceLimitError,
+  type ResourceLimits,
+  type Sandbox,
+  type StandardSchemaV1,
+  ValueConversionError,
+  validateWithSchema,
+} from '@pyflue/core'
+import { DataclassRegistry } from './dataclass-registry.js'
+import {
+  callExternal,
+  type PreparedExternal,
+  PythonRaise,
+  prepareExternals,
+  pythonSignature,
+  RAW_EXTERNAL_PREFIX,
+  toPythonRaise,
+  typeStub,
+  wrapperSource,
+} from './external-functions.js'
+import { buildProgram, END_MARKER, mapTraceback, type Program } from './program-builder.js'
+import {
+  dumpSessionState,
+  emptyState,
+  loadSessionState,
+  type SessionState,
+  type StoredDefinition,
+} from './session-state.js'
+import { analyzeSnippet, type SnippetAnalysis } from './snippet-analysis.js'
+import { findNonData, fromMonty, toMonty } from './value-conversion.js'
+import { describeMontyValue, pythonTypeOf, stubTypeOf } from './value-description.js'
+
+/** Limits a run gets when the caller gives none. */
+export const DEFAULT_RESOURCE_LIMITS: Readonly<
+  Required<Pick<ResourceLimits, 'maxDurationSecs' | 'maxMemory'>>
+> = Object.freeze({ maxDurationSecs: 5, maxMemory: 256 * 1024 * 1024 })
+
+/** Default cap on captured `print` output per run. */
+export const DEFAULT_MAX_STDOUT_BYTES = 1_000_000
+
+/** Options of `createMontyBackend` and `montyBackend`. */
+export interface MontyBackendOptions {
+  /** A sandbox whose `hostMounts()` are mounted into Python (read-only when the mount says so). */
+  sandbox?: Sandbox
+  /** Host directories to mount, in addition to the sandbox's. */
+  mounts?: readonly HostDirectoryMount[]
+  /** Limits for runs that do not set them; merged over the defaults (5 s, 256 MB). */
+  defaultLimits?: ResourceLimits
+  /** Cap on captured `print` output per run, in bytes. Defaults to 1 000 000. */
+  maxStdoutBytes?: number
+  /** The file name in tracebacks when a run does not name one. Defaults to `'<snippet>'`. */
+  scriptName?: string
+}
+
+const PYTHON_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
+const LIMIT_KEYS = ['maxDurationSecs', 'maxMemory', 'maxAllocations', 'maxRecursionDepth'] as const
+
+/** Makes a Monty backend directly, without a factory or a harness. */
+export function createMontyBackend(options: MontyBackendOptions = {}): MontyBackend {
+  return new MontyBackend(options)
+}
+
+/** A `PythonBackend` on `@pydantic/monty`: one Python namespace that persists across runs. */
+export class MontyBackend implements PythonBackend {
+  readonly name = 'monty'
+  readonly contractVersion = PYTHON_BACKEND_CONTRACT_VERSION
+  #state: SessionState = emptyState()
+  readonly #dataclasses = new DataclassRegistry()
+  readonly #mounts: MountDir[]
+  readonly #defaults: ResourceLimits
+  readonly #maxStdoutBytes: number
+  readonly #scriptName: string
+  #queue: Promise<unknown> = Promise.resolve()
+  #closed = false
+
+  constructor(options: MontyBackendOptions = {}) {
+    this.#defaults = { ...DEFAULT_RESOURCE_LIMITS, ...checkLimits(options.defaultLimits, 'defaultLimits') }
+    this.#maxStdoutBytes = options.maxStdoutBytes ?? DEFAULT_MAX_STDOUT_BYTES
+    if (!Number.isFinite(this.#maxStdoutBytes) || this.#maxStdoutBytes < 0) {
+      throw new InvalidArgumentError('maxStdoutBytes', 'maxStdoutBytes must be a non-negative number.')
+    }
+    this.#scriptName = options.scriptName ?? '<snippet>'
+    const mounts = [...(options.sandbox?.hostMounts?.() ?? []), ...(options.mounts ?? [])]
+    this.#mounts = mounts.map(
+      (mount) =>
+        new MountDir(mount.sandboxPath, mount.hostDir, {
+          mode: mount.mode === 'read-only' ? 'read-only' : 'read-write',
+        }),
+    )
+  }
+
+  run<O extends PythonRunOptions<StandardSchemaV1 | undefined> = PythonRunOptions<undefined>>(
+    code: string,
+    options?: O,
+  ): Promise<PythonRunResultFor<O>> {
+    return this.#enqueue(() => this.#run(code, options ?? {})) as Promise<PythonRunResultFor<O>>
+  }
+
+  dumpState(): Promise<Uint8Array> {
+    return this.#enqueue(async () => dumpSessionState(this.#state))
+  }
+
+  loadState(bytes: Uint8Array): Promise<void> {
+    return this.#enqueue(async () => {
+      this.#state = loadSessionState(bytes)
+    })
+  }
+
+  registerDataclass(cls: DataclassConstructor, spec: DataclassSpec): void {
+    this.#checkOpen()
+    this.#dataclasses.register(cls, spec)
+  }
+
+  listVariables(): Promise<readonly PythonVariableInfo[]> {
+    return this.#enqueue(async () => {
+      const variables: PythonVariableInfo[] = []
+      for (const [name, value] of this.#state.data) {
+        variables.push({ name, type: pythonTypeOf(value), preview: describeMontyValue(value, 80) })
+      }
+      for (const definition of this.#state.definitions.values()) {
+        variables.push({
+          name: definition.name,
+          type: definition.kind === 'import' ? 'module' : 'function',
+          preview: definition.source.split('\n')[0]!.slice(0, 80),
+        })
+      }
+      return variables.sort((a, b) => a.name.localeCompare(b.name))
+    })
+  }
+
+  describeExternalFunctions(functions: ExternalFunctions): readonly string[] {
+    return [...prepareExternals(functions).values()].map((external) => {
+      const doc = external.definition?.description
+      return doc ? `${pythonSignature(external)}  # ${doc}` : pythonSignature(external)
+    })
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    this.#state = emptyState()
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ClosedError('python backend')
+  }
+
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(() => {
+      this.#checkOpen()
+      return task()
+    })
+    this.#queue = next.catch(() => {})
+    return next
+  }
+
+  async #run(
+    code: string,
+    options: PythonRunOptions<StandardSchemaV1 | undefined>,
+  ): Promise<PythonRunResult> {
+    const started = performance.now()
+    const signal = options.signal
+    if (signal?.aborted) throw createAbortError(signal)
+    if (typeof code !== 'string') throw new InvalidArgumentError('code', 'The code to run must be a string.')
+    const scriptName = options.scriptName ?? this.#scriptName
+    const limits = { ...this.#defaults, ...checkLimits(options.resourceLimits, 'resourceLimits') }
+    const deadline = Date.now() + limits.maxDurationSecs! * 1000
+    const state = this.#state
+
+    const analysis = analyzeSnippet(code)
+    if (analysis.unsupported) throw new PythonUnsupportedError(analysis.unsupported)
+
+    const runInputs = new Map<string, unknown>()
+    if (options.inputs !== undefined) {
+      if (typeof options.inputs !== 'object' || options.inputs === null) {
+        throw new InvalidArgumentError('inputs', 'inputs must be an object of named values.')
+      }
+      for (const [name, value] of Object.entries(options.inputs)) {
+        if (!PYTHON_IDENTIFIER.test(name) || name.startsWith('__pf_')) {
+          throw new InvalidArgumentError('inputs', `'${name}' is not a usable Python variable name.`)
+        }
+        runInputs.set(name, toMonty(value, `inputs.${name}`, this.#dataclasses))
+      }
+    }
+    const externals = prepareExternals(options.externalFunctions)
+    const shadowed = (name: string) => runInputs.has(name) || externals.has(name)
+
+    // Session definitions the run needs, transitively.
+    const emitted = new Map<string, StoredDefinition>()
+    const allReads = new Set(analysis.reads)
+    const pending = [...analysis.reads]
+    while (pending.length > 0) {
+      const name = pending.pop()!
+      const definition = state.definitions.get(name)
+      if (!definition || emitted.has(name) || shadowed(name)) continue
+      emitted.set(name, definition)
+      for (const read of definition.reads) {
+        allReads.add(read)
+        pending.push(read)
+      }
+    }
+    const definitionGlobals = new Set<string>()
+    for (const definition of emitted.values())
+      for (const name of definition.globals) definitionGlobals.add(name)
+    // Names handed back at the end: everything the snippet binds at module level (its own
+    // definitions excepted), and mutable session values it may have read and changed.
+    const collect: string[] = []
+    const montyInputs: Record<string, unknown> = {}
+    for (const [name, value] of runInputs) montyInputs[name] = value
+    for (const name of new Set([...analysis.assigned, ...definitionGlobals])) {
+      if (analysis.definitions.has(name)) continue
+      collect.push(name)
+      if (!runInputs.has(name) && state.data.has(name)) montyInputs[name] = state.data.get(name)
+    }
+    const collectSet = new Set(collect)
+    const collectAfterMarker: string[] = []
+    for (const name of allReads) {
+      if (collectSet.has(name) || shadowed(name) || emitted.has(name) || analysis.definitions.has(name))
+        continue
+      const value = state.data.get(name)
+      if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array))
+        collectAfterMarker.push(name)
+    }
+    const wrapped = [...externals.values()].filter((e) => allReads.has(e.name))
+    const declare = new Set([
+      ...collect,
+      ...analysis.definitions.keys(),
+      ...emitted.keys(),
+      ...wrapped.map((e) => e.name),
+    ])
+    const program = buildProgram({
+      scriptName,
+      declare: [...declare],
+      wrappers: wrapped.map(wrapperSource),
+      definitions: [...emitted.values()].sort((a, b) => a.seq - b.seq),
+      userCode: code,
+      ...(analysis.lastExpression ? { lastExpression: analysis.lastExpression } : {}),
+      collect,
+      collectAfterMarker,
+    })
+
+    if (options.typeCheck) this.#typeCheck(code, scriptName, analysis, runInputs, externals, emitted)
+
+    let monty: Monty
+    try {
+      monty = new Monty(program.source, { scriptName, inputs: Object.keys(montyInputs) })
+    } catch (error) {
+      throw this.#mapError(error, program, analysis, limits)
+    }
+
+    // stdout, capped.
+    const stdoutChunks: string[] = []
+    let stdoutBytes = 0
+    let truncated = false
+    const printCallback = (_stream: string, text: string) => {
+      if (!truncated) {
+        const bytes = Buffer.byteLength(text)
+        if (stdoutBytes + bytes <= this.#maxStdoutBytes) {
+          stdoutChunks.push(text)
+          stdoutBytes += bytes
+        } else {
+          const room = this.#maxStdoutBytes - stdoutBytes
+          stdoutChunks.push(
+            Buffer.from(text)
+              .subarray(0, room)
+              .toString('utf8')
+              .replace(/\uFFFD+$/, ''),
+          )
+          stdoutBytes = this.#maxStdoutBytes
+          truncated = true
+        }
+      }
+      try {
+        options.onStdout?.(text)
+      } catch {
+        // A throwing listener must not break the run.
+      }
+      return undefined
+    }
+
+    const montyLimits: Record<string, number> = {}
+    for (const key of LIMIT_KEYS) if (limits[key] !== undefined) montyLimits[key] = limits[key]!
+    let afterMarker = false
+    let output: unknown
+    try {
+      let progress: MontySnapshot | MontyNameLookup | MontyComplete = monty.start({
+        ...(Object.keys(montyInputs).length > 0 ? { inputs: montyInputs } : {}),
+        limits: montyLimits,
+        printCallback,
+        ...(this.#mounts.length > 0 ? { mount: this.#mounts } : {}),
+      })
+      while (!(progress instanceof MontyComplete)) {
+        if (signal?.aborted) throw createAbortError(signal)
+        if (Date.now() > deadline) throw durationError(limits.maxDurationSecs!)
+        if (progress instanceof MontyNameLookup) {
+          const name = progress.variableName
+          if (!afterMarker && !shadowed(name) && state.data.has(name)) {
+            progress = progress.resume({ value: state.data.get(name) })
+          } else {
+            progress = progress.resume()
+          }
+          continue
+        }
+        const name = progress.functionName
+        if (name === END_MARKER) {
+          afterMarker = true
+          progress = progress.resume({ returnValue: null })
+          continue
+        }
+        const answer = await this.#answerCall(
+          progress,
+          name,
+          externals,
+          deadline,
+          limits.maxDurationSecs!,
+          signal,
+        )
+        progress =
+          answer instanceof PythonRaise
+            ? progress.resume({ exception: { type: answer.type, message: answer.message } })
+            : progress.resume({ returnValue: answer.value })
+      }
+      output = progress.output
+    } catch (error) {
+      throw this.#mapError(error, program, analysis, limits)
+    }
+
+    // Check everything before changing the namespace: a refused result leaves it as it was.
+    const [resultRaw, resultType, collected] = output as [unknown, string, ([unknown, string] | null)[]]
+    if (typeof resultRaw === 'string' && resultType !== 'str') {
+      throw new ValueConversionError({
+        path: 'result',
+        found: resultType,
+        message: `A Python ${resultType} is not data and cannot cross into JavaScript; return data built from it instead`,
+      })
+    }
+    const result = fromMonty(resultRaw, 'result', this.#dataclasses)
+    const names = [...collect, ...collectAfterMarker]
+    const updates: [string, unknown][] = []
+    const notKept: { name: string; type: string; path: string }[] = []
+    names.forEach((name, index) => {
+      const entry = collected[index]
+      if (!entry) return
+      const [value, typeName] = entry
+      const problem =
+        typeof value === 'string' && typeName !== 'str'
+          ? { path: name, found: typeName }
+          : findNonData(value, name)
+      if (problem) notKept.push({ name, type: problem.found, path: problem.path })
+      else updates.push([name, value])
+    })
+
+    // Commit.
+    for (const { name } of notKept) {
+      state.data.delete(name)
+      state.definitions.delete(name)
+    }
+    for (const [name, value] of updates) {
+      state.data.set(name, value)
+      state.definitions.delete(name)
+    }
+    for (const definition of analysis.definitions.values()) {
+      state.data.delete(definition.name)
+      state.definitions.set(definition.name, { ...definition, scriptName, seq: state.nextSeq++ })
+    }
+
+    const finalResult = options.result ? await validateWithSchema(options.result, result) : result
+    const metadata: Record<string, unknown> = {}
+    if (truncated) metadata.stdoutTruncated = true
+    if (notKept.length > 0) metadata.notKept = notKept
+    let stdout = stdoutChunks.join('')
+    if (truncated) stdout += `\n[stdout truncated at ${this.#maxStdoutBytes} bytes]`
+    return {
+      result: finalResult,
+      stdout,
+      backend: this.name,
+      durationMs: performance.now() - started,
+      metadata,
+    }
+  }
+
+  /** Answers an external call pause: a raw external, a dataclass constructor, or a `NameError`. */
+  async #answerCall(
+    snapshot: MontySnapshot,
+    name: string,
+    externals: Map<string, PreparedExternal>,
+    deadline: number,
+    maxDurationSecs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ value: unknown } | PythonRaise> {
+    const external = name.startsWith(RAW_EXTERNAL_PREFIX)
+      ? externals.get(name.slice(RAW_EXTERNAL_PREFIX.length))
+      : undefined
+    if (external) {
+      let args: unknown[]
+      let kwargs: Record<string, unknown>
+      try {
+        args = snapshot.args.map((arg, i) =>
+          fromMonty(arg, `${external.name}() argument ${i + 1}`, this.#dataclasses),
+        )
+        kwargs = {}
+        for (const [key, value] of Object.entries(snapshot.kwargs)) {
+          kwargs[key] = fromMonty(value, `${external.name}() argument ${key}`, this.#dataclasses)
+        }
+      } catch (error) {
+        return new PythonRaise('TypeError', (error as Error).message)
+      }
+      let returned: unknown
+      try {
+        returned = await raceDeadline(
+          Promise.resolve().then(() => callExternal(external, args, kwargs)),
+          deadline,
+          maxDurationSecs,
+          signal,
+        )
+      } catch (error) {
+        if (error instanceof ResourceLimitError || (signal?.aborted && isAbort(error))) throw error
+        return toPythonRaise(error)
+      }
+      return { value: toMonty(returned, `${external.name}() return value`, this.#dataclasses) }
+    }
+    const dataclass = this.#dataclasses.byName(name)
+    if (dataclass) {
+      const fields: Record<string, unknown> = {}
+      const args = snapshot.args
+      if (args.length > dataclass.fields.length) {
+        return new PythonRaise(
+          'TypeError',
+          `${name}() takes ${dataclass.fields.length} positional arguments but ${args.length} were given`,
+        )
+      }
+      args.forEach((arg, i) => {
+        fields[dataclass.fields[i]!] = arg
+      })
+      for (const [key, value] of Object.entries(snapshot.kwargs)) {
+        if (!dataclass.fields.includes(key))
+          return new PythonRaise('TypeError', `${name}() got an unexpected keyword argument '${key}'`)
+        if (Object.hasOwn(fields, key))
+          return new PythonRaise('TypeError', `${name}() got multiple values for argument '${key}'`)
+        fields[key] = value
+      }
+      const missing = dataclass.fields.filter((field) => !Object.hasOwn(fields, field))
+      if (missing.length > 0) {
+        return new PythonRaise(
+          'TypeError',
+          `${name}() missing required argument${missing.length > 1 ? 's' : ''}: ${missing.map((m) => `'${m}'`).join(', ')}`,
+        )
+      }
+      const ordered: Record<string, unknown> = {}
+      for (const field of dataclass.fields) ordered[field] = fields[field]
+      return {
+        value: {
+          __monty_type__: 'Dataclass',
+          name: dataclass.name,
+          typeId: dataclass.typeId,
+          fieldNames: [...dataclass.fields],
+          fields: ordered,
+          frozen: dataclass.frozen,
+        },
+      }
+    }
+    return new PythonRaise('NameError', `name '${name}' is not defined`)
+  }
+
+  #typeCheck(
+    code: string,
+    scriptName: string,
+    analysis: SnippetAnalysis,
+    runInputs: Map<string, unknown>,
+    externals: Map<string, PreparedExternal>,
+    emitted: Map<string, StoredDefinition>,
+  ): void {
+    const lines = ['from typing import Any']
+    for (const name of analysis.reads) {
+      if (externals.has(name)) continue
+      if (runInputs.has(name)) lines.push(`${name}: ${stubTypeOf(runInputs.get(name))}`)
+      else if (this.#state.data.has(name)) lines.push(`${name}: ${stubTypeOf(this.#state.data.get(name))}`)
+    }
+    for (const dataclass of this.#dataclasses.all()) {
+      if (analysis.reads.has(dataclass.name) && !runInputs.has(dataclass.name)) {
+        lines.push(`def ${dataclass.name}(*args: Any, **kwargs: Any) -> Any:\n    raise NotImplementedError`)
+      }
+    }
+    for (const definition of [...emitted.values()].sort((a, b) => a.seq - b.seq)) {
+      lines.push(definition.source.replace(/\n$/, ''))
+    }
+    for (const external of externals.values()) lines.push(typeStub(external).replace(/\n$/, ''))
+    const prefix = lines.join('\n')
+    const offset = prefix.split('\n').length + 1
+    try {
+      new Monty(code, { scriptName: 'snippet.py', typeCheck: true, typeCheckPrefixCode: prefix })
+    } catch (error) {
+      if (error instanceof MontyTypingError) {
+        const diagnostics = error
+          .displayDiagnostics('concise')
+          .replace(
+            /snippet\.py:(\d+):(\d+)/g,
+            (_, line: string, column: string) => `${scriptName}:${Number(line) - offset}:${column}`,
+          )
+          .trim()
+        throw new PythonTypingError(diagnostics, { cause: error })
+      }
+      // Syntax and unsupported constructs are reported by the run itself.
+    }
+  }
+
+  #mapError(error: unknown, program: Program, analysis: SnippetAnalysis, limits: ResourceLimits): unknown {
+    if (error instanceof MontySyntaxError) {
+      const info = error.exception
+      return new PythonSyntaxError({
+        excType: info.typeName || 'SyntaxError',
+        message: info.message,
+        ...(analysis.syntaxError
+          ? { line: analysis.syntaxError.line, column: analysis.syntaxError.column }
+          : {}),
+        cause: error,
+      })
+    }
+    if (error instanceof MontyRuntimeError) {
+      const { typeName, message } = error.exception
+      const limit = limitOf(typeName, message)
+      if (limit) {
+        return new ResourceLimitError({
+          limit,
+          ...(limits[limit] === undefined ? {} : { value: limits[limit] }),
+          message: `The run exceeded its ${limit} limit${limits[limit] === undefined ? '' : ` (${limits[limit]})`}: ${message}`,
+          cause: error,
+        })
+      }
+      const frames = error.traceback()
+      if (
+        typeName === 'NotImplementedError' &&
+        frames.length === 0 &&
+        /does not (yet )?support/.test(message)
+      ) {
+        return new PythonUnsupportedError({
+          construct: message.replace(/^.*does not (yet )?support /, ''),
+          alternative: 'Rewrite the snippet without it (see the backend README for what Monty supports).',
+        })
+      }
+      return new PythonRuntimeError({
+        excType: typeName,
+        message,
+        traceback: mapTraceback(program, frames),
+        cause: error,
+      })
+    }
+    return error
+  }
+}
+
+function limitOf(
+  typeName: string,
+  message: string,
+): 'maxDurationSecs' | 'maxMemory' | 'maxAllocations' | 'maxRecursionDepth' | undefined {
+  if (typeName === 'TimeoutError' && message.startsWith('time limit exceeded')) return 'maxDurationSecs'
+  if (typeName === 'MemoryError' && message.startsWith('memory limit exceeded')) return 'maxMemory'
+  if (typeName === 'MemoryError' && message.startsWith('allocation limit exceeded')) return 'maxAllocations'
+  if (typeName === 'RecursionError' && message.startsWith('maximum recursion depth exceeded'))
+    return 'maxRecursionDepth'
+  return undefined
+}
+
+function checkLimits(limits: ResourceLimits | undefined, argument: string): ResourceLimits {
+  if (limits === undefined) return {}
+  if (typeof limits !== 'object' || limits === null) {
+    throw new InvalidArgumentError(argument, `${argument} must be an object.`)
+  }
+  const out: ResourceLimits = {}
+  for (const key of LIMIT_KEYS) {
+    const value = limits[key]
+    if (value === undefined) continue
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new InvalidArgumentError(
+        argument,
+        `${argument}.${key} must be a positive number; got ${String(value)}.`,
+      )
+    }
+    out[key] = value
+  }
+  return out
+}
+
+function durationError(seconds: number): ResourceLimitError {
+  return new ResourceLimitError({
+    limit: 'maxDurationSecs',
+    value: seconds,
+    message: `The run exceeded its maxDurationSecs limit (${seconds}): the wall-clock deadline passed, time in external functions included.`,
+  })
+}
+
+function isAbort(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError'
+}
+
+/** Races an external call against the run's deadline and its abort signal. */
+function raceDeadline<T>(
+  promise: Promise<T>,
+  deadline: number,
+  maxDurationSecs: number,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => finish(() => reject(durationError(maxDurationSecs))),
+      Math.max(0, deadline - Date.now()),
+    )
+    const onAbort = () => finish(() => reject(createAbortError(signal)))
+    let done = false
+    function finish(settle: () => void) {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      settle()
+    }
+    if (signal?.aborted) return onAbort()
+    signal?.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => finish(() => resolve(value)),
+      (error: unknown) => finish(() => reject(error)),
+    )
+  })
+}

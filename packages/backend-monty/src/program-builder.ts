@@ -1,0 +1,156 @@
+import type { PythonTracebackFrame } from '@pyflue/core'
+import type { StoredDefinition } from './session-state.js'
+
+/** Where a line of the program came from. */
+type Segment =
+  | { kind: 'engine'; start: number; lines: number }
+  | { kind: 'definition'; start: number; lines: number; definition: StoredDefinition }
+  | { kind: 'user'; start: number; lines: number }
+
+/** The variable the rewritten last expression assigns. */
+export const RESULT_NAME = '__pf_result'
+const RESULT_PREFIX = `${RESULT_NAME} = `
+
+/** The program one run executes, and how to map its lines back to the user's snippet. */
+export interface Program {
+  readonly source: string
+  readonly segments: readonly Segment[]
+  readonly userCode: string
+  readonly scriptName: string
+  /** 1-based line (in the user's snippet) of the rewritten last expression, and the column shift. */
+  readonly rewrite?: { line: number; column: number; shift: number }
+}
+
+export interface ProgramParts {
+  readonly scriptName: string
+  /**
+   * Every name the program binds at module level. Monty 0.0.18 resolves a function's global
+   * names when it compiles the `def`, so a global first bound after the `def` would be a
+   * `NameError`; a never-executed `if False:` block binding them all first avoids that.
+   */
+  readonly declare: readonly string[]
+  readonly wrappers: readonly string[]
+  readonly definitions: readonly StoredDefinition[]
+  readonly userCode: string
+  readonly lastExpression?: { from: number; to: number }
+  /** Names to hand back at the end, with whether they come from lazy lookups (after the marker). */
+  readonly collect: readonly string[]
+  readonly collectAfterMarker: readonly string[]
+}
+
+/** The external call that tells the host the snippet has finished (lookups after it are not the snippet's). */
+export const END_MARKER = '__pf_end'
+
+function lineCount(text: string): number {
+  let count = 1
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) count++
+  return count
+}
+
+function ensureNewline(text: string): string {
+  return text.endsWith('\n') ? text : `${text}\n`
+}
+
+/**
+ * Builds: wrappers of externals, re-emitted session definitions, the user's snippet (its last
+ * expression assigned to `__pf_result`), then an epilogue whose value is
+ * `(result, type(result).__name__, [(value, type name) or None for each collected name])`.
+ */
+export function buildProgram(parts: ProgramParts): Program {
+  const segments: Segment[] = []
+  const chunks: string[] = []
+  let line = 1
+  const push = (text: string, segment: Omit<Segment, 'start' | 'lines'> & Partial<Segment>) => {
+    const body = ensureNewline(text)
+    const lines = lineCount(body) - 1
+    segments.push({ ...(segment as Segment), start: line, lines })
+    chunks.push(body)
+    line += lines
+  }
+  const declared = [...parts.declare, RESULT_NAME, '__pf_out']
+  push(['if False:', ...declared.map((name) => `    ${name} = None`)].join('\n'), { kind: 'engine' })
+  for (const wrapper of parts.wrappers) push(wrapper, { kind: 'engine' })
+  for (const definition of parts.definitions) push(definition.source, { kind: 'definition', definition })
+
+  let user = parts.userCode
+  let rewrite: Program['rewrite']
+  if (parts.lastExpression) {
+    const { from } = parts.lastExpression
+    const before = user.slice(0, from)
+    const lineStart = before.lastIndexOf('\n') + 1
+    rewrite = { line: lineCount(before), column: from - lineStart + 1, shift: RESULT_PREFIX.length }
+    user = `${before}${RESULT_PREFIX}${user.slice(from)}`
+  }
+  push(user, { kind: 'user' })
+
+  const epilogue: string[] = []
+  if (!parts.lastExpression) epilogue.push(`${RESULT_NAME} = None`)
+  epilogue.push('__pf_out = []')
+  const collectOne = (name: string) => {
+    epilogue.push(
+      'try:',
+      `    __pf_out.append((${name}, type(${name}).__name__))`,
+      'except NameError:',
+      '    __pf_out.append(None)',
+    )
+  }
+  for (const name of parts.collect) collectOne(name)
+  if (parts.collectAfterMarker.length > 0) {
+    epilogue.push(`${END_MARKER}()`)
+    for (const name of parts.collectAfterMarker) collectOne(name)
+  }
+  epilogue.push(`(${RESULT_NAME}, type(${RESULT_NAME}).__name__, __pf_out)`)
+  push(epilogue.join('\n'), { kind: 'engine' })
+  return {
+    source: chunks.join(''),
+    segments,
+    userCode: parts.userCode,
+    scriptName: parts.scriptName,
+    ...(rewrite ? { rewrite } : {}),
+  }
+}
+
+/** A traceback frame of Monty, as it reports it. */
+export interface MontyFrame {
+  line: number
+  column: number
+  functionName?: string
+  sourceLine?: string
+}
+
+/** Maps Monty's frames to frames in the user's snippet (and earlier snippets for session functions); engine frames are dropped. */
+export function mapTraceback(program: Program, frames: readonly MontyFrame[]): PythonTracebackFrame[] {
+  const userLines = program.userCode.split('\n')
+  const mapped: PythonTracebackFrame[] = []
+  for (const frame of frames) {
+    const segment = program.segments.find((s) => frame.line >= s.start && frame.line < s.start + s.lines)
+    if (!segment || segment.kind === 'engine') continue
+    const offset = frame.line - segment.start
+    const name = frame.functionName ?? '<module>'
+    if (segment.kind === 'user') {
+      const line = offset + 1
+      let column = frame.column
+      if (program.rewrite && line === program.rewrite.line && column > program.rewrite.column) {
+        column = Math.max(program.rewrite.column, column - program.rewrite.shift)
+      }
+      const source = userLines[line - 1]
+      mapped.push({
+        filename: program.scriptName,
+        line,
+        column,
+        name,
+        ...(source === undefined ? {} : { source }),
+      })
+    } else {
+      const source = segment.definition.source.split('\n')[offset]
+      mapped.push({
+        filename: segment.definition.scriptName,
+        line: segment.definition.line + offset,
+        column: frame.column,
+        name,
+        ...(source === undefined ? {} : { source }),
+      })
+    }
+  }
+  return mapped
+}

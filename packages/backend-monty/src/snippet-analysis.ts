@@ -1,0 +1,363 @@
+import type { SyntaxNode } from '@lezer/common'
+import { parser } from '@lezer/python'
+
+/** A top-level statement whose value cannot cross as data, kept as source and re-emitted in later runs. */
+export interface CodeDefinition {
+  /** The one name the statement binds. */
+  readonly name: string
+  readonly kind: 'def' | 'lambda' | 'import'
+  /** Source that binds exactly `name` (a `def`, `name = lambda …`, or a one-name import). */
+  readonly source: string
+  /** 1-based line of the source's first line in its snippet. */
+  readonly line: number
+  /** Every name the source reads (an over-approximation; harmless). */
+  readonly reads: readonly string[]
+  /** Names the source declares `global` inside function bodies. */
+  readonly globals: readonly string[]
+}
+
+/** A construct the backend refuses, with what to do instead. */
+export interface UnsupportedConstruct {
+  readonly construct: string
+  readonly alternative: string
+  readonly line: number
+}
+
+/** What the engine needs to know about one snippet, from `@lezer/python`'s syntax tree. */
+export interface SnippetAnalysis {
+  /** Names bound at module level (assignment targets, for/with/except targets, walrus, def, import, `global` in functions). */
+  readonly assigned: ReadonlySet<string>
+  /** Every name the snippet reads anywhere (module level and inside functions). */
+  readonly reads: ReadonlySet<string>
+  /** Names declared `global` inside function bodies. */
+  readonly globals: ReadonlySet<string>
+  /** Names bound at module level by the snippet's own module-level code (not only through `global`). */
+  readonly moduleBound: ReadonlySet<string>
+  /** The last top-level statement, when it is an expression statement: its source range. */
+  readonly lastExpression?: { readonly from: number; readonly to: number }
+  /** For each name, the top-level definition that bound it last, when the last top-level binder is a def, lambda or import. */
+  readonly definitions: ReadonlyMap<string, CodeDefinition>
+  /** Names whose last top-level binding is an ordinary (data) binding. */
+  readonly dataNames: ReadonlySet<string>
+  readonly unsupported?: UnsupportedConstruct
+  /** Where the parser found a syntax error, when it did. */
+  readonly syntaxError?: { readonly line: number; readonly column: number }
+}
+
+const SCOPE_NODES = new Set([
+  'FunctionDefinition',
+  'LambdaExpression',
+  'ArrayComprehensionExpression',
+  'DictionaryComprehensionExpression',
+  'SetComprehensionExpression',
+  'ComprehensionExpression',
+])
+
+const FORBIDDEN_CALLS: Record<string, string> = {
+  globals: 'Refer to the variables by name; the session keeps them between runs.',
+  locals: 'Refer to the variables by name.',
+  vars: 'Refer to the variables or attributes by name.',
+  exec: 'Write the code directly in the snippet.',
+  eval: 'Write the expression directly in the snippet.',
+}
+
+/** Analyses a snippet with `@lezer/python`. Never throws for bad Python: syntax errors are reported in the result. */
+export function analyzeSnippet(code: string): SnippetAnalysis {
+  const tree = parser.parse(code)
+  const lineStarts = computeLineStarts(code)
+  const position = (offset: number) => offsetToLineColumn(lineStarts, offset)
+  const text = (node: SyntaxNode) => code.slice(node.from, node.to)
+
+  const assigned = new Set<string>()
+  const reads = new Set<string>()
+  const globals = new Set<string>()
+  let unsupported: UnsupportedConstruct | undefined
+  let syntaxError: { line: number; column: number } | undefined
+
+  const refuse = (construct: string, alternative: string, offset: number) => {
+    if (!unsupported) unsupported = { construct, alternative, line: position(offset).line }
+  }
+
+  // Pass 1: every node, for reads, errors, unsupported constructs and `global` declarations.
+  tree.iterate({
+    enter(ref) {
+      const node = ref.node
+      if (ref.type.isError) {
+        if (!syntaxError) syntaxError = position(ref.from)
+        return
+      }
+      switch (ref.name) {
+        case 'VariableName':
+          if (!isKeywordArgumentName(node)) reads.add(text(node))
+          break
+        case 'ClassDefinition':
+          refuse(
+            'class statements',
+            'Register a JavaScript class with registerDataclass() and construct it from Python, or use dicts.',
+            ref.from,
+          )
+          break
+        case 'yield':
+          refuse('yield (generators)', 'Build and return a list instead.', ref.from)
+          break
+        case 'del':
+          refuse(
+            'the del statement',
+            'Rebind the name instead (x = None), or use dict.pop() / list.pop().',
+            ref.from,
+          )
+          break
+        case 'ImportStatement':
+          if (node.getChild('*'))
+            refuse(
+              'star imports (from m import *)',
+              'Import the names you need explicitly: from m import a, b.',
+              ref.from,
+            )
+          break
+        case 'ScopeStatement':
+          if (node.firstChild?.name === 'global') {
+            for (const name of node.getChildren('VariableName')) globals.add(text(name))
+          }
+          break
+        case 'CallExpression': {
+          const callee = node.firstChild
+          if (callee?.name === 'VariableName') {
+            const name = text(callee)
+            const alternative = FORBIDDEN_CALLS[name]
+            if (alternative) refuse(`${name}()`, alternative, ref.from)
+          }
+          break
+        }
+      }
+    },
+  })
+
+  // Pass 2: module-level bindings, in statement order.
+  const definitions = new Map<string, CodeDefinition>()
+  const dataNames = new Set<string>()
+  const bindData = (name: string) => {
+    assigned.add(name)
+    definitions.delete(name)
+    dataNames.add(name)
+  }
+  const bindDefinition = (definition: CodeDefinition) => {
+    assigned.add(definition.name)
+    dataNames.delete(definition.name)
+    definitions.set(definition.name, definition)
+  }
+  const collectTargets = (node: SyntaxNode | null, bind: (name: string) => void): void => {
+    if (!node) return
+    switch (node.name) {
+      case 'VariableName':
+        bind(text(node))
+        return
+      case 'TupleExpression':
+      case 'ArrayExpression':
+      case 'ParenthesizedExpression':
+      case 'StarExpression':
+      case 'PatternList':
+        for (let child = node.firstChild; child; child = child.nextSibling) collectTargets(child, bind)
+        return
+      default:
+        return // member and subscript targets bind nothing
+    }
+  }
+  /** Walrus targets anywhere below `node` outside nested functions and lambdas bind module names. */
+  const collectWalrus = (node: SyntaxNode) => {
+    for (let child = node.firstChild; child; child = child.nextSibling) {
+      if (child.name === 'FunctionDefinition' || child.name === 'LambdaExpression') continue
+      if (child.name === 'NamedExpression') collectTargets(child.firstChild, bindData)
+      collectWalrus(child)
+    }
+  }
+  const definitionFrom = (
+    name: string,
+    kind: CodeDefinition['kind'],
+    source: string,
+    node: SyntaxNode,
+  ): CodeDefinition => {
+    const definitionReads = new Set<string>()
+    const definitionGlobals = new Set<string>()
+    node.cursor().iterate((ref) => {
+      if (ref.name === 'VariableName' && !isKeywordArgumentName(ref.node)) definitionReads.add(text(ref.node))
+      if (ref.name === 'ScopeStatement' && ref.node.firstChild?.name === 'global') {
+        for (const g of ref.node.getChildren('VariableName')) definitionGlobals.add(text(g))
+      }
+    })
+    definitionReads.delete(name)
+    if (kind === 'import') definitionReads.clear()
+    return {
+      name,
+      kind,
+      source,
+      line: position(node.from).line,
+      reads: [...definitionReads],
+      globals: [...definitionGlobals],
+    }
+  }
+
+  const visitStatement = (statement: SyntaxNode, topLevel: boolean): void => {
+    switch (statement.name) {
+      case 'FunctionDefinition':
+      case 'DecoratedStatement': {
+        const definition =
+          statement.name === 'FunctionDefinition' ? statement : statement.getChild('FunctionDefinition')
+        const nameNode = definition?.getChild('VariableName')
+        if (!nameNode) return
+        const name = text(nameNode)
+        if (topLevel) bindDefinition(definitionFrom(name, 'def', text(statement), statement))
+        else bindData(name)
+        return
+      }
+      case 'AssignStatement': {
+        const children = childrenOf(statement)
+        const lastOp = children.findLastIndex((c) => c.name === 'AssignOp')
+        if (lastOp < 0) return // a bare annotation binds nothing
+        const targets = children.slice(0, lastOp).filter((c) => c.name !== 'AssignOp' && c.name !== 'TypeDef')
+        const value = children[lastOp + 1]
+        if (
+          topLevel &&
+          targets.length === 1 &&
+          targets[0]!.name === 'VariableName' &&
+          value?.name === 'LambdaExpression' &&
+          children.length === lastOp + 2
+        ) {
+          const name = text(targets[0]!)
+          bindDefinition(definitionFrom(name, 'lambda', text(statement), statement))
+          return
+        }
+        for (const target of targets) collectTargets(target, bindData)
+        collectWalrus(statement)
+        return
+      }
+      case 'UpdateStatement':
+        collectTargets(statement.firstChild, bindData)
+        collectWalrus(statement)
+        return
+      case 'ImportStatement':
+        for (const item of importItems(statement, text)) {
+          if (topLevel) bindDefinition(definitionFrom(item.name, 'import', item.source, statement))
+          else bindData(item.name)
+        }
+        return
+      case 'ForStatement': {
+        const children = childrenOf(statement)
+        const start = children.findIndex((c) => c.name === 'for')
+        const end = children.findIndex((c) => c.name === 'in')
+        for (const target of children.slice(start + 1, end)) collectTargets(target, bindData)
+        for (const child of children.slice(end)) visitChild(child)
+        return
+      }
+      case 'WithStatement':
+      case 'TryStatement': {
+        const children = childrenOf(statement)
+        children.forEach((child, index) => {
+          if (child.name === 'as') collectTargets(children[index + 1] ?? null, bindData)
+          visitChild(child)
+        })
+        return
+      }
+      default:
+        visitChild(statement)
+    }
+  }
+  /** Descends into compound statements (if/while/try bodies) and expressions for walrus targets. */
+  const visitChild = (node: SyntaxNode): void => {
+    if (node.name === 'Body') {
+      for (let child = node.firstChild; child; child = child.nextSibling) visitStatement(child, false)
+      return
+    }
+    if (SCOPE_NODES.has(node.name)) {
+      if (node.name !== 'FunctionDefinition' && node.name !== 'LambdaExpression') collectWalrus(node)
+      return
+    }
+    if (node.name === 'NamedExpression') collectTargets(node.firstChild, bindData)
+    for (let child = node.firstChild; child; child = child.nextSibling) visitChild(child)
+  }
+
+  const statements = childrenOf(tree.topNode)
+  for (const statement of statements) visitStatement(statement, true)
+  const moduleBound = new Set(assigned)
+  for (const name of globals) if (!definitions.has(name)) bindData(name)
+
+  const last = statements.at(-1)
+  const analysis: SnippetAnalysis = {
+    assigned,
+    reads,
+    globals,
+    moduleBound,
+    definitions,
+    dataNames,
+    ...(last?.name === 'ExpressionStatement' && last.firstChild
+      ? { lastExpression: { from: last.firstChild.from, to: last.to } }
+      : {}),
+    ...(unsupported ? { unsupported } : {}),
+    ...(syntaxError ? { syntaxError } : {}),
+  }
+  return analysis
+}
+
+function childrenOf(node: SyntaxNode): SyntaxNode[] {
+  const children: SyntaxNode[] = []
+  for (let child = node.firstChild; child; child = child.nextSibling) children.push(child)
+  return children
+}
+
+/** `f(k=1)`: `k` is a keyword, not a read. */
+function isKeywordArgumentName(node: SyntaxNode): boolean {
+  return node.parent?.name === 'ArgList' && node.nextSibling?.name === 'AssignOp'
+}
+
+/** The names an import statement binds, each with a one-name import statement that binds it. */
+function importItems(
+  statement: SyntaxNode,
+  text: (node: SyntaxNode) => string,
+): { name: string; source: string }[] {
+  const children = childrenOf(statement)
+  const importIndex = children.findIndex((c) => c.name === 'import')
+  const items: { name: string; source: string }[] = []
+  const groups: SyntaxNode[][] = [[]]
+  for (const child of children.slice(importIndex + 1)) {
+    if (child.name === ',') groups.push([])
+    else if (child.name !== '(' && child.name !== ')') groups.at(-1)!.push(child)
+  }
+  const isFrom = children[0]?.name === 'from'
+  const moduleText = isFrom
+    ? children
+        .slice(1, importIndex)
+        .map((c) => text(c))
+        .join('')
+    : ''
+  for (const group of groups) {
+    if (group.length === 0) continue
+    const asIndex = group.findIndex((c) => c.name === 'as')
+    const path = (asIndex < 0 ? group : group.slice(0, asIndex)).map((c) => text(c)).join('')
+    const alias = asIndex < 0 ? undefined : group[asIndex + 1]
+    if (isFrom) {
+      const name = alias ? text(alias) : path
+      items.push({ name, source: `from ${moduleText} import ${path}${alias ? ` as ${name}` : ''}` })
+    } else {
+      const name = alias ? text(alias) : path.split('.')[0]!
+      items.push({ name, source: `import ${path}${alias ? ` as ${name}` : ''}` })
+    }
+  }
+  return items
+}
+
+function computeLineStarts(code: string): number[] {
+  const starts = [0]
+  for (let i = 0; i < code.length; i++) if (code.charCodeAt(i) === 10) starts.push(i + 1)
+  return starts
+}
+
+function offsetToLineColumn(lineStarts: readonly number[], offset: number): { line: number; column: number } {
+  let low = 0
+  let high = lineStarts.length - 1
+  while (low < high) {
+    const mid = (low + high + 1) >> 1
+    if (lineStarts[mid]! <= offset) low = mid
+    else high = mid - 1
+  }
+  return { line: low + 1, column: offset - lineStarts[low]! + 1 }
+}
