@@ -8,12 +8,28 @@ import { scriptedModel } from './testing/scripted-model.js'
 const isAbort = (error: unknown) => (error as { name?: string }).name === 'AbortError'
 
 describe('abort', () => {
-  it('session.abort() stops a prompt whose run_code is in a long Python run; the session stays usable', async () => {
+  it('session.abort() stops a prompt in the middle of a run_code run; the session stays usable', async () => {
+    // Python waits on the host in `tick` (an application tool), where an abort takes effect at once.
+    // A pure-CPU loop is stopped by the run's maxDurationSecs instead (see the README).
+    const tick = tool({
+      description: 'Waits a moment.',
+      inputSchema: z.object({}),
+      execute: () => new Promise<number>((resolve) => setTimeout(() => resolve(1), 5)),
+    })
     const model = scriptedModel([
-      { toolCalls: [{ toolName: 'run_code', input: { code: "n = 0\nwhile True:\n    n += 1" } }] },
+      {
+        toolCalls: [
+          { toolName: 'run_code', input: { code: "print('started')\nn = 0\nwhile True:\n    n += tick()" } },
+        ],
+      },
       { text: 'never reached' },
     ])
-    const agent = await init({ model, pythonBackend: 'monty', resourceLimits: { maxDurationSecs: 120 } })
+    const agent = await init({
+      model,
+      pythonBackend: 'monty',
+      tools: { tick },
+      resourceLimits: { maxDurationSecs: 120 },
+    })
     const session = await agent.session('abort-run')
     await session.runPython('before = 1')
     const stream = session.stream('loop forever')
@@ -21,15 +37,20 @@ describe('abort', () => {
     const consumed = (async () => {
       for await (const event of stream) {
         events.push(event)
-        if (event.type === 'tool-call') setTimeout(() => session.abort(), 50)
+        if (event.type === 'run-code-stdout') setTimeout(() => session.abort(), 30)
       }
     })()
     const [iteration, reply] = await Promise.allSettled([consumed, stream.reply])
-    expect(iteration.status).toBe('rejected')
+    expect(iteration.status === 'rejected' && isAbort(iteration.reason)).toBe(true)
     expect(reply.status === 'rejected' && isAbort(reply.reason)).toBe(true)
-    expect(events.some((e) => e.type === 'tool-call' && e.toolName === 'run_code')).toBe(true)
+    expect(events.map((e) => e.type).slice(0, 2)).toEqual(['tool-call', 'run-code-stdout'])
+    const printed = events.flatMap((e) => (e.type === 'run-code-stdout' ? [e.text] : [])).join('')
+    expect(printed).toBe('started\n')
+    expect(events.some((e) => e.type === 'tool-result' || e.type === 'finish')).toBe(false)
     expect(session.messages).toEqual([])
+    // the aborted run changed nothing, and the session keeps working
     expect((await session.runPython('before + 1')).result).toBe(2)
+    await expect(session.runPython('n')).rejects.toThrow(/NameError/)
   })
 
   it('an AbortSignal stops a tool call that never finishes', async () => {
@@ -69,8 +90,13 @@ describe('abort', () => {
         return new Promise<number>(() => {})
       },
     })
-    const model = scriptedModel([{ toolCalls: [{ toolName: 'run_code', input: { code: 'hang()' } }] }, { text: 'never' }])
-    const session = await (await init({ model, pythonBackend: 'monty', tools: { hang } })).session('abort-ptc')
+    const model = scriptedModel([
+      { toolCalls: [{ toolName: 'run_code', input: { code: 'hang()' } }] },
+      { text: 'never' },
+    ])
+    const session = await (await init({ model, pythonBackend: 'monty', tools: { hang } })).session(
+      'abort-ptc',
+    )
     const controller = new AbortController()
     const prompt = session.prompt('wait', { signal: controller.signal })
     await startedPromise
@@ -80,13 +106,34 @@ describe('abort', () => {
   })
 
   it('session.abort() stops runPython and shell; an already aborted signal rejects at once', async () => {
-    const session = await (await init({ pythonBackend: 'monty', sandbox: 'virtual' })).session('abort-direct')
-    const run = session.runPython('n = 0\nwhile True:\n    n += 1', { resourceLimits: { maxDurationSecs: 120 } })
-    const shell = session.shell('sleep 100')
-    setTimeout(() => session.abort(), 50)
+    const python = await (await init({ pythonBackend: 'monty' })).session('abort-python')
+    const wait = () => new Promise((resolve) => setTimeout(() => resolve(1), 5))
+    const run = python.runPython('n = 0\nwhile True:\n    n += wait()', {
+      externalFunctions: { wait },
+      resourceLimits: { maxDurationSecs: 120 },
+    })
+    setTimeout(() => python.abort(), 50)
     expect(isAbort(await run.catch((e: unknown) => e))).toBe(true)
+    expect((await python.runPython('2 + 2')).result).toBe(4)
+    expect(
+      isAbort(await python.runPython('1', { signal: AbortSignal.abort() }).catch((e: unknown) => e)),
+    ).toBe(true)
+
+    const files = await (await init({ sandbox: 'virtual' })).session('abort-shell')
+    const shell = files.shell('sleep 100')
+    setTimeout(() => files.abort(), 50)
     expect(isAbort(await shell.catch((e: unknown) => e))).toBe(true)
-    expect((await session.runPython('2 + 2')).result).toBe(4)
-    expect(isAbort(await session.runPython('1', { signal: AbortSignal.abort() }).catch((e: unknown) => e))).toBe(true)
+    expect((await files.shell('echo ok')).stdout).toBe('ok\n')
+  })
+
+  it('a CPU-bound run is stopped by its time limit, and the model reads the limit error', async () => {
+    const model = scriptedModel([
+      { toolCalls: [{ toolName: 'run_code', input: { code: 'n = 0\nwhile True:\n    n += 1' } }] },
+      (context) => ({ text: String(context.toolResults[0]?.output) }),
+    ])
+    const agent = await init({ model, pythonBackend: 'monty', resourceLimits: { maxDurationSecs: 0.2 } })
+    const reply = await (await agent.session('limit')).prompt('spin')
+    expect(reply.text).toMatch(/ResourceLimitError \(RESOURCE_LIMIT\)/)
+    expect(reply.text).toMatch(/maxDurationSecs/)
   })
 })

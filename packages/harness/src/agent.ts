@@ -66,7 +66,10 @@ export class Agent {
     if (this.#closed) return Promise.reject(new ClosedError('agent'))
     if (typeof id !== 'string' || id === '' || id.length > MAX_SESSION_ID_LENGTH) {
       return Promise.reject(
-        new InvalidArgumentError('id', `A session id must be a non-empty string of at most ${MAX_SESSION_ID_LENGTH} characters.`),
+        new InvalidArgumentError(
+          'id',
+          `A session id must be a non-empty string of at most ${MAX_SESSION_ID_LENGTH} characters.`,
+        ),
       )
     }
     const open = this.#sessions.get(id)
@@ -84,7 +87,9 @@ export class Agent {
     if (this.#closed) return
     this.#closed = true
     const sessions = await Promise.allSettled(this.#sessions.values())
-    await Promise.all(sessions.map((entry) => (entry.status === 'fulfilled' ? entry.value.close() : undefined)))
+    await Promise.all(
+      sessions.map((entry) => (entry.status === 'fulfilled' ? entry.value.close() : undefined)),
+    )
   }
 
   /** The model, resolved once on first use. */
@@ -109,7 +114,10 @@ export class Agent {
         sandbox = settings.sandboxPolicy ? withSandboxPolicy(created, settings.sandboxPolicy) : created
       }
       if (settings.pythonBackendFactory) {
-        backend = await settings.pythonBackendFactory.createBackend({ sessionId: id, ...(sandbox ? { sandbox } : {}) })
+        backend = await settings.pythonBackendFactory.createBackend({
+          sessionId: id,
+          ...(sandbox ? { sandbox } : {}),
+        })
       }
       const record = await settings.store.load(id)
       if (record?.pythonState && backend) await backend.loadState(record.pythonState)

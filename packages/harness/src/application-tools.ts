@@ -9,7 +9,15 @@ import {
 import type { Tool, ToolSet } from 'ai'
 
 /** The names the harness gives its own tools; application tools may not take them. */
-export const BUILT_IN_TOOL_NAMES: readonly string[] = ['run_code', 'read', 'write', 'edit', 'glob', 'grep', 'bash']
+export const BUILT_IN_TOOL_NAMES: readonly string[] = [
+  'run_code',
+  'read',
+  'write',
+  'edit',
+  'glob',
+  'grep',
+  'bash',
+]
 
 const PYTHON_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
 
@@ -27,7 +35,10 @@ export function checkApplicationTools(tools: ToolSet | undefined): ToolSet {
       )
     }
     if (typeof value !== 'object' || value === null || !('inputSchema' in value)) {
-      throw new InvalidArgumentError('tools', `tools.${name} is not an AI SDK tool (made with tool() from 'ai').`)
+      throw new InvalidArgumentError(
+        'tools',
+        `tools.${name} is not an AI SDK tool (made with tool() from 'ai').`,
+      )
     }
   }
   return tools
@@ -102,7 +113,8 @@ function toStandardSchema(inputSchema: unknown): { schema: StandardSchemaV1; par
         }
         if (typeof validate === 'function') {
           const outcome = (await validate(value)) as { success: boolean; value?: unknown; error?: Error }
-          if (!outcome.success) return { issues: [{ message: outcome.error?.message ?? 'Invalid arguments.' }] }
+          if (!outcome.success)
+            return { issues: [{ message: outcome.error?.message ?? 'Invalid arguments.' }] }
           return { value: outcome.value }
         }
         return { value }

@@ -87,7 +87,11 @@ describe('FileSessionStore files', () => {
 
   it('leaves no temporary files behind', async () => {
     const store = new FileSessionStore(directory)
-    await Promise.all([store.save('a', record('1')), store.save('a', record('2')), store.save('b', record('3'))])
+    await Promise.all([
+      store.save('a', record('1')),
+      store.save('a', record('2')),
+      store.save('b', record('3')),
+    ])
     expect((await readdir(directory)).sort()).toEqual(['a.json', 'b.json'])
   })
 })

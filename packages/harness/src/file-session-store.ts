@@ -1,5 +1,5 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createHash, randomUUID } from 'node:crypto'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { InvalidArgumentError, StateFormatError } from '@pyflue/core'
 import { SESSION_RECORD_VERSION, type SessionRecord, type SessionStore } from './session-store.js'

@@ -22,7 +22,10 @@ afterEach(async () => {
 
 describe('a session continued in a second process from the file store', () => {
   it('keeps the message history and the Python state', async () => {
-    const model = scriptedModel([{ toolCalls: [{ toolName: 'run_code', input: { code: 'total = total * 2' } }] }, { text: 'Doubled it.' }])
+    const model = scriptedModel([
+      { toolCalls: [{ toolName: 'run_code', input: { code: 'total = total * 2' } }] },
+      { text: 'Doubled it.' },
+    ])
     const agent = await init({ model, pythonBackend: 'monty', store: new FileSessionStore(directory) })
     const session = await agent.session('analysis')
     await session.runPython('total = 20')

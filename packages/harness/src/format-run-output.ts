@@ -1,9 +1,9 @@
 import {
   isAbortError,
   isPyFlueError,
+  type PythonRunResult,
   PythonRuntimeError,
   PythonSyntaxError,
-  type PythonRunResult,
 } from '@pyflue/core'
 import { pythonRepr } from './python-repr.js'
 import { truncateText } from './truncate-text.js'

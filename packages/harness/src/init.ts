@@ -1,8 +1,8 @@
 import {
   defaultRegistry,
   InvalidArgumentError,
-  type PythonBackendFactory,
   type PyFlueRegistry,
+  type PythonBackendFactory,
   type ResourceLimits,
   type SandboxFactory,
   type SandboxPolicy,
@@ -59,8 +59,15 @@ export async function init(options: InitOptions = {}): Promise<Agent> {
     throw new InvalidArgumentError('maxOutputChars', 'maxOutputChars must be an integer of at least 200.')
   }
   const store = options.store ?? new InMemorySessionStore()
-  if (typeof store.load !== 'function' || typeof store.save !== 'function' || typeof store.delete !== 'function') {
-    throw new InvalidArgumentError('store', 'store must implement load(), save() and delete() (see SessionStore).')
+  if (
+    typeof store.load !== 'function' ||
+    typeof store.save !== 'function' ||
+    typeof store.delete !== 'function'
+  ) {
+    throw new InvalidArgumentError(
+      'store',
+      'store must implement load(), save() and delete() (see SessionStore).',
+    )
   }
   const tools = checkApplicationTools(options.tools)
   const [pythonBackendFactory, sandboxFactory] = await Promise.all([

@@ -9,7 +9,9 @@ describe('prompt without backend or sandbox', () => {
   it('returns text, steps and usage and keeps the history', async () => {
     const model = scriptedModel([
       (context) => ({ text: `You said: ${context.userText}` }),
-      (context) => ({ text: `History had ${context.options.prompt.filter((m) => m.role === 'user').length} user messages` }),
+      (context) => ({
+        text: `History had ${context.options.prompt.filter((m) => m.role === 'user').length} user messages`,
+      }),
     ])
     const agent = await init({ model })
     const session = await agent.session('plain')
@@ -25,7 +27,9 @@ describe('prompt without backend or sandbox', () => {
 
   it('gives a typed reply through structured output', async () => {
     const model = scriptedModel([
-      (context) => ({ text: context.wantsJson ? JSON.stringify({ city: 'Paris', population: 2100000 }) : 'not json' }),
+      (context) => ({
+        text: context.wantsJson ? JSON.stringify({ city: 'Paris', population: 2100000 }) : 'not json',
+      }),
     ])
     const agent = await init({ model })
     const session = await agent.session('typed')

@@ -27,12 +27,21 @@ describe('pythonRepr', () => {
     expect(pythonRepr([1, [2, null]])).toBe('[1, [2, None]]')
     expect(pythonRepr(tuple)).toBe("(1, 'a')")
     expect(pythonRepr(single)).toBe('(1,)')
-    expect(pythonRepr(new Map<unknown, unknown>([['k', 1], [2, true]]))).toBe("{'k': 1, 2: True}")
+    expect(
+      pythonRepr(
+        new Map<unknown, unknown>([
+          ['k', 1],
+          [2, true],
+        ]),
+      ),
+    ).toBe("{'k': 1, 2: True}")
     expect(pythonRepr(new Set())).toBe('set()')
     expect(pythonRepr(new Set([1]))).toBe('{1}')
     expect(pythonRepr(Buffer.from('ab'))).toBe("b'ab'")
     expect(pythonRepr({ a: 1 })).toBe("{'a': 1}")
-    expect(pythonRepr({ __monty_type__: 'Date', year: 2024, month: 1, day: 2 })).toBe('datetime.date(2024, 1, 2)')
+    expect(pythonRepr({ __monty_type__: 'Date', year: 2024, month: 1, day: 2 })).toBe(
+      'datetime.date(2024, 1, 2)',
+    )
     expect(
       pythonRepr({
         __monty_type__: 'Dataclass',

@@ -35,14 +35,20 @@ export function pythonRepr(value: unknown, depth = 0): string {
   }
   if (typeof value === 'object') {
     const record = value as Record<string, unknown>
-    if (record.__monty_type__ === 'Dataclass' && typeof record.fields === 'object' && record.fields !== null) {
+    if (
+      record.__monty_type__ === 'Dataclass' &&
+      typeof record.fields === 'object' &&
+      record.fields !== null
+    ) {
       const fields = record.fields as Record<string, unknown>
       const names = Array.isArray(record.fieldNames) ? (record.fieldNames as string[]) : Object.keys(fields)
       const shown = names.map((name) => `${name}=${pythonRepr(fields[name], depth + 1)}`)
       return `${String(record.name ?? 'Dataclass')}(${shown.join(', ')})`
     }
-    if (record.__monty_type__ === 'Date') return `datetime.date(${record.year}, ${record.month}, ${record.day})`
-    if (record.__monty_type__ === 'Exception') return `${String(record.excType)}(${quote(String(record.message ?? ''))})`
+    if (record.__monty_type__ === 'Date')
+      return `datetime.date(${record.year}, ${record.month}, ${record.day})`
+    if (record.__monty_type__ === 'Exception')
+      return `${String(record.excType)}(${quote(String(record.message ?? ''))})`
     if (value instanceof Date) return `datetime.datetime.fromisoformat(${quote(value.toISOString())})`
     const constructorName = (value as object).constructor?.name
     const entries = Object.entries(record).map(([k, v]) => `${quote(k)}: ${pythonRepr(v, depth + 1)}`)

@@ -12,10 +12,14 @@ describe('resolveModel', () => {
   })
 
   it('names the install command when a provider package is missing', async () => {
-    const error = await importProviderPackage('@ai-sdk/no-such-provider', "The model 'nope:x'").catch((e: unknown) => e)
+    const error = await importProviderPackage('@ai-sdk/no-such-provider', "The model 'nope:x'").catch(
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(PackageNotInstalledError)
     expect((error as PackageNotInstalledError).installCommand).toBe('pnpm add @ai-sdk/no-such-provider')
-    expect((error as Error).message).toContain("The model 'nope:x' needs the package @ai-sdk/no-such-provider")
+    expect((error as Error).message).toContain(
+      "The model 'nope:x' needs the package @ai-sdk/no-such-provider",
+    )
   })
 
   it("resolves 'anthropic:<id>' through @ai-sdk/anthropic", async () => {

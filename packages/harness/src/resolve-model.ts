@@ -1,4 +1,4 @@
-import { importOptionalPackage, InvalidArgumentError, NotConfiguredError } from '@pyflue/core'
+import { InvalidArgumentError, importOptionalPackage, NotConfiguredError } from '@pyflue/core'
 import type { LanguageModel } from 'ai'
 
 /** What `init({ model })` accepts: `'provider:model-id'` or any AI SDK language model object. */
@@ -24,8 +24,15 @@ export async function resolveModel(model: ModelSetting | undefined): Promise<Exc
     )
   }
   if (typeof model !== 'string') {
-    if (typeof model !== 'object' || model === null || typeof (model as { doGenerate?: unknown }).doGenerate !== 'function') {
-      throw new InvalidArgumentError('model', 'model must be a "provider:model-id" string or an AI SDK language model object.')
+    if (
+      typeof model !== 'object' ||
+      model === null ||
+      typeof (model as { doGenerate?: unknown }).doGenerate !== 'function'
+    ) {
+      throw new InvalidArgumentError(
+        'model',
+        'model must be a "provider:model-id" string or an AI SDK language model object.',
+      )
     }
     return model
   }
@@ -55,7 +62,10 @@ export async function resolveModel(model: ModelSetting | undefined): Promise<Exc
  * dependency resolves), then through core's `importOptionalPackage`, which also looks in the
  * application's directory and otherwise throws the install-command error.
  */
-export async function importProviderPackage(packageName: string, what: string): Promise<Record<string, unknown>> {
+export async function importProviderPackage(
+  packageName: string,
+  what: string,
+): Promise<Record<string, unknown>> {
   try {
     return (await import(/* @vite-ignore */ packageName)) as Record<string, unknown>
   } catch (error) {

@@ -64,7 +64,10 @@ const BACKEND_NOTES: Readonly<Record<string, string>> = {
  * traceback, truncated with a marker. Variables persist between calls. An abort of the tool call
  * stops the run and rejects the call.
  */
-export function runCodeTool(target: RunCodeTarget, options: RunCodeToolOptions = {}): Tool<{ code: string }, string> {
+export function runCodeTool(
+  target: RunCodeTarget,
+  options: RunCodeToolOptions = {},
+): Tool<{ code: string }, string> {
   const backend = 'run' in target ? target : target.pythonBackend
   if (backend === undefined) {
     throw new InvalidArgumentError(
@@ -80,7 +83,10 @@ export function runCodeTool(target: RunCodeTarget, options: RunCodeToolOptions =
   return tool({
     description: describeRunCode(backend, options),
     inputSchema: z.object({
-      code: z.string().min(1).describe('Python source. The value of the last expression is returned as the result.'),
+      code: z
+        .string()
+        .min(1)
+        .describe('Python source. The value of the last expression is returned as the result.'),
     }),
     execute: async ({ code }, { toolCallId, abortSignal }) => {
       const externalFunctions: ExternalFunctions = {

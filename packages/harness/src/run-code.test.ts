@@ -1,4 +1,4 @@
-import { tool, generateText, stepCountIs } from 'ai'
+import { generateText, stepCountIs, tool } from 'ai'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { init } from './init.js'
@@ -10,7 +10,14 @@ const lastOutput = (context: ScriptContext): string => String(context.toolResult
 describe('run_code in the model loop', () => {
   it('the model calls run_code, reads the result and answers', async () => {
     const model = scriptedModel([
-      { toolCalls: [{ toolName: 'run_code', input: { code: 'values = [3, 4, 5]\nprint(len(values))\nsum(v * v for v in values)' } }] },
+      {
+        toolCalls: [
+          {
+            toolName: 'run_code',
+            input: { code: 'values = [3, 4, 5]\nprint(len(values))\nsum(v * v for v in values)' },
+          },
+        ],
+      },
       (context) => ({ text: `The tool said:\n${lastOutput(context)}` }),
     ])
     const session = await (await init({ model, pythonBackend: 'monty' })).session('loop')
@@ -27,10 +34,22 @@ describe('run_code in the model loop', () => {
   it('a Python error goes back to the model with its traceback, and the model recovers', async () => {
     const seen: string[] = []
     const model = scriptedModel([
-      { toolCalls: [{ toolName: 'run_code', input: { code: 'def ratio(a, b):\n    return a / b\n\nratio(1, 0)' } }] },
+      {
+        toolCalls: [
+          { toolName: 'run_code', input: { code: 'def ratio(a, b):\n    return a / b\n\nratio(1, 0)' } },
+        ],
+      },
       (context) => {
         seen.push(lastOutput(context))
-        return { toolCalls: [{ toolName: 'run_code', input: { code: 'ratio(1, 4)' } }] }
+        // a failed run leaves the namespace as it was, so the fix defines the function again
+        return {
+          toolCalls: [
+            {
+              toolName: 'run_code',
+              input: { code: 'def ratio(a, b):\n    return a / b if b else None\n\nratio(1, 4)' },
+            },
+          ],
+        }
       },
       (context) => ({ text: `Fixed: ${lastOutput(context)}` }),
     ])
@@ -60,7 +79,9 @@ describe('run_code in the model loop', () => {
           toolCalls: [
             {
               toolName: 'run_code',
-              input: { code: "items = ['apple', 'pear', 'fig']\ntotal = sum(price(item=i) for i in items)\ntotal + price('apple')" },
+              input: {
+                code: "items = ['apple', 'pear', 'fig']\ntotal = sum(price(item=i) for i in items)\ntotal + price('apple')",
+              },
             },
           ],
         }
@@ -81,7 +102,7 @@ describe('run_code in the model loop', () => {
     const failing = tool({
       description: 'Always fails.',
       inputSchema: z.object({}),
-      execute: async () => {
+      execute: async (): Promise<string> => {
         throw new Error('service unavailable')
       },
     })
@@ -90,13 +111,17 @@ describe('run_code in the model loop', () => {
         toolCalls: [
           {
             toolName: 'run_code',
-            input: { code: "try:\n    failing()\n    out = 'no error'\nexcept Exception as e:\n    out = 'caught: ' + str(e)\nout" },
+            input: {
+              code: "try:\n    failing()\n    out = 'no error'\nexcept Exception as e:\n    out = 'caught: ' + str(e)\nout",
+            },
           },
         ],
       },
       (context) => ({ text: lastOutput(context) }),
     ])
-    const session = await (await init({ model, pythonBackend: 'monty', tools: { failing } })).session('tool-error')
+    const session = await (await init({ model, pythonBackend: 'monty', tools: { failing } })).session(
+      'tool-error',
+    )
     const reply = await session.prompt('go')
     expect(reply.text).toContain('caught: ')
     expect(reply.text).toContain('service unavailable')

@@ -8,7 +8,10 @@ import { scriptedModel } from './testing/scripted-model.js'
 const call = { toolCallId: 't', messages: [] }
 
 async function toolsFor(files: Record<string, string>, policy?: Parameters<typeof init>[0]['sandboxPolicy']) {
-  const agent = await init({ sandbox: virtualSandbox({ files }), ...(policy ? { sandboxPolicy: policy } : {}) })
+  const agent = await init({
+    sandbox: virtualSandbox({ files }),
+    ...(policy ? { sandboxPolicy: policy } : {}),
+  })
   const session = await agent.session('files')
   return { session, tools: sandboxTools(session.sandbox!) }
 }
@@ -16,14 +19,22 @@ async function toolsFor(files: Record<string, string>, policy?: Parameters<typeo
 describe('file and shell tools', () => {
   it('read numbers lines and pages through long files', async () => {
     const { tools } = await toolsFor({ 'notes.txt': 'one\ntwo\nthree\n' })
-    expect(await tools.read.execute!({ path: 'notes.txt' }, call)).toBe('     1\tone\n     2\ttwo\n     3\tthree')
-    expect(await tools.read.execute!({ path: 'notes.txt', offset: 2, limit: 1 }, call)).toBe('     2\ttwo\n(1 more lines)')
-    expect(await tools.read.execute!({ path: 'missing.txt' }, call)).toMatch(/^Error \(SANDBOX_FILE\).*ENOENT/)
+    expect(await tools.read.execute!({ path: 'notes.txt' }, call)).toBe(
+      '     1\tone\n     2\ttwo\n     3\tthree',
+    )
+    expect(await tools.read.execute!({ path: 'notes.txt', offset: 2, limit: 1 }, call)).toBe(
+      '     2\ttwo\n(1 more lines)',
+    )
+    expect(await tools.read.execute!({ path: 'missing.txt' }, call)).toMatch(
+      /^Error \(SANDBOX_FILE\).*ENOENT/,
+    )
   })
 
   it('write creates files and edit replaces exactly one occurrence unless told otherwise', async () => {
     const { session, tools } = await toolsFor({})
-    expect(await tools.write.execute!({ path: 'dir/a.txt', content: 'red green red' }, call)).toMatch(/^Wrote 13 bytes/)
+    expect(await tools.write.execute!({ path: 'dir/a.txt', content: 'red green red' }, call)).toMatch(
+      /^Wrote 13 bytes/,
+    )
     expect(await tools.edit.execute!({ path: 'dir/a.txt', oldText: 'red', newText: 'blue' }, call)).toMatch(
       /occurs 2 times/,
     )
@@ -32,10 +43,15 @@ describe('file and shell tools', () => {
       /^Replaced 1 occurrence/,
     )
     expect(
-      await tools.edit.execute!({ path: 'dir/a.txt', oldText: 'red', newText: 'blue', replaceAll: true }, call),
+      await tools.edit.execute!(
+        { path: 'dir/a.txt', oldText: 'red', newText: 'blue', replaceAll: true },
+        call,
+      ),
     ).toMatch(/^Replaced 2 occurrences/)
     expect(await session.readFile('dir/a.txt')).toBe('blue teal blue')
-    expect(await tools.edit.execute!({ path: 'dir/a.txt', oldText: 'zzz', newText: 'y' }, call)).toMatch(/not found/)
+    expect(await tools.edit.execute!({ path: 'dir/a.txt', oldText: 'zzz', newText: 'y' }, call)).toMatch(
+      /not found/,
+    )
   })
 
   it('glob and grep find files and lines', async () => {
@@ -49,7 +65,9 @@ describe('file and shell tools', () => {
     expect(await tools.glob.execute!({ pattern: '*.txt' }, call)).toMatch(/^No files/)
     const hits = await tools.grep.execute!({ pattern: '^\\d', include: '*.csv' }, call)
     expect(hits.split('\n')).toEqual(['/data/a.csv:2: 1,2', '/data/deep/b.csv:2: 3,4'])
-    expect(await tools.grep.execute!({ pattern: 'WORLD', ignoreCase: true }, call)).toBe('/readme.md:1: hello world')
+    expect(await tools.grep.execute!({ pattern: 'WORLD', ignoreCase: true }, call)).toBe(
+      '/readme.md:1: hello world',
+    )
     expect(await tools.grep.execute!({ pattern: '(' }, call)).toMatch(/^Error \(INVALID_ARGUMENT\)/)
   })
 
@@ -62,12 +80,16 @@ describe('file and shell tools', () => {
   it('obey a read-only policy: writes, edits and write redirections are refused and change nothing', async () => {
     const { session, tools } = await toolsFor({ 'a.txt': 'original' }, { allowWrite: false })
     expect(tools.write.description).toContain('Writes are disabled')
-    expect(await tools.write.execute!({ path: 'a.txt', content: 'changed' }, call)).toMatch(/^Error \(WRITE_REFUSED\)/)
+    expect(await tools.write.execute!({ path: 'a.txt', content: 'changed' }, call)).toMatch(
+      /^Error \(WRITE_REFUSED\)/,
+    )
     expect(await tools.edit.execute!({ path: 'a.txt', oldText: 'original', newText: 'x' }, call)).toMatch(
       /^Error \(WRITE_REFUSED\)/,
     )
     expect(await tools.write.execute!({ path: 'new.txt', content: 'x' }, call)).toMatch(/WRITE_REFUSED/)
-    expect(await tools.bash.execute!({ command: 'echo hi > a.txt' }, call)).toMatch(/^Error \(COMMAND_REFUSED\)/)
+    expect(await tools.bash.execute!({ command: 'echo hi > a.txt' }, call)).toMatch(
+      /^Error \(COMMAND_REFUSED\)/,
+    )
     expect(await session.readFile('a.txt')).toBe('original')
     expect(await session.sandbox!.exists('new.txt')).toBe(false)
     await expect(session.writeFile('a.txt', 'x')).rejects.toBeInstanceOf(WriteRefusedError)

@@ -1,9 +1,9 @@
 import { getSandboxPolicy, InvalidArgumentError, raceAbort, type Sandbox } from '@pyflue/core'
 import { type Tool, tool } from 'ai'
 import { z } from 'zod'
+import { DEFAULT_MAX_OUTPUT_CHARS } from './format-run-output.js'
 import { formatToolError } from './format-tool-error.js'
 import { globToRegExp } from './glob-pattern.js'
-import { DEFAULT_MAX_OUTPUT_CHARS } from './format-run-output.js'
 import { truncateText } from './truncate-text.js'
 import { walkSandboxFiles } from './walk-sandbox.js'
 
@@ -81,7 +81,8 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
           if (lines.at(-1) === '') lines.pop()
           const start = (offset ?? 1) - 1
           const shown = lines.slice(start, start + (limit ?? 2000))
-          if (shown.length === 0) return `(${sandbox.resolvePath(path)} has ${lines.length} lines; nothing at line ${start + 1})`
+          if (shown.length === 0)
+            return `(${sandbox.resolvePath(path)} has ${lines.length} lines; nothing at line ${start + 1})`
           const numbered = shown.map((line, i) => `${String(start + i + 1).padStart(6)}\t${line}`).join('\n')
           const rest = lines.length - start - shown.length
           return rest > 0 ? `${numbered}\n(${rest} more lines)` : numbered
@@ -156,7 +157,10 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
           try {
             regex = new RegExp(pattern, ignoreCase ? 'i' : '')
           } catch (error) {
-            throw new InvalidArgumentError('pattern', `Invalid regular expression: ${(error as Error).message}`)
+            throw new InvalidArgumentError(
+              'pattern',
+              `Invalid regular expression: ${(error as Error).message}`,
+            )
           }
           const root = sandbox.resolvePath(path ?? '.')
           const stat = await sandbox.stat(root)
@@ -197,7 +201,12 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
       description: `Run a shell command in the sandbox (working directory ${sandbox.cwd}). Returns the exit code, stdout and stderr.${shellNote}${readOnlyNote}`,
       inputSchema: z.object({
         command: z.string().min(1).describe('The command line.'),
-        timeoutMs: z.number().int().positive().optional().describe(`Deadline in milliseconds. Default ${bashTimeoutMs}.`),
+        timeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe(`Deadline in milliseconds. Default ${bashTimeoutMs}.`),
       }),
       execute: ({ command, timeoutMs }, { abortSignal }) =>
         guarded(abortSignal, async () => {

@@ -1,3 +1,4 @@
+import { montyBackend } from '@pyflue/backend-monty'
 import {
   ClosedError,
   InvalidArgumentError,
@@ -7,7 +8,6 @@ import {
   ResultValidationError,
   type SandboxFactory,
 } from '@pyflue/core'
-import { montyBackend } from '@pyflue/backend-monty'
 import { virtualSandbox } from '@pyflue/sandbox-virtual'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -54,7 +54,9 @@ describe('agent.session', () => {
     expect(loaded).toBe(1)
     const session = await agent.session('named')
     expect((await session.runPython('2 ** 10')).result).toBe(1024)
-    await expect(init({ pythonBackend: 'nope', registry })).rejects.toThrow(/No Python backend is registered as 'nope'/)
+    await expect(init({ pythonBackend: 'nope', registry })).rejects.toThrow(
+      /No Python backend is registered as 'nope'/,
+    )
   })
 
   it('refuses bad ids and a closed agent', async () => {
@@ -76,7 +78,9 @@ describe('session methods', () => {
       result: z.object({ name: z.string(), price: z.number() }),
     })
     expect(typed).toEqual({ name: 'widget', price: 2.5 })
-    await expect(session.runPython("'x'", { result: z.number() })).rejects.toBeInstanceOf(ResultValidationError)
+    await expect(session.runPython("'x'", { result: z.number() })).rejects.toBeInstanceOf(
+      ResultValidationError,
+    )
     await expect(session.runPython('1 / 0')).rejects.toBeInstanceOf(PythonRuntimeError)
   })
 
@@ -135,8 +139,8 @@ describe('session methods', () => {
 
   it('gives the model run_code only with a backend and file tools only with a sandbox', async () => {
     const offered: string[][] = []
-    const model = scriptedModel(() => ({ text: 'ok' }))
-    const record = (m: typeof model) => {
+    const record = () => {
+      const m = scriptedModel(() => ({ text: 'ok' }))
       const original = m.doGenerate
       m.doGenerate = async (options) => {
         offered.push((options.tools ?? []).map((t) => t.name).sort())
@@ -144,9 +148,9 @@ describe('session methods', () => {
       }
       return m
     }
-    await (await (await init({ model: record(model) })).session('none')).prompt('a')
-    await (await (await init({ model: record(model), pythonBackend: 'monty' })).session('py')).prompt('a')
-    await (await (await init({ model: record(model), sandbox: 'virtual' })).session('sb')).prompt('a')
+    await (await (await init({ model: record() })).session('none')).prompt('a')
+    await (await (await init({ model: record(), pythonBackend: 'monty' })).session('py')).prompt('a')
+    await (await (await init({ model: record(), sandbox: 'virtual' })).session('sb')).prompt('a')
     expect(offered).toEqual([[], ['run_code'], ['bash', 'edit', 'glob', 'grep', 'read', 'write']])
   })
 
@@ -157,7 +161,10 @@ describe('session methods', () => {
   })
 
   it('close() closes the session; the store keeps it for the next open', async () => {
-    const model = scriptedModel([{ text: 'first' }, (context) => ({ text: `seen ${context.options.prompt.length}` })])
+    const model = scriptedModel([
+      { text: 'first' },
+      (context) => ({ text: `seen ${context.options.prompt.length}` }),
+    ])
     const agent = await init({ model, pythonBackend: 'monty' })
     const session = await agent.session('reopen')
     await session.runPython('kept = 7')

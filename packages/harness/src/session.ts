@@ -11,9 +11,9 @@ import {
   type PythonBackend,
   type PythonRunOptions,
   type PythonRunResult,
-  raceAbort,
   type ResourceLimits,
   ResultValidationError,
+  raceAbort,
   type Sandbox,
   type ShellResult,
   type StandardSchemaV1,
@@ -152,7 +152,8 @@ export class Session {
   runPython(code: string, options?: SessionRunOptions): Promise<PythonRunResult>
   async runPython(code: string, options: PythonRunOptions = {}): Promise<unknown> {
     const backend = this.#requireBackend('runPython')
-    if (typeof code !== 'string') throw new InvalidArgumentError('code', 'runPython needs the Python code as a string.')
+    if (typeof code !== 'string')
+      throw new InvalidArgumentError('code', 'runPython needs the Python code as a string.')
     const op = this.#begin(options.signal)
     try {
       const run = await raceAbort(backend.run(code, { ...options, signal: op.signal }), op.signal)
@@ -221,7 +222,8 @@ export class Session {
           ...(options.result === undefined ? {} : { output: Output.object({ schema: options.result }) }),
         })
         const result = await raceAbort(call, op.signal)
-        const typed = options.result === undefined ? undefined : readTypedOutput(() => result.output, result.text)
+        const typed =
+          options.result === undefined ? undefined : readTypedOutput(() => result.output, result.text)
         const added = [setup.userMessage, ...result.response.messages]
         await this.#commit(added)
         return {
@@ -259,7 +261,11 @@ export class Session {
     }
   }
 
-  async #runStream<T>(text: string, options: PromptOptions<T>, queue: EventQueue<SessionEvent>): Promise<PromptReply<T>> {
+  async #runStream<T>(
+    text: string,
+    options: PromptOptions<T>,
+    queue: EventQueue<SessionEvent>,
+  ): Promise<PromptReply<T>> {
     this.#checkPrompt(text)
     const op = this.#begin(options.signal)
     // Stdout of a run_code call is held until the stream has shown that call's `tool-call` event.
@@ -270,7 +276,8 @@ export class Session {
       else heldStdout.set(toolCallId, [...(heldStdout.get(toolCallId) ?? []), chunk])
     }
     const flushStdout = (toolCallId: string) => {
-      for (const chunk of heldStdout.get(toolCallId) ?? []) queue.push({ type: 'run-code-stdout', toolCallId, text: chunk })
+      for (const chunk of heldStdout.get(toolCallId) ?? [])
+        queue.push({ type: 'run-code-stdout', toolCallId, text: chunk })
       heldStdout.delete(toolCallId)
     }
     try {
@@ -293,7 +300,12 @@ export class Session {
                 queue.push({ type: 'text-delta', text: part.text })
                 break
               case 'tool-call':
-                queue.push({ type: 'tool-call', toolCallId: part.toolCallId, toolName: part.toolName, input: part.input })
+                queue.push({
+                  type: 'tool-call',
+                  toolCallId: part.toolCallId,
+                  toolName: part.toolName,
+                  input: part.input,
+                })
                 shownCalls.add(part.toolCallId)
                 flushStdout(part.toolCallId)
                 break
@@ -363,7 +375,8 @@ export class Session {
 
   /** Stops every operation in flight; each rejects with an `AbortError`. The session stays usable. */
   abort(reason?: unknown): void {
-    for (const controller of this.#operations) controller.abort(reason ?? createAbortError(undefined, 'The session was aborted.'))
+    for (const controller of this.#operations)
+      controller.abort(reason ?? createAbortError(undefined, 'The session was aborted.'))
   }
 
   /** Saves the messages and the Python state to the store now (prompts and runs already do). */
@@ -416,7 +429,8 @@ export class Session {
         ...(options.onRunCode ? { onRun: options.onRunCode } : {}),
       })
     }
-    if (sandbox) Object.assign(tools, sandboxTools(sandbox, { maxOutputChars: this.#settings.maxOutputChars }))
+    if (sandbox)
+      Object.assign(tools, sandboxTools(sandbox, { maxOutputChars: this.#settings.maxOutputChars }))
     Object.assign(tools, applicationTools)
     const userMessage: ModelMessage = { role: 'user', content: text }
     return { model, system, tools, userMessage, messages: [...this.#messages, userMessage] }

@@ -25,4 +25,6 @@ const historyBefore = session.messages.length
 const total = (await session.runPython('total + 2')).result
 const reply = await session.prompt('What did I ask before?')
 await agent.close()
-process.stdout.write(JSON.stringify({ pid: process.pid, historyBefore, total, reply: reply.text, promptSeen }))
+process.stdout.write(
+  JSON.stringify({ pid: process.pid, historyBefore, total, reply: reply.text, promptSeen }),
+)

@@ -3,9 +3,8 @@ import { MockLanguageModelV3 } from 'ai/test'
 
 type CallOptions = Parameters<MockLanguageModelV3['doGenerate']>[0]
 type GenerateResult = Awaited<ReturnType<MockLanguageModelV3['doGenerate']>>
-type StreamPart = Awaited<ReturnType<MockLanguageModelV3['doStream']>>['stream'] extends ReadableStream<infer P>
-  ? P
-  : never
+type StreamPart =
+  Awaited<ReturnType<MockLanguageModelV3['doStream']>>['stream'] extends ReadableStream<infer P> ? P : never
 
 /** One reply of a scripted model: some text, some tool calls, or both. */
 export interface ScriptedTurn {
@@ -40,7 +39,9 @@ export interface ScriptContext {
 }
 
 /** A script: turns answered in order, or a function choosing each turn. */
-export type Script = ReadonlyArray<ScriptedTurn | ((context: ScriptContext) => ScriptedTurn)> | ((context: ScriptContext) => ScriptedTurn)
+export type Script =
+  | ReadonlyArray<ScriptedTurn | ((context: ScriptContext) => ScriptedTurn)>
+  | ((context: ScriptContext) => ScriptedTurn)
 
 /**
  * A deterministic language model for tests and offline demos, built on the AI SDK's
@@ -51,14 +52,17 @@ export type Script = ReadonlyArray<ScriptedTurn | ((context: ScriptContext) => S
 export function scriptedModel(script: Script, options: { modelId?: string } = {}): MockLanguageModelV3 {
   let calls = 0
   let toolCallIds = 0
-  const next = (callOptions: CallOptions): { content: GenerateResult['content']; finish: GenerateResult['finishReason'] } => {
+  const next = (
+    callOptions: CallOptions,
+  ): { content: GenerateResult['content']; finish: GenerateResult['finishReason'] } => {
     const context = readContext(callOptions, calls)
     calls += 1
     let step: ScriptedTurn | ((context: ScriptContext) => ScriptedTurn) | undefined
     if (typeof script === 'function') step = script
     else {
       step = script[context.call]
-      if (step === undefined) throw new Error(`The scripted model has no turn ${context.call + 1} (it has ${script.length}).`)
+      if (step === undefined)
+        throw new Error(`The scripted model has no turn ${context.call + 1} (it has ${script.length}).`)
     }
     const turn = typeof step === 'function' ? step(context) : step
     const content: GenerateResult['content'] = []
@@ -90,7 +94,8 @@ export function scriptedModel(script: Script, options: { modelId?: string } = {}
         if (part.type === 'text') {
           const id = `text-${index}`
           chunks.push({ type: 'text-start', id })
-          for (const delta of part.text.match(/\S+\s*|\s+/g) ?? []) chunks.push({ type: 'text-delta', id, delta })
+          for (const delta of part.text.match(/\S+\s*|\s+/g) ?? [])
+            chunks.push({ type: 'text-delta', id, delta })
           chunks.push({ type: 'text-end', id })
         } else if (part.type === 'tool-call') {
           chunks.push(part)
