@@ -1,4 +1,4 @@
-import { CommandRefusedError, WriteRefusedError } from '@pyflue/core'
+import { CommandRefusedError, type SandboxPolicy, WriteRefusedError } from '@pyflue/core'
 import { virtualSandbox } from '@pyflue/sandbox-virtual'
 import { describe, expect, it } from 'vitest'
 import { init } from './init.js'
@@ -7,7 +7,7 @@ import { scriptedModel } from './testing/scripted-model.js'
 
 const call = { toolCallId: 't', messages: [] }
 
-async function toolsFor(files: Record<string, string>, policy?: Parameters<typeof init>[0]['sandboxPolicy']) {
+async function toolsFor(files: Record<string, string>, policy?: SandboxPolicy) {
   const agent = await init({
     sandbox: virtualSandbox({ files }),
     ...(policy ? { sandboxPolicy: policy } : {}),
@@ -61,10 +61,10 @@ describe('file and shell tools', () => {
       'readme.md': 'hello world\nsecond line with x\n',
     })
     const csvs = await tools.glob.execute!({ pattern: '**/*.csv' }, call)
-    expect(csvs.split('\n')).toEqual(['/data/a.csv', '/data/deep/b.csv'])
+    expect(String(csvs).split('\n')).toEqual(['/data/a.csv', '/data/deep/b.csv'])
     expect(await tools.glob.execute!({ pattern: '*.txt' }, call)).toMatch(/^No files/)
     const hits = await tools.grep.execute!({ pattern: '^\\d', include: '*.csv' }, call)
-    expect(hits.split('\n')).toEqual(['/data/a.csv:2: 1,2', '/data/deep/b.csv:2: 3,4'])
+    expect(String(hits).split('\n')).toEqual(['/data/a.csv:2: 1,2', '/data/deep/b.csv:2: 3,4'])
     expect(await tools.grep.execute!({ pattern: 'WORLD', ignoreCase: true }, call)).toBe(
       '/readme.md:1: hello world',
     )
