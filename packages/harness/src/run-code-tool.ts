@@ -7,6 +7,7 @@ import {
   type PythonRunResult,
   type PythonVariableInfo,
   type ResourceLimits,
+  type Sandbox,
 } from '@pyflue/core'
 import { type Tool, type ToolSet, tool } from 'ai'
 import { z } from 'zod'
@@ -19,6 +20,7 @@ export type RunCodeTarget =
   | {
       runPython(code: string, options?: PythonRunOptions<undefined>): Promise<PythonRunResult>
       readonly pythonBackend: PythonBackend | undefined
+      readonly sandbox?: Sandbox | undefined
     }
 
 /** Options of `runCodeTool`. */
@@ -29,6 +31,8 @@ export interface RunCodeToolOptions {
   tools?: ToolSet
   /** The session's variables, listed in the description (see `PythonBackend.listVariables`). */
   variables?: readonly PythonVariableInfo[]
+  /** The sandbox whose files Python sees (through the backend's mounts), for the description. Defaults to the session's. */
+  sandbox?: Sandbox
   /** Limits of each run; omitted limits take the backend's defaults. */
   resourceLimits?: ResourceLimits
   /** Cap on the text returned to the model, in characters. Default 8000. */
@@ -57,6 +61,9 @@ const BACKEND_NOTES: Readonly<Record<string, string>> = {
     'This is a sandboxed Python subset (Monty): no third-party packages; no class statements, yield, del, eval/exec, str.format, dataclasses, collections or statistics modules. Available: functions, lambdas, comprehensions, f-strings, try/except, json, re, math, datetime, pathlib, typing, async def/await.',
 }
 
+/** Backends known to mount a sandbox's `hostMounts()` for Python (see `CreatePythonBackendOptions.sandbox`). */
+const BACKENDS_THAT_MOUNT_SANDBOXES: ReadonlySet<string> = new Set(['monty'])
+
 /**
  * The `run_code` tool as a plain AI SDK tool, for any AI SDK application: the model sends
  * Python code, it runs in `target` (a harness session or any `PythonBackend`), and the model
@@ -80,8 +87,9 @@ export function runCodeTool(
   const maxChars = options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS
   const applicationTools = options.tools ?? {}
 
+  const sandbox = options.sandbox ?? ('run' in target ? undefined : target.sandbox)
   return tool({
-    description: describeRunCode(backend, options),
+    description: describeRunCode(backend, { ...options, ...(sandbox ? { sandbox } : {}) }),
     inputSchema: z.object({
       code: z
         .string()
@@ -126,6 +134,15 @@ export function describeRunCode(backend: PythonBackend, options: RunCodeToolOpti
   ]
   const note = BACKEND_NOTES[backend.name]
   if (note) lines.push(note)
+  const mounts = BACKENDS_THAT_MOUNT_SANDBOXES.has(backend.name)
+    ? (options.sandbox?.hostMounts?.() ?? [])
+    : []
+  if (mounts.length > 0) {
+    const places = mounts.map((mount) => `${mount.sandboxPath} (${mount.mode})`).join(', ')
+    lines.push(
+      `The sandbox's files are visible to Python at the same paths, through open() and pathlib: ${places}. Relative paths start at ${options.sandbox!.cwd}.`,
+    )
+  }
   const functions: ExternalFunctions = {
     ...applicationToolsAsExternalFunctions(options.tools ?? {}, { toolCallIdPrefix: 'describe' }),
     ...options.externalFunctions,

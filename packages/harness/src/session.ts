@@ -423,6 +423,7 @@ export class Session {
       tools.run_code = runCodeTool(backend, {
         tools: applicationTools,
         variables,
+        ...(sandbox ? { sandbox } : {}),
         maxOutputChars: this.#settings.maxOutputChars,
         ...(this.#settings.resourceLimits ? { resourceLimits: this.#settings.resourceLimits } : {}),
         ...(onStdout ? { onStdout } : {}),
