@@ -264,6 +264,7 @@ export class MontyBackend implements PythonBackend {
       ...(analysis.lastExpression ? { lastExpression: analysis.lastExpression } : {}),
       collect,
       collectAfterMarker,
+      awaitCoroutineResult: true,
     })
 
     if (options.typeCheck) this.#typeCheck(code, scriptName, analysis, runInputs, externals, emitted)
