@@ -229,8 +229,17 @@ export class MontyBackend implements PythonBackend {
     const definitionGlobals = new Set<string>()
     for (const definition of emitted.values())
       for (const name of definition.globals) definitionGlobals.add(name)
+    // Session values the program needs. Names read only by the snippet's module-level code are
+    // looked up lazily (Monty keeps a looked-up value for the rest of the run, so an untouched
+    // name costs nothing). Names read inside functions, lambdas or comprehensions are passed as
+    // inputs: Monty does not keep values looked up there, so each call would see a fresh copy.
+    const eager = new Set<string>(analysis.nestedReads)
+    for (const definition of emitted.values()) for (const read of definition.reads) eager.add(read)
+    const isMutable = (value: unknown) =>
+      typeof value === 'object' && value !== null && !(value instanceof Uint8Array)
+
     // Names handed back at the end: everything the snippet binds at module level (its own
-    // definitions excepted), and mutable session values it may have read and changed.
+    // definitions excepted), and mutable session values it may have changed.
     const collect: string[] = []
     const montyInputs: Record<string, unknown> = {}
     for (const [name, value] of runInputs) montyInputs[name] = value
@@ -244,9 +253,14 @@ export class MontyBackend implements PythonBackend {
     for (const name of allReads) {
       if (collectSet.has(name) || shadowed(name) || emitted.has(name) || analysis.definitions.has(name))
         continue
+      if (!state.data.has(name)) continue
       const value = state.data.get(name)
-      if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array))
+      if (eager.has(name)) {
+        montyInputs[name] = value
+        if (isMutable(value)) collect.push(name)
+      } else if (isMutable(value)) {
         collectAfterMarker.push(name)
+      }
     }
     const wrapped = [...externals.values()].filter((e) => allReads.has(e.name))
     const declare = new Set([
