@@ -407,7 +407,7 @@ export class MontyBackend implements PythonBackend {
     }
 
     const finalResult = options.result ? await validateWithSchema(options.result, result) : result
-    const metadata: Record<string, unknown> = {}
+    const metadata: Record<string, unknown> = { programBytes: program.source.length }
     if (truncated) metadata.stdoutTruncated = true
     if (notKept.length > 0) metadata.notKept = notKept
     let stdout = stdoutChunks.join('')
@@ -512,11 +512,17 @@ export class MontyBackend implements PythonBackend {
     externals: Map<string, PreparedExternal>,
     emitted: Map<string, StoredDefinition>,
   ): void {
-    const lines = ['from typing import Any']
-    for (const name of analysis.reads) {
-      if (externals.has(name)) continue
-      if (runInputs.has(name)) lines.push(`${name}: ${stubTypeOf(runInputs.get(name))}`)
-      else if (this.#state.data.has(name)) lines.push(`${name}: ${stubTypeOf(this.#state.data.get(name))}`)
+    const lines = ['from typing import Any, cast']
+    const names = new Set(analysis.reads)
+    for (const definition of emitted.values()) for (const read of definition.reads) names.add(read)
+    const stub = (name: string, value: unknown) => {
+      const type = stubTypeOf(value)
+      lines.push(`${name}: ${type} = cast(${JSON.stringify(type)}, None)`)
+    }
+    for (const name of names) {
+      if (externals.has(name) || emitted.has(name)) continue
+      if (runInputs.has(name)) stub(name, runInputs.get(name))
+      else if (this.#state.data.has(name)) stub(name, this.#state.data.get(name))
     }
     for (const dataclass of this.#dataclasses.all()) {
       if (analysis.reads.has(dataclass.name) && !runInputs.has(dataclass.name)) {
@@ -528,7 +534,7 @@ export class MontyBackend implements PythonBackend {
     }
     for (const external of externals.values()) lines.push(typeStub(external).replace(/\n$/, ''))
     const prefix = lines.join('\n')
-    const offset = prefix.split('\n').length + 1
+    const offset = prefix.split('\n').length
     try {
       new Monty(code, { scriptName: 'snippet.py', typeCheck: true, typeCheckPrefixCode: prefix })
     } catch (error) {
@@ -595,9 +601,12 @@ function limitOf(
   typeName: string,
   message: string,
 ): 'maxDurationSecs' | 'maxMemory' | 'maxAllocations' | 'maxRecursionDepth' | undefined {
-  if (typeName === 'TimeoutError' && message.startsWith('time limit exceeded')) return 'maxDurationSecs'
-  if (typeName === 'MemoryError' && message.startsWith('memory limit exceeded')) return 'maxMemory'
-  if (typeName === 'MemoryError' && message.startsWith('allocation limit exceeded')) return 'maxAllocations'
+  // Monty raises limits as these exceptions (a value handed in by the host that is too big is a
+  // RuntimeError wrapping the same message); Python code cannot catch them.
+  const limitType = typeName === 'RuntimeError' || typeName === 'TimeoutError' || typeName === 'MemoryError'
+  if (limitType && /^(invalid [\w ]+: )?time limit exceeded/.test(message)) return 'maxDurationSecs'
+  if (limitType && /^(invalid [\w ]+: )?memory limit exceeded/.test(message)) return 'maxMemory'
+  if (limitType && /^(invalid [\w ]+: )?allocation limit exceeded/.test(message)) return 'maxAllocations'
   if (typeName === 'RecursionError' && message.startsWith('maximum recursion depth exceeded'))
     return 'maxRecursionDepth'
   return undefined

@@ -11,4 +11,6 @@ for (const code of process.argv.slice(2)) {
   const run = await backend.run(code)
   results.push(run.result)
 }
-process.stdout.write(JSON.stringify(results, (_key, value) => (typeof value === 'bigint' ? `${value}n` : value)))
+process.stdout.write(
+  JSON.stringify(results, (_key, value) => (typeof value === 'bigint' ? `${value}n` : value)),
+)
