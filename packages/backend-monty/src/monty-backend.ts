@@ -99,6 +99,8 @@ export class MontyBackend implements PythonBackend {
   readonly #maxStdoutBytes: number
   readonly #scriptName: string
   #queue: Promise<unknown> = Promise.resolve()
+  /** Built programs by plan (snippet, re-emitted definitions by seq, wrappers, collected names). */
+  #programs = new Map<string, Program>()
   #closed = false
 
   constructor(options: MontyBackendOptions = {}) {
@@ -131,6 +133,7 @@ export class MontyBackend implements PythonBackend {
   loadState(bytes: Uint8Array): Promise<void> {
     return this.#enqueue(async () => {
       this.#state = loadSessionState(bytes)
+      this.#programs = new Map()
     })
   }
 
@@ -194,7 +197,7 @@ export class MontyBackend implements PythonBackend {
     const deadline = Date.now() + limits.maxDurationSecs! * 1000
     const state = this.#state
 
-    const analysis = analyzeSnippet(code)
+    const analysis = cachedAnalysis(code)
     if (analysis.unsupported) throw new PythonUnsupportedError(analysis.unsupported)
 
     const runInputs = new Map<string, unknown>()
@@ -263,32 +266,57 @@ export class MontyBackend implements PythonBackend {
       }
     }
     const wrapped = [...externals.values()].filter((e) => allReads.has(e.name))
-    const declare = new Set([
-      ...collect,
-      ...analysis.definitions.keys(),
-      ...emitted.keys(),
-      ...wrapped.map((e) => e.name),
-    ])
-    const program = buildProgram({
+    const definitions = [...emitted.values()].sort((a, b) => a.seq - b.seq)
+    const planKey = [
       scriptName,
-      declare: [...declare],
-      wrappers: wrapped.map(wrapperSource),
-      definitions: [...emitted.values()].sort((a, b) => a.seq - b.seq),
-      userCode: code,
-      ...(analysis.lastExpression ? { lastExpression: analysis.lastExpression } : {}),
-      collect,
-      collectAfterMarker,
-      awaitCoroutineResult: true,
-    })
+      code,
+      definitions.map((d) => d.seq).join(','),
+      wrapped.map((e) => `${e.name}:${e.kind}`).join(','),
+      collect.join(','),
+      collectAfterMarker.join(','),
+    ].join('\0')
+    let program = this.#programs.get(planKey)
+    if (!program) {
+      const declare = new Set([
+        ...collect,
+        ...analysis.definitions.keys(),
+        ...emitted.keys(),
+        ...wrapped.map((e) => e.name),
+      ])
+      program = buildProgram({
+        scriptName,
+        declare: [...declare],
+        wrappers: wrapped.map(wrapperSource),
+        definitions,
+        userCode: code,
+        ...(analysis.lastExpression ? { lastExpression: analysis.lastExpression } : {}),
+        collect,
+        collectAfterMarker,
+        awaitCoroutineResult: true,
+      })
+      this.#programs.set(planKey, program)
+      if (this.#programs.size > PROGRAM_CACHE_SIZE) this.#programs.delete(this.#programs.keys().next().value!)
+    }
 
     if (options.typeCheck) this.#typeCheck(code, scriptName, analysis, runInputs, externals, emitted)
 
+    const inputNames = Object.keys(montyInputs)
     let monty: Monty
     try {
-      monty = new Monty(program.source, { scriptName, inputs: Object.keys(montyInputs) })
+      monty = cachedMonty(program.source, scriptName, inputNames)
     } catch (error) {
       throw this.#mapError(error, program, analysis, limits)
     }
+    // Without lazy lookups, externals or dataclass constructors, nothing can pause: run() is
+    // the same program, faster.
+    const canPause =
+      wrapped.length > 0 ||
+      collectAfterMarker.length > 0 ||
+      [...allReads].some(
+        (name) =>
+          (state.data.has(name) && !shadowed(name) && !Object.hasOwn(montyInputs, name)) ||
+          this.#dataclasses.byName(name) !== undefined,
+      )
 
     // stdout, capped.
     const stdoutChunks: string[] = []
@@ -324,14 +352,17 @@ export class MontyBackend implements PythonBackend {
     for (const key of LIMIT_KEYS) if (limits[key] !== undefined) montyLimits[key] = limits[key]!
     let afterMarker = false
     let output: unknown
+    const runOptions = {
+      ...(inputNames.length > 0 ? { inputs: montyInputs } : {}),
+      limits: montyLimits,
+      printCallback,
+      ...(this.#mounts.length > 0 ? { mount: this.#mounts } : {}),
+    }
     try {
-      let progress: MontySnapshot | MontyNameLookup | MontyComplete = monty.start({
-        ...(Object.keys(montyInputs).length > 0 ? { inputs: montyInputs } : {}),
-        limits: montyLimits,
-        printCallback,
-        ...(this.#mounts.length > 0 ? { mount: this.#mounts } : {}),
-      })
-      while (!(progress instanceof MontyComplete)) {
+      let progress: MontySnapshot | MontyNameLookup | MontyComplete | undefined
+      if (canPause) progress = monty.start(runOptions)
+      else output = monty.run(runOptions)
+      while (progress && !(progress instanceof MontyComplete)) {
         if (signal?.aborted) throw createAbortError(signal)
         if (Date.now() > deadline) throw durationError(limits.maxDurationSecs!)
         if (progress instanceof MontyNameLookup) {
@@ -362,7 +393,7 @@ export class MontyBackend implements PythonBackend {
             ? progress.resume({ exception: { type: answer.type, message: answer.message } })
             : progress.resume({ returnValue: answer.value })
       }
-      output = progress.output
+      if (progress) output = progress.output
     } catch (error) {
       throw this.#mapError(error, program, analysis, limits)
     }
@@ -595,6 +626,41 @@ export class MontyBackend implements PythonBackend {
     }
     return error
   }
+}
+
+const ANALYSIS_CACHE_SIZE = 512
+const analysisCache = new Map<string, SnippetAnalysis>()
+
+/** Analyses are pure functions of the code: a small LRU spares re-parsing repeated snippets. */
+function cachedAnalysis(code: string): SnippetAnalysis {
+  const cached = analysisCache.get(code)
+  if (cached) {
+    analysisCache.delete(code)
+    analysisCache.set(code, cached)
+    return cached
+  }
+  const analysis = analyzeSnippet(code)
+  analysisCache.set(code, analysis)
+  if (analysisCache.size > ANALYSIS_CACHE_SIZE) analysisCache.delete(analysisCache.keys().next().value!)
+  return analysis
+}
+
+const PROGRAM_CACHE_SIZE = 256
+const programCache = new Map<string, Monty>()
+
+/** A parsed program can run any number of times: a small LRU spares re-parsing identical programs. */
+function cachedMonty(source: string, scriptName: string, inputs: string[]): Monty {
+  const key = `${scriptName}\0${inputs.join(',')}\0${source}`
+  const cached = programCache.get(key)
+  if (cached) {
+    programCache.delete(key)
+    programCache.set(key, cached)
+    return cached
+  }
+  const monty = new Monty(source, { scriptName, inputs })
+  programCache.set(key, monty)
+  if (programCache.size > PROGRAM_CACHE_SIZE) programCache.delete(programCache.keys().next().value!)
+  return monty
 }
 
 function limitOf(
