@@ -99,6 +99,8 @@ export class MontyBackend implements PythonBackend {
   readonly #maxStdoutBytes: number
   readonly #scriptName: string
   #queue: Promise<unknown> = Promise.resolve()
+  /** Built programs by plan (snippet, re-emitted definitions by seq, wrappers, collected names). */
+  #programs = new Map<string, Program>()
   #closed = false
 
   constructor(options: MontyBackendOptions = {}) {
@@ -131,6 +133,7 @@ export class MontyBackend implements PythonBackend {
   loadState(bytes: Uint8Array): Promise<void> {
     return this.#enqueue(async () => {
       this.#state = loadSessionState(bytes)
+      this.#programs = new Map()
     })
   }
 
@@ -194,7 +197,7 @@ export class MontyBackend implements PythonBackend {
     const deadline = Date.now() + limits.maxDurationSecs! * 1000
     const state = this.#state
 
-    const analysis = analyzeSnippet(code)
+    const analysis = cachedAnalysis(code)
     if (analysis.unsupported) throw new PythonUnsupportedError(analysis.unsupported)
 
     const runInputs = new Map<string, unknown>()
@@ -229,8 +232,17 @@ export class MontyBackend implements PythonBackend {
     const definitionGlobals = new Set<string>()
     for (const definition of emitted.values())
       for (const name of definition.globals) definitionGlobals.add(name)
+    // Session values the program needs. Names read only by the snippet's module-level code are
+    // looked up lazily (Monty keeps a looked-up value for the rest of the run, so an untouched
+    // name costs nothing). Names read inside functions, lambdas or comprehensions are passed as
+    // inputs: Monty does not keep values looked up there, so each call would see a fresh copy.
+    const eager = new Set<string>(analysis.nestedReads)
+    for (const definition of emitted.values()) for (const read of definition.reads) eager.add(read)
+    const isMutable = (value: unknown) =>
+      typeof value === 'object' && value !== null && !(value instanceof Uint8Array)
+
     // Names handed back at the end: everything the snippet binds at module level (its own
-    // definitions excepted), and mutable session values it may have read and changed.
+    // definitions excepted), and mutable session values it may have changed.
     const collect: string[] = []
     const montyInputs: Record<string, unknown> = {}
     for (const [name, value] of runInputs) montyInputs[name] = value
@@ -244,36 +256,67 @@ export class MontyBackend implements PythonBackend {
     for (const name of allReads) {
       if (collectSet.has(name) || shadowed(name) || emitted.has(name) || analysis.definitions.has(name))
         continue
+      if (!state.data.has(name)) continue
       const value = state.data.get(name)
-      if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array))
+      if (eager.has(name)) {
+        montyInputs[name] = value
+        if (isMutable(value)) collect.push(name)
+      } else if (isMutable(value)) {
         collectAfterMarker.push(name)
+      }
     }
     const wrapped = [...externals.values()].filter((e) => allReads.has(e.name))
-    const declare = new Set([
-      ...collect,
-      ...analysis.definitions.keys(),
-      ...emitted.keys(),
-      ...wrapped.map((e) => e.name),
-    ])
-    const program = buildProgram({
+    const definitions = [...emitted.values()].sort((a, b) => a.seq - b.seq)
+    const planKey = [
       scriptName,
-      declare: [...declare],
-      wrappers: wrapped.map(wrapperSource),
-      definitions: [...emitted.values()].sort((a, b) => a.seq - b.seq),
-      userCode: code,
-      ...(analysis.lastExpression ? { lastExpression: analysis.lastExpression } : {}),
-      collect,
-      collectAfterMarker,
-    })
+      code,
+      definitions.map((d) => d.seq).join(','),
+      wrapped.map((e) => `${e.name}:${e.kind}`).join(','),
+      collect.join(','),
+      collectAfterMarker.join(','),
+    ].join('\0')
+    let program = this.#programs.get(planKey)
+    if (!program) {
+      const declare = new Set([
+        ...collect,
+        ...analysis.definitions.keys(),
+        ...emitted.keys(),
+        ...wrapped.map((e) => e.name),
+      ])
+      program = buildProgram({
+        scriptName,
+        declare: [...declare],
+        wrappers: wrapped.map(wrapperSource),
+        definitions,
+        userCode: code,
+        ...(analysis.lastExpression ? { lastExpression: analysis.lastExpression } : {}),
+        collect,
+        collectAfterMarker,
+        awaitCoroutineResult: true,
+      })
+      this.#programs.set(planKey, program)
+      if (this.#programs.size > PROGRAM_CACHE_SIZE) this.#programs.delete(this.#programs.keys().next().value!)
+    }
 
     if (options.typeCheck) this.#typeCheck(code, scriptName, analysis, runInputs, externals, emitted)
 
+    const inputNames = Object.keys(montyInputs)
     let monty: Monty
     try {
-      monty = new Monty(program.source, { scriptName, inputs: Object.keys(montyInputs) })
+      monty = cachedMonty(program.source, scriptName, inputNames)
     } catch (error) {
       throw this.#mapError(error, program, analysis, limits)
     }
+    // Without lazy lookups, externals or dataclass constructors, nothing can pause: run() is
+    // the same program, faster.
+    const canPause =
+      wrapped.length > 0 ||
+      collectAfterMarker.length > 0 ||
+      [...allReads].some(
+        (name) =>
+          (state.data.has(name) && !shadowed(name) && !Object.hasOwn(montyInputs, name)) ||
+          this.#dataclasses.byName(name) !== undefined,
+      )
 
     // stdout, capped.
     const stdoutChunks: string[] = []
@@ -309,14 +352,17 @@ export class MontyBackend implements PythonBackend {
     for (const key of LIMIT_KEYS) if (limits[key] !== undefined) montyLimits[key] = limits[key]!
     let afterMarker = false
     let output: unknown
+    const runOptions = {
+      ...(inputNames.length > 0 ? { inputs: montyInputs } : {}),
+      limits: montyLimits,
+      printCallback,
+      ...(this.#mounts.length > 0 ? { mount: this.#mounts } : {}),
+    }
     try {
-      let progress: MontySnapshot | MontyNameLookup | MontyComplete = monty.start({
-        ...(Object.keys(montyInputs).length > 0 ? { inputs: montyInputs } : {}),
-        limits: montyLimits,
-        printCallback,
-        ...(this.#mounts.length > 0 ? { mount: this.#mounts } : {}),
-      })
-      while (!(progress instanceof MontyComplete)) {
+      let progress: MontySnapshot | MontyNameLookup | MontyComplete | undefined
+      if (canPause) progress = monty.start(runOptions)
+      else output = monty.run(runOptions)
+      while (progress && !(progress instanceof MontyComplete)) {
         if (signal?.aborted) throw createAbortError(signal)
         if (Date.now() > deadline) throw durationError(limits.maxDurationSecs!)
         if (progress instanceof MontyNameLookup) {
@@ -347,7 +393,7 @@ export class MontyBackend implements PythonBackend {
             ? progress.resume({ exception: { type: answer.type, message: answer.message } })
             : progress.resume({ returnValue: answer.value })
       }
-      output = progress.output
+      if (progress) output = progress.output
     } catch (error) {
       throw this.#mapError(error, program, analysis, limits)
     }
@@ -392,7 +438,7 @@ export class MontyBackend implements PythonBackend {
     }
 
     const finalResult = options.result ? await validateWithSchema(options.result, result) : result
-    const metadata: Record<string, unknown> = {}
+    const metadata: Record<string, unknown> = { programBytes: program.source.length }
     if (truncated) metadata.stdoutTruncated = true
     if (notKept.length > 0) metadata.notKept = notKept
     let stdout = stdoutChunks.join('')
@@ -497,11 +543,17 @@ export class MontyBackend implements PythonBackend {
     externals: Map<string, PreparedExternal>,
     emitted: Map<string, StoredDefinition>,
   ): void {
-    const lines = ['from typing import Any']
-    for (const name of analysis.reads) {
-      if (externals.has(name)) continue
-      if (runInputs.has(name)) lines.push(`${name}: ${stubTypeOf(runInputs.get(name))}`)
-      else if (this.#state.data.has(name)) lines.push(`${name}: ${stubTypeOf(this.#state.data.get(name))}`)
+    const lines = ['from typing import Any, cast']
+    const names = new Set(analysis.reads)
+    for (const definition of emitted.values()) for (const read of definition.reads) names.add(read)
+    const stub = (name: string, value: unknown) => {
+      const type = stubTypeOf(value)
+      lines.push(`${name}: ${type} = cast(${JSON.stringify(type)}, None)`)
+    }
+    for (const name of names) {
+      if (externals.has(name) || emitted.has(name)) continue
+      if (runInputs.has(name)) stub(name, runInputs.get(name))
+      else if (this.#state.data.has(name)) stub(name, this.#state.data.get(name))
     }
     for (const dataclass of this.#dataclasses.all()) {
       if (analysis.reads.has(dataclass.name) && !runInputs.has(dataclass.name)) {
@@ -513,7 +565,7 @@ export class MontyBackend implements PythonBackend {
     }
     for (const external of externals.values()) lines.push(typeStub(external).replace(/\n$/, ''))
     const prefix = lines.join('\n')
-    const offset = prefix.split('\n').length + 1
+    const offset = prefix.split('\n').length
     try {
       new Monty(code, { scriptName: 'snippet.py', typeCheck: true, typeCheckPrefixCode: prefix })
     } catch (error) {
@@ -576,13 +628,51 @@ export class MontyBackend implements PythonBackend {
   }
 }
 
+const ANALYSIS_CACHE_SIZE = 512
+const analysisCache = new Map<string, SnippetAnalysis>()
+
+/** Analyses are pure functions of the code: a small LRU spares re-parsing repeated snippets. */
+function cachedAnalysis(code: string): SnippetAnalysis {
+  const cached = analysisCache.get(code)
+  if (cached) {
+    analysisCache.delete(code)
+    analysisCache.set(code, cached)
+    return cached
+  }
+  const analysis = analyzeSnippet(code)
+  analysisCache.set(code, analysis)
+  if (analysisCache.size > ANALYSIS_CACHE_SIZE) analysisCache.delete(analysisCache.keys().next().value!)
+  return analysis
+}
+
+const PROGRAM_CACHE_SIZE = 256
+const programCache = new Map<string, Monty>()
+
+/** A parsed program can run any number of times: a small LRU spares re-parsing identical programs. */
+function cachedMonty(source: string, scriptName: string, inputs: string[]): Monty {
+  const key = `${scriptName}\0${inputs.join(',')}\0${source}`
+  const cached = programCache.get(key)
+  if (cached) {
+    programCache.delete(key)
+    programCache.set(key, cached)
+    return cached
+  }
+  const monty = new Monty(source, { scriptName, inputs })
+  programCache.set(key, monty)
+  if (programCache.size > PROGRAM_CACHE_SIZE) programCache.delete(programCache.keys().next().value!)
+  return monty
+}
+
 function limitOf(
   typeName: string,
   message: string,
 ): 'maxDurationSecs' | 'maxMemory' | 'maxAllocations' | 'maxRecursionDepth' | undefined {
-  if (typeName === 'TimeoutError' && message.startsWith('time limit exceeded')) return 'maxDurationSecs'
-  if (typeName === 'MemoryError' && message.startsWith('memory limit exceeded')) return 'maxMemory'
-  if (typeName === 'MemoryError' && message.startsWith('allocation limit exceeded')) return 'maxAllocations'
+  // Monty raises limits as these exceptions (a value handed in by the host that is too big is a
+  // RuntimeError wrapping the same message); Python code cannot catch them.
+  const limitType = typeName === 'RuntimeError' || typeName === 'TimeoutError' || typeName === 'MemoryError'
+  if (limitType && /^(invalid [\w ]+: )?time limit exceeded/.test(message)) return 'maxDurationSecs'
+  if (limitType && /^(invalid [\w ]+: )?memory limit exceeded/.test(message)) return 'maxMemory'
+  if (limitType && /^(invalid [\w ]+: )?allocation limit exceeded/.test(message)) return 'maxAllocations'
   if (typeName === 'RecursionError' && message.startsWith('maximum recursion depth exceeded'))
     return 'maxRecursionDepth'
   return undefined

@@ -36,6 +36,8 @@ export interface ProgramParts {
   /** Names to hand back at the end, with whether they come from lazy lookups (after the marker). */
   readonly collect: readonly string[]
   readonly collectAfterMarker: readonly string[]
+  /** Await the last expression's value when it is a coroutine (only worth it when async code is present). */
+  readonly awaitCoroutineResult?: boolean
 }
 
 /** The external call that tells the host the snippet has finished (lookups after it are not the snippet's). */
@@ -85,6 +87,14 @@ export function buildProgram(parts: ProgramParts): Program {
 
   const epilogue: string[] = []
   if (!parts.lastExpression) epilogue.push(`${RESULT_NAME} = None`)
+  else if (parts.awaitCoroutineResult) {
+    // A snippet ending in an un-awaited call of an async function resolves to its value, as a
+    // notebook cell would show it.
+    epilogue.push(
+      `if type(${RESULT_NAME}).__name__ == 'coroutine':`,
+      `    ${RESULT_NAME} = await ${RESULT_NAME}`,
+    )
+  }
   epilogue.push('__pf_out = []')
   const collectOne = (name: string) => {
     epilogue.push(

@@ -29,6 +29,8 @@ export interface SnippetAnalysis {
   readonly assigned: ReadonlySet<string>
   /** Every name the snippet reads anywhere (module level and inside functions). */
   readonly reads: ReadonlySet<string>
+  /** Names read inside functions, lambdas or comprehensions (where Monty does not keep a looked-up value). */
+  readonly nestedReads: ReadonlySet<string>
   /** Names declared `global` inside function bodies. */
   readonly globals: ReadonlySet<string>
   /** Names bound at module level by the snippet's own module-level code (not only through `global`). */
@@ -70,6 +72,8 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
 
   const assigned = new Set<string>()
   const reads = new Set<string>()
+  const nestedReads = new Set<string>()
+  let scopeDepth = 0
   const globals = new Set<string>()
   let unsupported: UnsupportedConstruct | undefined
   let syntaxError: { line: number; column: number } | undefined
@@ -82,13 +86,17 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
   tree.iterate({
     enter(ref) {
       const node = ref.node
+      if (SCOPE_NODES.has(ref.name)) scopeDepth++
       if (ref.type.isError) {
         if (!syntaxError) syntaxError = position(ref.from)
         return
       }
       switch (ref.name) {
         case 'VariableName':
-          if (!isKeywordArgumentName(node)) reads.add(text(node))
+          if (!isKeywordArgumentName(node)) {
+            reads.add(text(node))
+            if (scopeDepth > 0) nestedReads.add(text(node))
+          }
           break
         case 'ClassDefinition':
           refuse(
@@ -130,6 +138,9 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
           break
         }
       }
+    },
+    leave(ref) {
+      if (SCOPE_NODES.has(ref.name)) scopeDepth--
     },
   })
 
@@ -285,6 +296,7 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
   const analysis: SnippetAnalysis = {
     assigned,
     reads,
+    nestedReads,
     globals,
     moduleBound,
     definitions,

@@ -48,7 +48,7 @@ export interface ExternalFunctionDefinition<S extends StandardSchemaV1 = Standar
   /** The Python return annotation used in signatures, e.g. `'int'`. Defaults to `'Any'`. */
   returns?: string
   /** Runs with the validated arguments object. */
-  execute: (args: InferSchemaOutput<S>) => unknown
+  execute(args: InferSchemaOutput<S>): unknown
 }
 
 /** External functions by the Python name they are called by. */

@@ -1,0 +1,127 @@
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { createMontyBackend } from './monty-backend.js'
+import { STATE_FORMAT_VERSION, STATE_MAGIC } from './state-format.js'
+import { tuple } from './value-conversion.js'
+
+class Point {
+  constructor(
+    public x: number,
+    public y: number,
+  ) {}
+}
+
+const SETUP = [
+  'value = 37',
+  'import math\ndef area(r):\n    return round(math.pi * r * r, 3)',
+  'scale = lambda v: v * factor\nfactor = 3',
+  'data = {"ints": [1, 2, 2**70], "nested": {"t": (1, "a"), "s": {1, 2}}, "b": b"\\x00\\xff", "nan": float("nan"), "inf": float("-inf"), 5: "five"}',
+  'import datetime\nwhen = datetime.date(2024, 2, 29)',
+]
+
+describe('dumpState / loadState', () => {
+  it('starts with the magic header and the format version', async () => {
+    const backend = createMontyBackend()
+    await backend.run('x = 1')
+    const bytes = await backend.dumpState()
+    expect([...bytes.subarray(0, 8)]).toEqual([...STATE_MAGIC])
+    expect(new DataView(bytes.buffer, bytes.byteOffset).getUint16(8)).toBe(STATE_FORMAT_VERSION)
+  })
+
+  it('round-trips every value of the table exactly, in another session', async () => {
+    const backend = createMontyBackend()
+    backend.registerDataclass(Point, { fields: ['x', 'y'] })
+    for (const code of SETUP) await backend.run(code)
+    await backend.run('p = pt', { inputs: { pt: new Point(1, 2) } })
+    const bytes = await backend.dumpState()
+    const other = createMontyBackend()
+    other.registerDataclass(Point, { fields: ['x', 'y'] })
+    await other.loadState(bytes)
+    const data = (await other.run('data')).result as Record<string, unknown>
+    expect(data).toEqual(
+      new Map<unknown, unknown>([
+        ['ints', [1, 2, 2n ** 70n]],
+        ['nested', { t: tuple(1, 'a'), s: new Set([1, 2]) }],
+        ['b', new Uint8Array([0, 255])],
+        ['nan', Number.NaN],
+        ['inf', Number.NEGATIVE_INFINITY],
+        [5, 'five'],
+      ]),
+    )
+    expect((await other.run('[value, area(1), scale(2), when.year, p]')).result).toEqual([
+      37,
+      3.142,
+      6,
+      2024,
+      new Point(1, 2),
+    ])
+    // The loaded state dumps to the same bytes.
+    expect(await other.dumpState()).toEqual(bytes)
+  })
+
+  it('continues exactly in another process', async () => {
+    const backend = createMontyBackend()
+    for (const code of SETUP) await backend.run(code)
+    const bytes = await backend.dumpState()
+    const child = spawnSync(
+      process.execPath,
+      [
+        fileURLToPath(new URL('../test/load-state-child.mjs', import.meta.url)),
+        'value',
+        'area(2)',
+        'factor = 10\nscale(2)',
+        'data["ints"]',
+      ],
+      { input: Buffer.from(bytes).toString('base64'), encoding: 'utf8' },
+    )
+    expect(child.stderr).toBe('')
+    expect(JSON.parse(child.stdout)).toEqual([37, 12.566, 20, [1, 2, `${2n ** 70n}n`]])
+  })
+
+  it('loading replaces the whole namespace', async () => {
+    const backend = createMontyBackend()
+    await backend.run('value = 37')
+    const state = await backend.dumpState()
+    await backend.run('value = 0\nother = 1')
+    await backend.loadState(state)
+    expect((await backend.run('value')).result).toBe(37)
+    await expect(backend.run('other')).rejects.toMatchObject({ excType: 'NameError' })
+  })
+
+  const refusals: [string, (bytes: Uint8Array) => Uint8Array, string][] = [
+    ['foreign bytes', () => new TextEncoder().encode('{"json": true}'), 'magic'],
+    ['empty bytes', () => new Uint8Array(0), 'magic'],
+    ['a truncated header', (b) => b.subarray(0, 12), 'truncated'],
+    ['a truncated payload', (b) => b.subarray(0, b.length - 3), 'truncated'],
+    [
+      'a flipped payload byte',
+      (b) => {
+        const copy = new Uint8Array(b)
+        copy[copy.length - 2] = copy[copy.length - 2]! ^ 0xff
+        return copy
+      },
+      'corrupt',
+    ],
+    [
+      'an unknown version',
+      (b) => {
+        const copy = new Uint8Array(b)
+        copy[9] = 99
+        return copy
+      },
+      'version',
+    ],
+    ['trailing garbage', (b) => new Uint8Array([...b, 1, 2, 3]), 'corrupt'],
+  ]
+  for (const [name, mangle, reason] of refusals) {
+    it(`refuses ${name} with StateFormatError and leaves the session unchanged`, async () => {
+      const backend = createMontyBackend()
+      await backend.run('value = 37')
+      const bytes = await backend.dumpState()
+      await backend.run('value = 1')
+      await expect(backend.loadState(mangle(bytes))).rejects.toMatchObject({ code: 'STATE_FORMAT', reason })
+      expect((await backend.run('value')).result).toBe(1)
+    })
+  }
+})
