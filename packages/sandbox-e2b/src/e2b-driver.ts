@@ -100,6 +100,8 @@ export function e2bDriver(sdk: E2BSdkSandbox, options: E2BDriverOptions = {}): S
             cause: error,
           })
         }
+        // A deadline shorter than the start-up itself expires before envd reports the process.
+        if (timeoutMs > 0 && isDeadlineError(error)) return timedOut('', '', timeoutMs)
         throw toSandboxProviderError(error)
       }
       // envd keeps a process running when its client goes away, so an abort kills it.
@@ -118,12 +120,7 @@ export function e2bDriver(sdk: E2BSdkSandbox, options: E2BDriverOptions = {}): S
         }
         if (timeoutMs > 0 && isDeadlineError(error)) {
           kill()
-          const stderr = handle.stderr
-          return {
-            stdout: handle.stdout,
-            stderr: `${stderr}${stderr === '' || stderr.endsWith('\n') ? '' : '\n'}${TIMEOUT_NOTE} after ${timeoutMs} ms\n`,
-            exitCode: 124,
-          }
+          return timedOut(handle.stdout, handle.stderr, timeoutMs)
         }
         throw toSandboxProviderError(error)
       } finally {
@@ -226,6 +223,11 @@ export function sdkTimeout(timeoutMs: number | undefined): number {
   }
   if (timeoutMs === Number.POSITIVE_INFINITY) return 0
   return Math.max(1, Math.ceil(timeoutMs))
+}
+
+function timedOut(stdout: string, stderr: string, timeoutMs: number): ShellResult {
+  const separator = stderr === '' || stderr.endsWith('\n') ? '' : '\n'
+  return { stdout, stderr: `${stderr}${separator}${TIMEOUT_NOTE} after ${timeoutMs} ms\n`, exitCode: 124 }
 }
 
 function isDeadlineError(error: unknown): boolean {

@@ -15,7 +15,10 @@ export function classifyE2BError(error: unknown): SandboxProviderFailure {
   if (error instanceof AuthenticationError) return 'auth'
   if (error instanceof RateLimitError || error instanceof NotEnoughSpaceError) return 'quota'
   if (error instanceof SandboxNotFoundError || error instanceof NotFoundError) return 'not-found'
-  if (error instanceof TimeoutError) return 'timeout'
+  // The SDK reports a sandbox that is gone (envd unreachable, HTTP 502) as a TimeoutError
+  // "likely due to sandbox timeout"; other TimeoutErrors are request or command deadlines.
+  if (error instanceof TimeoutError)
+    return error.message.includes('sandbox timeout') ? 'not-found' : 'timeout'
   const name = (error as { name?: unknown } | null)?.name
   if (name === 'ServiceBusyError') return 'quota'
   if (isNetworkError(error)) return 'network'

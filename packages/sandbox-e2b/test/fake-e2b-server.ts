@@ -39,6 +39,16 @@ export interface FakeSandboxRecord {
   connects: number
 }
 
+export interface FakeCommandRecord {
+  /** The command line (the last argument of `bash -c`). */
+  command: string
+  pid: number
+  cwd: string
+  envs: Record<string, string>
+  /** The `Connect-Timeout-Ms` header the SDK sent, if any. */
+  timeoutHeader: string | undefined
+}
+
 export interface FakeE2BServer {
   /** `http://127.0.0.1:PORT`: use it as both `apiUrl` and `sandboxUrl`. */
   readonly url: string
@@ -47,8 +57,8 @@ export interface FakeE2BServer {
   /** `<root>/home/user`: the working directory to give the sandbox. */
   readonly workdir: string
   readonly sandboxes: Map<string, FakeSandboxRecord>
-  /** Every command line started, in order. */
-  readonly commands: string[]
+  /** Every command started, in order. */
+  readonly commands: FakeCommandRecord[]
   /** Signals received by `SendSignal`, as `{ pid, signal }`. */
   readonly signals: { pid: number; signal: string }[]
   /** The next API call answers with this status and message instead (then it is cleared). */
@@ -96,7 +106,7 @@ export async function startFakeE2BServer(): Promise<FakeE2BServer> {
   await fs.mkdir(workdir, { recursive: true })
   const sandboxes = new Map<string, FakeSandboxRecord>()
   const processes = new Map<number, ChildProcess>()
-  const commands: string[] = []
+  const commands: FakeCommandRecord[] = []
   const signals: { pid: number; signal: string }[] = []
   let pendingFailure: { status: number; message: string } | undefined
 
@@ -289,7 +299,18 @@ export async function startFakeE2BServer(): Promise<FakeE2BServer> {
     return {}
   }
 
+  /** A streaming call reports an early error as HTTP 200 with an end-of-stream envelope. */
   const startProcess = async (req: IncomingMessage, res: ServerResponse, record: FakeSandboxRecord) => {
+    try {
+      await runProcess(req, res, record)
+    } catch (error) {
+      if (res.headersSent || !(error instanceof RpcError)) throw error
+      res.writeHead(200, { 'Content-Type': 'application/connect+json' })
+      res.end(envelope(2, { error: { code: error.code, message: error.message } }))
+    }
+  }
+
+  const runProcess = async (req: IncomingMessage, res: ServerResponse, record: FakeSandboxRecord) => {
     const msg = JSON.parse(unenvelope(await readBody(req)).toString())
     const config = msg.process ?? {}
     const cwd = confine(config.cwd || workdir)
@@ -299,7 +320,6 @@ export async function startFakeE2BServer(): Promise<FakeE2BServer> {
     // The SDK asks for `/bin/bash -l -c <cmd>`; the login flag is dropped so that the host's
     // profile scripts do not run in tests.
     const args = (config.args as string[]).filter((arg) => arg !== '-l')
-    commands.push(args.at(-1) ?? '')
     const child = spawn('bash', args, {
       cwd,
       detached: true,
@@ -308,6 +328,14 @@ export async function startFakeE2BServer(): Promise<FakeE2BServer> {
     })
     const pid = child.pid!
     processes.set(pid, child)
+    const timeoutHeader = req.headers['connect-timeout-ms']
+    commands.push({
+      command: args.at(-1) ?? '',
+      pid,
+      cwd,
+      envs: config.envs ?? {},
+      timeoutHeader: typeof timeoutHeader === 'string' ? timeoutHeader : undefined,
+    })
     res.writeHead(200, { 'Content-Type': 'application/connect+json' })
     const send = (event: unknown) => {
       if (!res.writableEnded && !res.destroyed) res.write(envelope(0, { event }))
