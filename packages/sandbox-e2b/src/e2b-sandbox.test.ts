@@ -53,6 +53,9 @@ describe('e2bSandbox factory', () => {
     const record = fake.server().sandboxes.get(sandbox.id!)
     expect(record?.metadata).toEqual({ pyflueSessionId: 'session-env' })
     expect(record?.killed).toBe(false)
+    // The API key stays on the host: commands in the sandbox do not see it.
+    const result = await sandbox.exec('echo "[$E2B_API_KEY]"', { cwd: fake.server().workdir })
+    expect(result.stdout).toBe('[]\n')
   })
 
   it('creates with template, lifetime, env and metadata, and commands see the env', async () => {
