@@ -181,6 +181,13 @@ describe('file verbs through the e2b SDK', () => {
     expect(await sandbox.readdir('target-dir')).toEqual(['keep.txt'])
   })
 
+  it('writeFile below a file is ENOTDIR and writes nothing', async () => {
+    await sandbox.writeFile('blocker.txt', 'file')
+    const error = await fileError(sandbox.writeFile('blocker.txt/child.txt', 'x'))
+    expect(error.errno).toBe('ENOTDIR')
+    expect(await sandbox.readFile('blocker.txt')).toBe('file')
+  })
+
   it('stat reports kind, size and mtime from envd', async () => {
     await sandbox.writeFile('stat/file.txt', '12345')
     const file = await sandbox.stat('stat/file.txt')

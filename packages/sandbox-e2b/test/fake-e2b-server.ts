@@ -209,7 +209,7 @@ export async function startFakeE2BServer(): Promise<FakeE2BServer> {
     } else {
       data = body
     }
-    await fs.mkdir(path.dirname(target), { recursive: true }).catch((error: Error) => {
+    await ensureDirs(path.dirname(target)).catch((error: Error) => {
       throw new HttpError(500, `error ensuring directories: ${error.message}`)
     })
     const existing = await fs.stat(target).catch(() => undefined)
@@ -273,7 +273,7 @@ export async function startFakeE2BServer(): Promise<FakeE2BServer> {
       if (info?.isDirectory()) throw new RpcError('already_exists', `directory already exists: ${target}`)
       if (info)
         throw new RpcError('invalid_argument', `path already exists but it is not a directory: ${target}`)
-      await fs.mkdir(target, { recursive: true }).catch((error: Error) => {
+      await ensureDirs(target).catch((error: Error) => {
         throw new RpcError('internal', error.message)
       })
       return { entry: await entryInfo(target) }
@@ -454,6 +454,20 @@ export async function startFakeE2BServer(): Promise<FakeE2BServer> {
       await fs.rm(root, { recursive: true, force: true })
     },
   }
+}
+
+/** Go's `os.MkdirAll`, with its error text: a file in the way is `mkdir <path>: not a directory`. */
+async function ensureDirs(dir: string): Promise<void> {
+  const info = await fs.stat(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined
+    throw new Error(`stat ${dir}: ${error.code === 'ENOTDIR' ? 'not a directory' : error.message}`)
+  })
+  if (info?.isDirectory()) return
+  if (info) throw new Error(`mkdir ${dir}: not a directory`)
+  await ensureDirs(path.dirname(dir))
+  await fs.mkdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error
+  })
 }
 
 function entryType(info: { isFile(): boolean; isDirectory(): boolean }): string {
