@@ -91,6 +91,47 @@ describe('e2bSandbox factory', () => {
     expect((await sandbox.exec('echo connected')).stdout).toBe('connected\n')
   })
 
+  it('creates a new sandbox on every createSandbox by default', async () => {
+    const factory = e2bSandbox(fake.options())
+    const first = await factory.createSandbox({ id: 'same-session' })
+    const second = await factory.createSandbox({ id: 'same-session' })
+    expect(second.id).not.toBe(first.id)
+  })
+
+  it('reuseBySessionId reconnects to the session sandbox, also from another factory, until it is killed', async () => {
+    const before = fake.server().sandboxes.size
+    const first = await e2bSandbox(fake.options({ reuseBySessionId: true })).createSandbox({
+      id: 'resumable',
+    })
+    await first.writeFile('state.txt', 'kept')
+    await first.close!()
+    const again = await e2bSandbox(fake.options({ reuseBySessionId: true })).createSandbox({
+      id: 'resumable',
+    })
+    expect(again.id).toBe(first.id)
+    expect(await again.readFile('state.txt')).toBe('kept')
+    expect(fake.server().sandboxes.get(first.id!)?.connects).toBe(1)
+    expect(fake.server().sandboxes.size).toBe(before + 1)
+    const other = await e2bSandbox(fake.options({ reuseBySessionId: true })).createSandbox({
+      id: 'other-session',
+    })
+    expect(other.id).not.toBe(first.id)
+
+    await again.close!({ kill: true })
+    const fresh = await e2bSandbox(fake.options({ reuseBySessionId: true })).createSandbox({
+      id: 'resumable',
+    })
+    expect(fresh.id).not.toBe(first.id)
+    expect(fake.server().sandboxes.get(fresh.id!)?.metadata.pyflueSessionId).toBe('resumable')
+  })
+
+  it('reuseBySessionId reports a failed lookup as a SandboxProviderError', async () => {
+    const error = await providerError(
+      e2bSandbox(fake.options({ reuseBySessionId: true, apiKey: 'e2b_wrong' })).createSandbox({ id: 'x' }),
+    )
+    expect(error.failure).toBe('auth')
+  })
+
   it('close() leaves the provider sandbox running; close twice is a no-op', async () => {
     const sandbox = await fake.sandbox()
     await sandbox.close!()

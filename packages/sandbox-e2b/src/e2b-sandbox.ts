@@ -41,6 +41,13 @@ export interface E2BSandboxOptions {
   /** Working directory inside the sandbox, absolute. Default `'/home/user'`. */
   cwd?: string
   /**
+   * For the factory: `createSandbox({ id })` first looks for a running or paused E2B sandbox whose
+   * metadata has `pyflueSessionId: id` and connects to it, creating one only when there is none,
+   * so a session resumed later (even in another process) gets its files back. Default `false`:
+   * every `createSandbox` without `sandboxId` creates a new sandbox.
+   */
+  reuseBySessionId?: boolean
+  /**
    * Kill the provider's sandbox whenever the PyFlue sandbox is closed. Default `false`: closing
    * disconnects and leaves the E2B sandbox running until its own timeout, unless
    * `close({ kill: true })` is called.
@@ -59,12 +66,50 @@ export function e2bSandbox(options: E2BSandboxOptions = {}): SandboxFactory {
   checkOptions(options)
   return {
     name: 'e2b',
-    createSandbox: (createOptions: CreateSandboxOptions) =>
-      connectE2BSandbox({
+    async createSandbox(createOptions: CreateSandboxOptions) {
+      const signal = createOptions.signal === undefined ? {} : { signal: createOptions.signal }
+      let sandboxId = options.sandboxId
+      if (sandboxId === undefined && options.reuseBySessionId) {
+        throwIfAborted(createOptions.signal)
+        sandboxId = await findSessionSandbox(options, createOptions.id, createOptions.signal)
+      }
+      return connectE2BSandbox({
         ...options,
+        ...(sandboxId === undefined ? {} : { sandboxId }),
         metadata: { ...options.metadata, pyflueSessionId: createOptions.id },
-        ...(createOptions.signal === undefined ? {} : { signal: createOptions.signal }),
-      }),
+        ...signal,
+      })
+    },
+  }
+}
+
+/** The id of a running or paused sandbox tagged with this session id, if any. */
+async function findSessionSandbox(
+  options: E2BSandboxOptions,
+  sessionId: string,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
+  try {
+    const paginator = E2BSdkSandbox.list({
+      ...connectionOptions(options),
+      ...(signal === undefined ? {} : { signal }),
+      query: { metadata: { pyflueSessionId: sessionId }, state: ['running', 'paused'] },
+      limit: 1,
+    })
+    return (await paginator.nextItems())[0]?.sandboxId
+  } catch (error) {
+    if (signal?.aborted) throw createAbortError(signal)
+    throw toSandboxProviderError(error)
+  }
+}
+
+function connectionOptions(options: E2BSandboxOptions) {
+  return {
+    ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
+    ...(options.domain === undefined ? {} : { domain: options.domain }),
+    ...(options.apiUrl === undefined ? {} : { apiUrl: options.apiUrl }),
+    ...(options.sandboxUrl === undefined ? {} : { sandboxUrl: options.sandboxUrl }),
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
   }
 }
 
@@ -78,11 +123,7 @@ export async function connectE2BSandbox(
   checkOptions(options)
   throwIfAborted(options.signal)
   const connection = {
-    ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
-    ...(options.domain === undefined ? {} : { domain: options.domain }),
-    ...(options.apiUrl === undefined ? {} : { apiUrl: options.apiUrl }),
-    ...(options.sandboxUrl === undefined ? {} : { sandboxUrl: options.sandboxUrl }),
-    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+    ...connectionOptions(options),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   }

@@ -157,6 +157,29 @@ export async function startFakeE2BServer(): Promise<FakeE2BServer> {
       })
       return sendJson(res, 201, sandboxJson(record))
     }
+    if (req.method === 'GET' && url.pathname === '/v2/sandboxes') {
+      // The SDK sends `metadata` as one URL-encoded `key=value&…` string of encoded pairs.
+      const wanted = [...new URLSearchParams(url.searchParams.get('metadata') ?? '')].map(
+        ([key, value]) => [decodeURIComponent(key), decodeURIComponent(value)] as const,
+      )
+      const now = new Date().toISOString()
+      const found = [...sandboxes.values()].filter(
+        (record) => !record.killed && wanted.every(([key, value]) => record.metadata[key] === value),
+      )
+      return sendJson(
+        res,
+        200,
+        found.map((record) => ({
+          ...sandboxJson(record),
+          metadata: record.metadata,
+          startedAt: now,
+          endAt: now,
+          state: 'running',
+          cpuCount: 2,
+          memoryMB: 512,
+        })),
+      )
+    }
     if (req.method === 'POST' && connect) {
       const record = sandboxes.get(decodeURIComponent(connect[1]!))
       if (!record || record.killed) return sendJson(res, 404, { code: 404, message: 'sandbox not found' })
