@@ -13,7 +13,7 @@ describe('pnpm demo', () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: root,
       env,
-      timeout: 60_000,
+      timeout: 110_000,
     })
     for (const title of [
       '1. Inputs',
@@ -34,5 +34,5 @@ describe('pnpm demo', () => {
     expect(stdout).toContain('reply.result (validated by zod): {"region":"West","revenue":571,"share":0.328}')
     expect(stdout).toContain('ResourceLimitError [RESOURCE_LIMIT]')
     expect(stdout).toContain('WriteRefusedError [WRITE_REFUSED]')
-  })
+  }, 120_000)
 })
