@@ -10,5 +10,13 @@ const started = performance.now()
 console.log('PyFlue demo — Python for TypeScript agents (backend: monty, sandbox: virtual)')
 await runScenarios()
 const choice = analystModelChoice()
-await runAnalyst(choice.model, choice.label)
+try {
+  await runAnalyst(choice.model, choice.label)
+} catch (error) {
+  console.error(
+    `\nThe agent failed with ${choice.label}: ${error instanceof Error ? error.message : String(error)}`,
+  )
+  console.error('Unset OPENAI_API_KEY to run the offline scripted demo.')
+  process.exit(1)
+}
 console.log(`\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s.`)
