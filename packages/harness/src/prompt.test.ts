@@ -1,8 +1,9 @@
-import { NotConfiguredError, ResultValidationError } from '@pyflue/core'
+import { InvalidArgumentError, NotConfiguredError, ResultValidationError } from '@pyflue/core'
 import { tool } from 'ai'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { init } from './init.js'
+import { InMemorySessionStore } from './session-store.js'
 import { scriptedModel } from './testing/scripted-model.js'
 
 describe('prompt without backend or sandbox', () => {
@@ -75,5 +76,25 @@ describe('prompt without backend or sandbox', () => {
     await expect(session.prompt('hi')).rejects.toBeInstanceOf(NotConfiguredError)
     await expect(session.runPython('1')).rejects.toThrow(/pythonBackend: 'monty'/)
     await expect(session.readFile('a')).rejects.toThrow(/sandbox: 'virtual'/)
+  })
+
+  it('runs the prompts of one session one at a time, in call order', async () => {
+    const seenHistory: number[] = []
+    const model = scriptedModel((context) => {
+      seenHistory.push(context.options.prompt.filter((m) => m.role === 'user').length)
+      return { text: `answer to ${context.userText}` }
+    })
+    const session = await (await init({ model })).session('serial')
+    const replies = await Promise.all([session.prompt('a'), session.prompt('b'), session.prompt('c')])
+    expect(replies.map((r) => r.text)).toEqual(['answer to a', 'answer to b', 'answer to c'])
+    expect(seenHistory).toEqual([1, 2, 3])
+  })
+
+  it('saves each prompt to the store, and refuses empty prompts', async () => {
+    const store = new InMemorySessionStore()
+    const session = await (await init({ model: scriptedModel([{ text: 'hi' }]), store })).session('saved')
+    await session.prompt('hello')
+    expect((await store.load('saved'))?.messages.map((m) => m.role)).toEqual(['user', 'assistant'])
+    await expect(session.prompt('   ')).rejects.toBeInstanceOf(InvalidArgumentError)
   })
 })
