@@ -1,0 +1,9 @@
+export { PROVIDER, toProviderError } from './provider-error.js'
+export { type StagedFile, type StagedPath, stageFiles } from './stage-files.js'
+export {
+  TIMEOUT_EXIT_CODE,
+  type VercelSandboxFromSdkOptions,
+  type VercelSdkSandboxLike,
+  vercelSandboxFromSdk,
+} from './vercel-driver.js'
+export { createVercelSandbox, type VercelSandboxOptions, vercelSandbox } from './vercel-sandbox.js'

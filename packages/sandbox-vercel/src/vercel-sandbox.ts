@@ -1,0 +1,136 @@
+import {
+  type CreateSandboxOptions,
+  InvalidArgumentError,
+  type Sandbox,
+  type SandboxFactory,
+  throwIfAborted,
+} from '@pyflue/core'
+import { Sandbox as VercelSdkSandbox } from '@vercel/sandbox'
+import { withProviderErrors } from './provider-error.js'
+import { type VercelSandboxFromSdkOptions, vercelSandboxFromSdk } from './vercel-driver.js'
+
+/** Options of `vercelSandbox` and `createVercelSandbox`. Every option is optional. */
+export interface VercelSandboxOptions extends Omit<VercelSandboxFromSdkOptions, 'onOrphanSettled'> {
+  /**
+   * Connect to this existing sandbox (Vercel identifies a sandbox by its name) instead of
+   * creating one. The creation options below are then ignored.
+   */
+  sandboxId?: string
+  /** A Vercel access token. With `teamId` and `projectId`; all three or none. */
+  token?: string
+  /** The Vercel team id. */
+  teamId?: string
+  /** The Vercel project id. */
+  projectId?: string
+  /** Create: a Vercel-managed runtime, e.g. `'node24'` or `'python3.13'`. Not with `image`. */
+  runtime?: string
+  /** Create: a container image, e.g. `'vercel/sandbox/universal'`. Not with `runtime`. */
+  image?: string
+  /** Create: the sandbox's lifetime in milliseconds (Vercel's `timeout`), rounded up. */
+  timeoutMs?: number
+  /** Create: environment variables of every command in the sandbox. */
+  env?: Record<string, string>
+  /** Create: virtual CPUs. */
+  vcpus?: number
+  /** Create: ports to expose. */
+  ports?: number[]
+  /** Create: a name for the new sandbox (Vercel generates one otherwise). */
+  name?: string
+  /** Create: tags attached to the sandbox. */
+  tags?: Record<string, string>
+  /**
+   * The `fetch` the SDK uses for every API call (e.g. to go through a proxy). Defaults to the
+   * global `fetch`.
+   */
+  fetch?: typeof globalThis.fetch
+}
+
+/**
+ * The `'vercel'` sandbox factory. With no options, credentials come from the SDK's usual
+ * environment (`VERCEL_OIDC_TOKEN`, as `vercel env pull` writes it) and each `createSandbox`
+ * creates a new Vercel sandbox. Cheap to call: nothing happens until `createSandbox`.
+ */
+export function vercelSandbox(options: VercelSandboxOptions = {}): SandboxFactory {
+  checkOptions(options)
+  return {
+    name: 'vercel',
+    createSandbox: (createOptions: CreateSandboxOptions) =>
+      createVercelSandbox({ ...options, ...(createOptions.signal ? { signal: createOptions.signal } : {}) }),
+  }
+}
+
+/**
+ * Connects to (`sandboxId`) or creates a Vercel sandbox and returns it as a PyFlue `Sandbox`.
+ * Provider failures (auth, quota, not found, network) reject with `SandboxProviderError`.
+ */
+export async function createVercelSandbox(
+  options: VercelSandboxOptions & { signal?: AbortSignal } = {},
+): Promise<Sandbox> {
+  checkOptions(options)
+  throwIfAborted(options.signal)
+  const credentials = {
+    ...(options.token !== undefined ? { token: options.token } : {}),
+    ...(options.teamId !== undefined ? { teamId: options.teamId } : {}),
+    ...(options.projectId !== undefined ? { projectId: options.projectId } : {}),
+  }
+  const common = {
+    ...credentials,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  }
+  const sdk = await withProviderErrors(() => {
+    if (options.sandboxId !== undefined) {
+      return VercelSdkSandbox.get({ ...common, name: options.sandboxId } as Parameters<
+        typeof VercelSdkSandbox.get
+      >[0])
+    }
+    return VercelSdkSandbox.create({
+      ...common,
+      ...(options.runtime !== undefined ? { runtime: options.runtime } : {}),
+      ...(options.image !== undefined ? { image: options.image } : {}),
+      ...(options.timeoutMs !== undefined ? { timeout: Math.ceil(options.timeoutMs) } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.vcpus !== undefined ? { resources: { vcpus: options.vcpus } } : {}),
+      ...(options.ports ? { ports: options.ports } : {}),
+      ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.tags ? { tags: options.tags } : {}),
+    } as Parameters<typeof VercelSdkSandbox.create>[0])
+  })
+  return vercelSandboxFromSdk(sdk, {
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    ...(options.stopOnClose !== undefined ? { stopOnClose: options.stopOnClose } : {}),
+  })
+}
+
+function checkOptions(options: VercelSandboxOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('options', 'vercelSandbox options must be an object.')
+  }
+  if (options.runtime !== undefined && options.image !== undefined) {
+    throw new InvalidArgumentError('image', 'Pass either runtime or image, not both.')
+  }
+  const given = (['token', 'teamId', 'projectId'] as const).filter((key) => options[key] !== undefined)
+  if (given.length > 0 && given.length < 3) {
+    throw new InvalidArgumentError(
+      'token',
+      `token, teamId and projectId go together; missing: ${['token', 'teamId', 'projectId'].filter((k) => !given.includes(k as never)).join(', ')}.`,
+    )
+  }
+  for (const key of ['sandboxId', 'token', 'teamId', 'projectId', 'runtime', 'image', 'name', 'cwd'] as const) {
+    if (options[key] !== undefined && (typeof options[key] !== 'string' || options[key] === '')) {
+      throw new InvalidArgumentError(key, `${key} must be a non-empty string.`)
+    }
+  }
+  if (options.cwd !== undefined && !options.cwd.startsWith('/')) {
+    throw new InvalidArgumentError('cwd', `cwd must be an absolute path: got ${options.cwd}`)
+  }
+  for (const key of ['timeoutMs', 'vcpus'] as const) {
+    const value = options[key]
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
+      throw new InvalidArgumentError(key, `${key} must be a positive number: got ${String(value)}`)
+    }
+  }
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
+    throw new InvalidArgumentError('fetch', 'fetch must be a function.')
+  }
+}
