@@ -4,8 +4,8 @@ import {
   InvalidArgumentError,
   type Sandbox,
   type SandboxDriver,
-  SandboxFileError,
   type SandboxFileErrno,
+  SandboxFileError,
   type ShellResult,
   sandboxFromDriver,
 } from '@pyflue/core'
@@ -35,6 +35,9 @@ export interface VercelSandboxFromSdkOptions {
   onOrphanSettled?: (settlement: { command: string; result?: ShellResult; error?: unknown }) => void
 }
 
+/** A PyFlue `Sandbox` on Vercel: always has the provider's `id` (the sandbox name) and `close`. */
+export type VercelSandbox = Sandbox & Required<Pick<Sandbox, 'id' | 'close'>>
+
 /** The SDK calls the adapter makes; a real `Sandbox` from `@vercel/sandbox` has all of them. */
 export type VercelSdkSandboxLike = Pick<
   VercelSdkSandbox,
@@ -48,10 +51,13 @@ export type VercelSdkSandboxLike = Pick<
 export function vercelSandboxFromSdk(
   sdk: VercelSdkSandboxLike,
   options: VercelSandboxFromSdkOptions = {},
-): Sandbox {
+): VercelSandbox {
   const cwd = options.cwd ?? sdk.cwd
   if (typeof cwd !== 'string' || !cwd.startsWith('/')) {
-    throw new InvalidArgumentError('cwd', `The working directory must be an absolute path: got ${String(cwd)}`)
+    throw new InvalidArgumentError(
+      'cwd',
+      `The working directory must be an absolute path: got ${String(cwd)}`,
+    )
   }
   const driver = new VercelDriver(sdk, options.stopOnClose ?? false)
   return sandboxFromDriver(driver, {
@@ -59,7 +65,7 @@ export function vercelSandboxFromSdk(
     cwd,
     id: sdk.name,
     ...(options.onOrphanSettled ? { onOrphanSettled: options.onOrphanSettled } : {}),
-  })
+  }) as VercelSandbox
 }
 
 interface ScriptResult {
@@ -109,7 +115,10 @@ class VercelDriver implements SandboxDriver {
     signal?.addEventListener('abort', kill, { once: true })
     try {
       const [finished, stdout] = await withProviderErrors(() =>
-        Promise.all([started.wait(signal ? { signal } : undefined), started.stdout(signal ? { signal } : undefined)]),
+        Promise.all([
+          started.wait(signal ? { signal } : undefined),
+          started.stdout(signal ? { signal } : undefined),
+        ]),
       )
       const stderr = await withProviderErrors(() => started.stderr())
       if (expired) {
@@ -139,7 +148,8 @@ class VercelDriver implements SandboxDriver {
     } catch (error) {
       // The API may answer a directory or an unreadable file with an error: find out which.
       const errno = await this.#classifyRead(path)
-      if (errno && errno !== 'EIO') throw new SandboxFileError({ errno, path, operation: 'readFile', cause: error })
+      if (errno && errno !== 'EIO')
+        throw new SandboxFileError({ errno, path, operation: 'readFile', cause: error })
       throw toProviderError(error)
     }
     if (buffer === null) {
@@ -164,12 +174,17 @@ class VercelDriver implements SandboxDriver {
     const [line = '', link = '0'] = stdout.trim().split('\n')
     const [modeHex = '', size = '', mtime = ''] = line.split('|')
     const type = Number.parseInt(modeHex, 16) & 0o170000
-    const stat: { isFile: boolean; isDirectory: boolean; isSymbolicLink: boolean; size?: number; mtime?: Date } =
-      {
-        isFile: type === 0o100000,
-        isDirectory: type === 0o040000,
-        isSymbolicLink: link === '1',
-      }
+    const stat: {
+      isFile: boolean
+      isDirectory: boolean
+      isSymbolicLink: boolean
+      size?: number
+      mtime?: Date
+    } = {
+      isFile: type === 0o100000,
+      isDirectory: type === 0o040000,
+      isSymbolicLink: link === '1',
+    }
     const bytes = Number(size)
     if (size !== '' && Number.isFinite(bytes)) stat.size = bytes
     const seconds = Number(mtime)
@@ -219,7 +234,9 @@ class VercelDriver implements SandboxDriver {
     const finished = await withProviderErrors(() =>
       this.sdk.runCommand({ cmd: 'bash', args: ['-c', script, 'pyflue', ...args], env: { LC_ALL: 'C' } }),
     )
-    const [stdout, stderr] = await withProviderErrors(() => Promise.all([finished.stdout(), finished.stderr()]))
+    const [stdout, stderr] = await withProviderErrors(() =>
+      Promise.all([finished.stdout(), finished.stderr()]),
+    )
     return { stdout, stderr, exitCode: finished.exitCode ?? 0 }
   }
 
@@ -241,7 +258,15 @@ class VercelDriver implements SandboxDriver {
   }
 }
 
-const ERRNOS = new Set<SandboxFileErrno>(['ENOENT', 'EEXIST', 'ENOTDIR', 'EISDIR', 'ENOTEMPTY', 'EACCES', 'EIO'])
+const ERRNOS = new Set<SandboxFileErrno>([
+  'ENOENT',
+  'EEXIST',
+  'ENOTDIR',
+  'EISDIR',
+  'ENOTEMPTY',
+  'EACCES',
+  'EIO',
+])
 
 function errnoOf(stderr: string): SandboxFileErrno | undefined {
   const index = stderr.lastIndexOf(ERRNO_MARKER)
@@ -253,7 +278,10 @@ function errnoOf(stderr: string): SandboxFileErrno | undefined {
 function checkTimeout(timeoutMs: number | undefined): number | undefined {
   if (timeoutMs === undefined) return undefined
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new InvalidArgumentError('timeoutMs', `timeoutMs must be a positive number: got ${String(timeoutMs)}`)
+    throw new InvalidArgumentError(
+      'timeoutMs',
+      `timeoutMs must be a positive number: got ${String(timeoutMs)}`,
+    )
   }
   return timeoutMs
 }

@@ -1,13 +1,16 @@
 import {
   type CreateSandboxOptions,
   InvalidArgumentError,
-  type Sandbox,
   type SandboxFactory,
   throwIfAborted,
 } from '@pyflue/core'
 import { Sandbox as VercelSdkSandbox } from '@vercel/sandbox'
 import { withProviderErrors } from './provider-error.js'
-import { type VercelSandboxFromSdkOptions, vercelSandboxFromSdk } from './vercel-driver.js'
+import {
+  type VercelSandbox,
+  type VercelSandboxFromSdkOptions,
+  vercelSandboxFromSdk,
+} from './vercel-driver.js'
 
 /** Options of `vercelSandbox` and `createVercelSandbox`. Every option is optional. */
 export interface VercelSandboxOptions extends Omit<VercelSandboxFromSdkOptions, 'onOrphanSettled'> {
@@ -45,12 +48,19 @@ export interface VercelSandboxOptions extends Omit<VercelSandboxFromSdkOptions, 
   fetch?: typeof globalThis.fetch
 }
 
+/** The `'vercel'` factory: a `SandboxFactory` whose sandboxes always have `id` and `close`. */
+export interface VercelSandboxFactory extends SandboxFactory {
+  readonly name: 'vercel'
+  createSandbox(options: CreateSandboxOptions): Promise<VercelSandbox>
+}
+
 /**
- * The `'vercel'` sandbox factory. With no options, credentials come from the SDK's usual
- * environment (`VERCEL_OIDC_TOKEN`, as `vercel env pull` writes it) and each `createSandbox`
- * creates a new Vercel sandbox. Cheap to call: nothing happens until `createSandbox`.
+ * The `'vercel'` sandbox factory. With no options, credentials come from the environment:
+ * `VERCEL_OIDC_TOKEN` (as `vercel env pull` writes it; the SDK's own default), else the trio
+ * `VERCEL_TOKEN` + `VERCEL_TEAM_ID` + `VERCEL_PROJECT_ID`; each `createSandbox` creates a new
+ * Vercel sandbox. Cheap to call: nothing happens until `createSandbox`.
  */
-export function vercelSandbox(options: VercelSandboxOptions = {}): SandboxFactory {
+export function vercelSandbox(options: VercelSandboxOptions = {}): VercelSandboxFactory {
   checkOptions(options)
   return {
     name: 'vercel',
@@ -65,14 +75,10 @@ export function vercelSandbox(options: VercelSandboxOptions = {}): SandboxFactor
  */
 export async function createVercelSandbox(
   options: VercelSandboxOptions & { signal?: AbortSignal } = {},
-): Promise<Sandbox> {
+): Promise<VercelSandbox> {
   checkOptions(options)
   throwIfAborted(options.signal)
-  const credentials = {
-    ...(options.token !== undefined ? { token: options.token } : {}),
-    ...(options.teamId !== undefined ? { teamId: options.teamId } : {}),
-    ...(options.projectId !== undefined ? { projectId: options.projectId } : {}),
-  }
+  const credentials = credentialsOf(options)
   const common = {
     ...credentials,
     ...(options.fetch ? { fetch: options.fetch } : {}),
@@ -102,6 +108,26 @@ export async function createVercelSandbox(
   })
 }
 
+/**
+ * Explicit options first; else, when `VERCEL_OIDC_TOKEN` is not set, the access-token trio
+ * `VERCEL_TOKEN` + `VERCEL_TEAM_ID` + `VERCEL_PROJECT_ID` from the environment; else nothing, and
+ * the SDK finds its OIDC token itself.
+ */
+function credentialsOf(options: VercelSandboxOptions): {
+  token?: string
+  teamId?: string
+  projectId?: string
+} {
+  if (options.token !== undefined) {
+    return { token: options.token, teamId: options.teamId!, projectId: options.projectId! }
+  }
+  const env = process.env
+  if (!env.VERCEL_OIDC_TOKEN && env.VERCEL_TOKEN && env.VERCEL_TEAM_ID && env.VERCEL_PROJECT_ID) {
+    return { token: env.VERCEL_TOKEN, teamId: env.VERCEL_TEAM_ID, projectId: env.VERCEL_PROJECT_ID }
+  }
+  return {}
+}
+
 function checkOptions(options: VercelSandboxOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('options', 'vercelSandbox options must be an object.')
@@ -116,7 +142,16 @@ function checkOptions(options: VercelSandboxOptions): void {
       `token, teamId and projectId go together; missing: ${['token', 'teamId', 'projectId'].filter((k) => !given.includes(k as never)).join(', ')}.`,
     )
   }
-  for (const key of ['sandboxId', 'token', 'teamId', 'projectId', 'runtime', 'image', 'name', 'cwd'] as const) {
+  for (const key of [
+    'sandboxId',
+    'token',
+    'teamId',
+    'projectId',
+    'runtime',
+    'image',
+    'name',
+    'cwd',
+  ] as const) {
     if (options[key] !== undefined && (typeof options[key] !== 'string' || options[key] === '')) {
       throw new InvalidArgumentError(key, `${key} must be a non-empty string.`)
     }

@@ -200,17 +200,22 @@ export class VercelApiServer {
     }
     const json = () => (raw.length === 0 ? {} : (JSON.parse(raw.toString('utf8')) as Record<string, any>))
 
-    let match: RegExpExecArray | null
     if (method === 'POST' && (path === '/v3/sandboxes' || path === '/v2/sandboxes')) {
       return this.#create(json(), response)
     }
-    if ((match = /^\/v2\/sandboxes\/sessions\/([^/]+)(\/.*)?$/.exec(path))) {
-      const session = this.#sessions.get(match[1]!)
-      if (!session) throw new HttpError(404, 'not_found', `Session ${match[1]} not found.`)
-      return this.#sessionRoute(method, match[2] ?? '', session, url, raw, json, request, response)
+    const sessionMatch = /^\/v2\/sandboxes\/sessions\/([^/]+)(\/.*)?$/.exec(path)
+    if (sessionMatch) {
+      const session = this.#sessions.get(sessionMatch[1]!)
+      if (!session) throw new HttpError(404, 'not_found', `Session ${sessionMatch[1]} not found.`)
+      return this.#sessionRoute(method, sessionMatch[2] ?? '', session, url, raw, json, request, response)
     }
-    if (method === 'GET' && (match = /^\/v2\/sandboxes\/([^/]+)$/.exec(path))) {
-      return this.#get(decodeURIComponent(match[1]!), url.searchParams.get('resume') === 'true', response)
+    const sandboxMatch = /^\/v2\/sandboxes\/([^/]+)$/.exec(path)
+    if (method === 'GET' && sandboxMatch) {
+      return this.#get(
+        decodeURIComponent(sandboxMatch[1]!),
+        url.searchParams.get('resume') === 'true',
+        response,
+      )
     }
     throw new HttpError(404, 'not_found', `No route for ${method} ${path}.`)
   }
@@ -268,9 +273,9 @@ export class VercelApiServer {
     if (session.status !== 'running') {
       throw new HttpError(410, 'sandbox_stopped', `Sandbox ${sandbox.name} is stopped.`)
     }
-    let match: RegExpExecArray | null
     if (method === 'POST' && rest === '/cmd') return this.#runCommand(sandbox, session, json(), response)
-    if ((match = /^\/cmd\/([^/]+)(\/logs|\/kill)?$/.exec(rest))) {
+    const match = /^\/cmd\/([^/]+)(\/logs|\/kill)?$/.exec(rest)
+    if (match) {
       const command = this.#commands.get(match[1]!)
       if (!command || command.sessionId !== session.id) {
         throw new HttpError(404, 'not_found', `Command ${match[1]} not found.`)
@@ -295,7 +300,10 @@ export class VercelApiServer {
       if (!info) throw new HttpError(404, 'file_not_found', `File ${body.path} not found.`)
       if (!info.isFile()) throw new HttpError(400, 'bad_request', `${body.path} is not a regular file.`)
       const content = await readFile(target)
-      response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': content.length })
+      response.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': content.length,
+      })
       response.end(content)
       return
     }
@@ -384,7 +392,9 @@ export class VercelApiServer {
       })
     }
     const timer =
-      typeof body.timeout === 'number' ? setTimeout(() => killGroup(child, 'SIGKILL'), body.timeout) : undefined
+      typeof body.timeout === 'number'
+        ? setTimeout(() => killGroup(child, 'SIGKILL'), body.timeout)
+        : undefined
     command.done = new Promise<void>((done) => {
       const finish = (code: number | null, signal: NodeJS.Signals | null) => {
         if (timer) clearTimeout(timer)
