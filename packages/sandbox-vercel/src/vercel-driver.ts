@@ -2,6 +2,7 @@ import {
   ClosedError,
   type ExecOptions,
   InvalidArgumentError,
+  PathRefusedError,
   type Sandbox,
   type SandboxDriver,
   type SandboxFileErrno,
@@ -141,7 +142,7 @@ class VercelDriver implements SandboxDriver {
   }
 
   async readFileBuffer(path: string): Promise<Uint8Array> {
-    this.#checkOpen()
+    this.#checkOpen(path)
     let buffer: Buffer | null
     try {
       buffer = await this.sdk.readFileToBuffer({ path })
@@ -161,7 +162,7 @@ class VercelDriver implements SandboxDriver {
   }
 
   async writeFile(path: string, content: string | Uint8Array): Promise<void> {
-    this.#checkOpen()
+    this.#checkOpen(path)
     const prepared = await this.#script(PREPARE_WRITE_SCRIPT, [path], 'writeFile', path)
     const target = prepared.stdout
     const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content)
@@ -169,7 +170,7 @@ class VercelDriver implements SandboxDriver {
   }
 
   async stat(path: string) {
-    this.#checkOpen()
+    this.#checkOpen(path)
     const { stdout } = await this.#script(STAT_SCRIPT, [path], 'stat', path)
     const [line = '', link = '0'] = stdout.trim().split('\n')
     const [modeHex = '', size = '', mtime = ''] = line.split('|')
@@ -193,24 +194,24 @@ class VercelDriver implements SandboxDriver {
   }
 
   async readdir(path: string): Promise<string[]> {
-    this.#checkOpen()
+    this.#checkOpen(path)
     const { stdout } = await this.#script(READDIR_SCRIPT, [path], 'readdir', path)
     return stdout.split('\0').filter((name) => name !== '')
   }
 
   async exists(path: string): Promise<boolean> {
-    this.#checkOpen()
+    this.#checkOpen(path)
     const result = await this.#run(EXISTS_SCRIPT, [path])
     return result.exitCode === 0
   }
 
   async mkdir(path: string, options: { recursive: boolean }): Promise<void> {
-    this.#checkOpen()
+    this.#checkOpen(path)
     await this.#script(MKDIR_SCRIPT, [path, options.recursive ? '1' : '0'], 'mkdir', path)
   }
 
   async rm(path: string, options: { recursive: boolean; force: boolean }): Promise<void> {
-    this.#checkOpen()
+    this.#checkOpen(path)
     await this.#script(
       RM_SCRIPT,
       [path, options.recursive ? '1' : '0', options.force ? '1' : '0'],
@@ -225,8 +226,16 @@ class VercelDriver implements SandboxDriver {
     if (options?.kill || this.stopOnClose) await withProviderErrors(() => this.sdk.stop())
   }
 
-  #checkOpen(): void {
+  /** Throws `ClosedError` after `close()`, and `PathRefusedError` for a path no POSIX file can have. */
+  #checkOpen(path?: string): void {
     if (this.#closed) throw new ClosedError('sandbox')
+    if (path?.includes('\0')) {
+      throw new PathRefusedError({
+        path,
+        reason: 'invalid',
+        message: `A path cannot contain a NUL byte: ${JSON.stringify(path)}`,
+      })
+    }
   }
 
   /** Runs a script to completion; a provider failure becomes a `SandboxProviderError`. */

@@ -455,3 +455,18 @@ describe('options are checked eagerly', () => {
     expect(thrown).toMatchObject({ argument })
   })
 })
+
+describe('paths no file can have', () => {
+  it('a NUL byte is PathRefusedError and changes nothing; exists is false', async () => {
+    const sandbox = await connect()
+    const before = server.requests.length
+    const error = await errorOf(sandbox.writeFile('a\0b', 'x'))
+    expect(error).toMatchObject({ code: 'PATH_REFUSED', reason: 'invalid' })
+    await expect(sandbox.readFile('a\0b')).rejects.toMatchObject({ code: 'PATH_REFUSED' })
+    await expect(sandbox.rm('a\0b', { force: true })).rejects.toMatchObject({ code: 'PATH_REFUSED' })
+    expect(await sandbox.exists('a\0b')).toBe(false)
+    expect(server.requests.slice(before).some((r) => r.path.endsWith('/fs/write'))).toBe(false)
+    expect(server.requests.slice(before).some((r) => r.body.includes('\\u0000'))).toBe(false)
+    expect(await sandbox.readdir('.')).toEqual([])
+  })
+})

@@ -360,7 +360,11 @@ export class VercelApiServer {
     const cwd = this.#confine(sandbox, resolve(session.cwd, body.cwd ?? session.cwd))
     const info = await stat(cwd).catch(() => undefined)
     if (!info?.isDirectory()) throw new HttpError(400, 'bad_request', `cwd ${body.cwd} is not a directory.`)
-    const child = spawn(String(body.command), (body.args ?? []).map(String), {
+    const argv = [String(body.command), ...(body.args ?? []).map(String)]
+    if (argv.some((arg) => arg.includes('\0'))) {
+      throw new HttpError(400, 'bad_request', 'Command arguments cannot contain NUL bytes.')
+    }
+    const child = spawn(argv[0]!, argv.slice(1), {
       cwd,
       // A clean environment: the "VM" does not see this host's variables.
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sandbox.root, ...sandbox.env, ...body.env },
