@@ -15,6 +15,7 @@ interface Call {
 }
 
 function standIn(behaviour: {
+  run?: (params: unknown) => Promise<unknown>
   wait?: () => Promise<{ exitCode: number }>
   readFileToBuffer?: () => Promise<Buffer | null>
   writeFiles?: () => Promise<void>
@@ -25,6 +26,7 @@ function standIn(behaviour: {
     cwd: '/vercel/sandbox',
     async runCommand(params: unknown) {
       calls.push({ method: 'runCommand', params })
+      if (behaviour.run) return behaviour.run(params)
       const p = params as { detached?: boolean; args: string[] }
       if (p.detached) {
         return {
@@ -61,9 +63,14 @@ describe('the adapter on the real VM layout (stand-in)', () => {
     expect(sandbox.cwd).toBe('/vercel/sandbox')
     expect(sandbox.id).toBe('sbx-standin')
     await sandbox.exec('ls', { cwd: 'src' })
-    expect(calls[0]).toMatchObject({
+    expect(calls[0]).toEqual({
       method: 'runCommand',
-      params: { cmd: 'bash', args: ['-c', 'ls'], cwd: '/vercel/sandbox/src', detached: true },
+      params: { cmd: 'bash', args: ['-c', 'ls'], cwd: '/vercel/sandbox/src' },
+    })
+    await sandbox.exec('ls', { timeoutMs: 1000 })
+    expect(calls[1]).toMatchObject({
+      method: 'runCommand',
+      params: { cmd: 'bash', cwd: '/vercel/sandbox', detached: true, timeoutMs: 1000 },
     })
     expect(await sandbox.readFile('notes/a.txt')).toBe('content')
     expect(calls.at(-1)).toEqual({
@@ -79,14 +86,21 @@ describe('the adapter on the real VM layout (stand-in)', () => {
 
 describe('provider failures the local server cannot produce (stand-in throwing SDK errors)', () => {
   it('a session that ends mid-command rejects exec with SandboxProviderError keeping the message', async () => {
-    const { sdk } = standIn({
-      wait: () => Promise.reject(new StreamError('sandbox_stopped', 'Sandbox session timed out', 'sess_9')),
-    })
-    const error = await vercelSandboxFromSdk(sdk)
+    const ended = () => new StreamError('sandbox_stopped', 'Sandbox session timed out', 'sess_9')
+    // A command with a deadline runs detached: the failure arrives through Command.wait().
+    const detached = standIn({ wait: () => Promise.reject(ended()) })
+    const first = await vercelSandboxFromSdk(detached.sdk)
+      .exec('sleep 1000', { timeoutMs: 60_000 })
+      .catch((e: unknown) => e)
+    expect(first).toBeInstanceOf(SandboxProviderError)
+    expect((first as Error).message).toMatch(/Sandbox session timed out/)
+    // A plain command streams in one request: the failure arrives through runCommand itself.
+    const streamed = standIn({ run: () => Promise.reject(ended()) })
+    const second = await vercelSandboxFromSdk(streamed.sdk)
       .exec('sleep 1000')
       .catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(SandboxProviderError)
-    expect((error as Error).message).toMatch(/Sandbox session timed out/)
+    expect(second).toBeInstanceOf(SandboxProviderError)
+    expect((second as Error).message).toMatch(/Sandbox session timed out \(stream error sandbox_stopped\)/)
   })
 
   it('an API failure while reading a readable file is a provider error, not an invented errno', async () => {

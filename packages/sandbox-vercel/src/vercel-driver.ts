@@ -87,6 +87,25 @@ class VercelDriver implements SandboxDriver {
     this.#checkOpen()
     const timeoutMs = checkTimeout(options.timeoutMs)
     const signal = options.signal
+    if (timeoutMs === undefined && !signal) {
+      // Nothing to cancel: one streaming request that returns the output with the exit code.
+      const finished = await withProviderErrors(() =>
+        this.sdk.runCommand({
+          cmd: 'bash',
+          args: ['-c', command],
+          cwd: options.cwd,
+          ...(options.env ? { env: options.env } : {}),
+        }),
+      )
+      const [stdout, stderr] = await withProviderErrors(() =>
+        Promise.all([finished.stdout(), finished.stderr()]),
+      )
+      return { stdout, stderr, exitCode: finished.exitCode }
+    }
+    // The deadline counts from before the start request: the sandbox's own clock starts when it
+    // receives the request, so it may kill the command before this client's timer fires.
+    const deadline = timeoutMs === undefined ? undefined : performance.now() + Math.ceil(timeoutMs)
+    // Detached, so that the command has an id to kill it by on expiry or abort.
     const started: Command = await withProviderErrors(() =>
       this.sdk.runCommand({
         cmd: 'bash',
@@ -103,16 +122,15 @@ class VercelDriver implements SandboxDriver {
     const kill = () => {
       started.kill('SIGKILL').catch(() => {})
     }
-    let expired = false
     const timer =
-      timeoutMs === undefined
+      deadline === undefined
         ? undefined
-        : setTimeout(() => {
-            // The deadline is also enforced here so that it holds to the millisecond from the
-            // caller's point of view, whatever the sandbox reports for a killed process.
-            expired = true
-            kill()
-          }, Math.ceil(timeoutMs))
+        : setTimeout(
+            // The deadline is also enforced here so that it holds from the caller's point of view,
+            // whatever the sandbox reports for a killed process.
+            kill,
+            Math.max(0, deadline - performance.now()),
+          )
     signal?.addEventListener('abort', kill, { once: true })
     try {
       const [finished, stdout] = await withProviderErrors(() =>
@@ -122,7 +140,8 @@ class VercelDriver implements SandboxDriver {
         ]),
       )
       const stderr = await withProviderErrors(() => started.stderr())
-      if (expired) {
+      // Expired: the deadline passed before the command's result arrived.
+      if (deadline !== undefined && performance.now() >= deadline) {
         const note = `Command timed out after ${timeoutMs} ms and was killed.`
         return {
           stdout,

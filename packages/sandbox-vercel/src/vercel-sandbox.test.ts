@@ -128,6 +128,20 @@ describe('exec through the real SDK', () => {
     expect(await sandbox.exists('finished')).toBe(false)
   })
 
+  it('a plain command is one streaming request; a deadline or a signal makes it detached (killable)', async () => {
+    const sandbox = await connect()
+    let before = server.requests.length
+    await sandbox.exec('true')
+    const plain = server.requests.slice(before)
+    expect(plain.map((r) => r.path.replace(/sess_\d+/, 'S'))).toEqual(['/v2/sandboxes/sessions/S/cmd'])
+    expect(JSON.parse(plain[0]!.body)).toMatchObject({ command: 'bash', args: ['-c', 'true'], wait: true })
+    before = server.requests.length
+    await sandbox.exec('true', { signal: new AbortController().signal })
+    const detached = server.requests.slice(before)
+    expect(JSON.parse(detached[0]!.body).wait).toBeUndefined()
+    expect(detached.some((r) => r.path.endsWith('/logs'))).toBe(true)
+  })
+
   it('a command that fails to start is a result, not an exception', async () => {
     const sandbox = await connect()
     const result = await sandbox.exec('definitely-not-a-command-xyz')
@@ -340,6 +354,43 @@ describe('factory, identity and lifetime', () => {
     }
   })
 
+  it('nameFromId keys the sandbox on the session id: the same session finds its sandbox again', async () => {
+    const factory = vercelSandbox({
+      ...server.credentials,
+      fetch: server.fetch,
+      nameFromId: (id) => `pyflue-${id}`,
+    })
+    const first = await factory.createSandbox({ id: 'chat-42' })
+    open.push(first)
+    expect(first.id).toBe('pyflue-chat-42')
+    await first.writeFile('memory.txt', 'remembered')
+    await first.close()
+    const creates = server.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/sandboxes')).length
+    const again = await factory.createSandbox({ id: 'chat-42' })
+    open.push(again)
+    expect(again.id).toBe('pyflue-chat-42')
+    expect(await again.readFile('memory.txt')).toBe('remembered')
+    expect(server.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/sandboxes')).length).toBe(
+      creates,
+    )
+    const other = await factory.createSandbox({ id: 'chat-43' })
+    open.push(other)
+    expect(await other.exists('memory.txt')).toBe(false)
+  })
+
+  it('nameFromId does not create over a failure other than "not found"', async () => {
+    const factory = vercelSandbox({
+      ...server.credentials,
+      fetch: server.fetch,
+      nameFromId: (id) => `k-${id}`,
+    })
+    server.failNext({ status: 403, code: 'forbidden', message: 'no access to this sandbox' })
+    const before = server.sandboxes.size
+    const error = await errorOf(factory.createSandbox({ id: 'x' }))
+    expect(error).toMatchObject({ failure: 'auth' })
+    expect(server.sandboxes.size).toBe(before)
+  })
+
   it('connects to an existing sandbox by id and sees its files', async () => {
     const first = await connect()
     await first.writeFile('shared.txt', 'from first')
@@ -444,6 +495,8 @@ describe('options are checked eagerly', () => {
     [{ vcpus: -1 }, 'vcpus'],
     [{ cwd: 'relative' }, 'cwd'],
     [{ sandboxId: '' }, 'sandboxId'],
+    [{ nameFromId: 'x' }, 'nameFromId'],
+    [{ nameFromId: (id: string) => id, sandboxId: 'a' }, 'nameFromId'],
   ] as const)('%o is refused naming %s', (options, argument) => {
     let thrown: unknown
     try {

@@ -4,7 +4,7 @@ import {
   type SandboxFactory,
   throwIfAborted,
 } from '@pyflue/core'
-import { Sandbox as VercelSdkSandbox } from '@vercel/sandbox'
+import { APIError, Sandbox as VercelSdkSandbox } from '@vercel/sandbox'
 import { withProviderErrors } from './provider-error.js'
 import {
   type VercelSandbox,
@@ -39,6 +39,12 @@ export interface VercelSandboxOptions extends Omit<VercelSandboxFromSdkOptions, 
   ports?: number[]
   /** Create: a name for the new sandbox (Vercel generates one otherwise). */
   name?: string
+  /**
+   * Key the sandbox on the session id: `createSandbox({ id })` connects to the sandbox named
+   * `nameFromId(id)` when it exists and creates it under that name otherwise, so a session that
+   * comes back finds its files. Not with `sandboxId` or `name`.
+   */
+  nameFromId?: (id: string) => string
   /** Create: tags attached to the sandbox. */
   tags?: Record<string, string>
   /**
@@ -64,8 +70,21 @@ export function vercelSandbox(options: VercelSandboxOptions = {}): VercelSandbox
   checkOptions(options)
   return {
     name: 'vercel',
-    createSandbox: (createOptions: CreateSandboxOptions) =>
-      createVercelSandbox({ ...options, ...(createOptions.signal ? { signal: createOptions.signal } : {}) }),
+    createSandbox: (createOptions: CreateSandboxOptions) => {
+      const { nameFromId, ...rest } = options
+      const signal = createOptions.signal ? { signal: createOptions.signal } : {}
+      if (!nameFromId) return createVercelSandbox({ ...rest, ...signal })
+      const name = nameFromId(createOptions.id)
+      if (typeof name !== 'string' || name === '') {
+        return Promise.reject(
+          new InvalidArgumentError(
+            'nameFromId',
+            `nameFromId must return a non-empty string: got ${String(name)}`,
+          ),
+        )
+      }
+      return createVercelSandbox({ ...rest, ...signal, name, reuseByName: true })
+    },
   }
 }
 
@@ -74,9 +93,16 @@ export function vercelSandbox(options: VercelSandboxOptions = {}): VercelSandbox
  * Provider failures (auth, quota, not found, network) reject with `SandboxProviderError`.
  */
 export async function createVercelSandbox(
-  options: VercelSandboxOptions & { signal?: AbortSignal } = {},
+  options: Omit<VercelSandboxOptions, 'nameFromId'> & {
+    signal?: AbortSignal
+    /** Connect to the sandbox called `name` when it exists; create it otherwise. */
+    reuseByName?: boolean
+  } = {},
 ): Promise<VercelSandbox> {
   checkOptions(options)
+  if (options.reuseByName && options.name === undefined) {
+    throw new InvalidArgumentError('name', 'reuseByName needs a name.')
+  }
   throwIfAborted(options.signal)
   const credentials = credentialsOf(options)
   const common = {
@@ -84,11 +110,17 @@ export async function createVercelSandbox(
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   }
-  const sdk = await withProviderErrors(() => {
-    if (options.sandboxId !== undefined) {
-      return VercelSdkSandbox.get({ ...common, name: options.sandboxId } as Parameters<
-        typeof VercelSdkSandbox.get
-      >[0])
+  const get = (name: string) =>
+    VercelSdkSandbox.get({ ...common, name } as Parameters<typeof VercelSdkSandbox.get>[0])
+  const sdk = await withProviderErrors(async () => {
+    if (options.sandboxId !== undefined) return get(options.sandboxId)
+    if (options.reuseByName && options.name !== undefined) {
+      try {
+        return await get(options.name)
+      } catch (error) {
+        // Only "no such sandbox" leads to creating one; anything else is the caller's to see.
+        if (!(error instanceof APIError && error.response.status === 404)) throw error
+      }
     }
     return VercelSdkSandbox.create({
       ...common,
@@ -163,6 +195,14 @@ function checkOptions(options: VercelSandboxOptions): void {
     const value = options[key]
     if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
       throw new InvalidArgumentError(key, `${key} must be a positive number: got ${String(value)}`)
+    }
+  }
+  if (options.nameFromId !== undefined) {
+    if (typeof options.nameFromId !== 'function') {
+      throw new InvalidArgumentError('nameFromId', 'nameFromId must be a function of the session id.')
+    }
+    if (options.sandboxId !== undefined || options.name !== undefined) {
+      throw new InvalidArgumentError('nameFromId', 'nameFromId cannot be combined with sandboxId or name.')
     }
   }
   if (options.fetch !== undefined && typeof options.fetch !== 'function') {
