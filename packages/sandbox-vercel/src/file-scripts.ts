@@ -87,8 +87,10 @@ fi
 
 /**
  * `$1` path. Before a write: refuses a directory (EISDIR), creates missing parents, and prints
- * the path the bytes must go to: symlinks resolved, so that writing through a link replaces the
- * link's target as Node's `fs.writeFile` does (a tar upload would otherwise replace the link).
+ * the existing file's permission bits in octal (empty for a new file), a newline, and the path
+ * the bytes must go to: symlinks resolved, so that writing through a link replaces the link's
+ * target as Node's `fs.writeFile` does (a tar upload would otherwise replace the link), and the
+ * mode kept, as Node keeps it (a tar entry would otherwise reset it).
  */
 export const PREPARE_WRITE_SCRIPT = `${PRELUDE}
 p=$1
@@ -104,7 +106,9 @@ if [ ! -d "$parent" ]; then
 fi
 target=$(realpath -m -- "$p") || errno EIO
 [ -d "$target" ] && errno EISDIR
-printf '%s' "$target"
+mode=
+[ -f "$target" ] && mode=$(stat -c %a -- "$target")
+printf '%s\n%s' "$mode" "$target"
 `
 
 /** `$1` path. After a failed read: says why, as an errno. */

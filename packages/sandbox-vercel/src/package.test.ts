@@ -47,3 +47,19 @@ describe('the packed package', () => {
     expect(files.filter((f) => f.includes('.test.') || f.startsWith('package/test/'))).toEqual([])
   })
 })
+
+describe('resolution by name', () => {
+  it("core's registry imports this package for 'vercel' and calls vercelSandbox() with no arguments", () => {
+    // A fresh Node process, so that resolution is the real one (dist/, package exports).
+    const script = `
+      import { resolveSandbox } from '@pyflue/core'
+      const factory = await resolveSandbox('vercel')
+      console.log(JSON.stringify({ name: factory.name, createSandbox: typeof factory.createSandbox }))
+    `
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: packageDir,
+      encoding: 'utf8',
+    })
+    expect(JSON.parse(out)).toEqual({ name: 'vercel', createSandbox: 'function' })
+  })
+})

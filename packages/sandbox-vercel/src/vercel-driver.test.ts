@@ -39,7 +39,7 @@ function standIn(behaviour: {
         }
       }
       // File scripts: answer like a sandbox where every path is a plain, readable file.
-      return { exitCode: 0, stdout: async () => '/vercel/sandbox/out.txt', stderr: async () => '' }
+      return { exitCode: 0, stdout: async () => '644\n/vercel/sandbox/out.txt', stderr: async () => '' }
     },
     readFileToBuffer: async (params: unknown) => {
       calls.push({ method: 'readFileToBuffer', params })
@@ -80,7 +80,10 @@ describe('the adapter on the real VM layout (stand-in)', () => {
     await sandbox.writeFile('out.txt', 'x')
     const write = calls.at(-1)!
     expect(write.method).toBe('writeFiles')
-    expect((write.params as { path: string }[])[0]!.path).toBe('/vercel/sandbox/out.txt')
+    expect((write.params as { path: string; mode: number }[])[0]).toMatchObject({
+      path: '/vercel/sandbox/out.txt',
+      mode: 0o644,
+    })
   })
 })
 

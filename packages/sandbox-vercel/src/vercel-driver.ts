@@ -183,9 +183,23 @@ class VercelDriver implements SandboxDriver {
   async writeFile(path: string, content: string | Uint8Array): Promise<void> {
     this.#checkOpen(path)
     const prepared = await this.#script(PREPARE_WRITE_SCRIPT, [path], 'writeFile', path)
-    const target = prepared.stdout
+    const newline = prepared.stdout.indexOf('\n')
+    const mode = prepared.stdout.slice(0, newline)
+    if (newline < 0 || !/^[0-7]*$/.test(mode)) {
+      throw new SandboxFileError({
+        errno: 'EIO',
+        path,
+        operation: 'writeFile',
+        message: `writeFile ${path}: unexpected answer from the sandbox: ${JSON.stringify(prepared.stdout)}`,
+      })
+    }
+    const target = prepared.stdout.slice(newline + 1)
     const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content)
-    await withProviderErrors(() => this.sdk.writeFiles([{ path: target, content: bytes }]))
+    await withProviderErrors(() =>
+      this.sdk.writeFiles([
+        { path: target, content: bytes, ...(mode === '' ? {} : { mode: Number.parseInt(mode, 8) }) },
+      ]),
+    )
   }
 
   async stat(path: string) {

@@ -181,6 +181,15 @@ describe('file verbs through the real SDK', () => {
     expect((await lstat(join(sandbox.cwd, 'link.txt'))).isSymbolicLink()).toBe(true)
   })
 
+  it('writeFile keeps the permissions of a file it replaces', async () => {
+    const sandbox = await connect()
+    await sandbox.writeFile('run.sh', 'echo one')
+    await sandbox.exec('chmod 750 run.sh')
+    await sandbox.writeFile('run.sh', 'echo two')
+    expect((await sandbox.exec('stat -c %a run.sh')).stdout.trim()).toBe('750')
+    expect((await sandbox.exec('./run.sh')).stdout).toBe('two\n')
+  })
+
   it('writeFile under a file is ENOTDIR', async () => {
     const sandbox = await connect()
     await sandbox.writeFile('plain', 'x')

@@ -9,7 +9,7 @@
  * It is not a sandbox: commands run on this host with the test's user. Only tests use it.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -317,7 +317,9 @@ export class VercelApiServer {
           await mkdir(dirname(target), { recursive: true })
           const info = await stat(target).catch(() => undefined)
           if (info?.isDirectory()) throw new HttpError(400, 'bad_request', `${entry.name} is a directory.`)
-          await writeFile(target, entry.content, { mode: entry.mode })
+          await writeFile(target, entry.content)
+          // As tar does for a user without privileges: the header's mode, less the umask.
+          await chmod(target, entry.mode & 0o777 & ~0o022)
         }
       }
       sendJson(response, 200, {})
