@@ -132,6 +132,8 @@ class VercelDriver implements SandboxDriver {
             Math.max(0, deadline - performance.now()),
           )
     signal?.addEventListener('abort', kill, { once: true })
+    // Aborted while the start request was answered: the listener will not fire, kill now.
+    if (signal?.aborted) kill()
     try {
       const [finished, stdout] = await withProviderErrors(() =>
         Promise.all([
