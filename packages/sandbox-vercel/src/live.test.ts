@@ -1,6 +1,7 @@
 import { SandboxFileError } from '@pyflue/core'
-import { describe, expect, it } from 'vitest'
-import { vercelSandbox } from './index.js'
+import { describeSandboxContract } from '@pyflue/testkit'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createVercelSandbox, type VercelSandbox, vercelSandbox } from './index.js'
 
 const env = process.env
 const hasCredentials = Boolean(
@@ -36,5 +37,20 @@ describe.skipIf(!hasCredentials)(
         await sandbox.close({ kill: true })
       }
     }, 180_000)
+
+    // The testkit's suite against one live sandbox: each test connects to it afresh by id (a
+    // plain close() only disconnects), and the sandbox is stopped at the end.
+    let shared: VercelSandbox | undefined
+    afterAll(async () => {
+      await shared?.close({ kill: true })
+    })
+    describeSandboxContract(
+      'vercel (live)',
+      async () => {
+        shared ??= await createVercelSandbox({ timeoutMs: 10 * 60_000 })
+        return createVercelSandbox({ sandboxId: shared.id })
+      },
+      { timeoutMs: 120_000 },
+    )
   },
 )
