@@ -31,6 +31,12 @@ const cases: Case[] = [
   { rule: '1', name: 'a variable persists', steps: ['value = 37', 'value'], result: 37 },
   {
     rule: '1',
+    name: 'a trailing comment does not hide the result',
+    steps: ['x = 2  # two\nx * 3  # six\n# done'],
+    result: 6,
+  },
+  {
+    rule: '1',
     name: 'a def persists',
     steps: ['def double(x):\n    return x * 2', 'double(21)'],
     result: 42,
