@@ -488,6 +488,23 @@ const cases: Case[] = [
     steps: ['[1, len, 2]'],
     error: { code: 'VALUE_CONVERSION' },
   },
+  {
+    rule: '5',
+    name: 'a str that looks like a repr is still a str',
+    steps: ['s = "<module \'x\'>"', 's'],
+    result: "<module 'x'>",
+  },
+  {
+    rule: '5',
+    name: 'a function passed to an external is a catchable TypeError',
+    steps: [
+      {
+        code: 'try:\n    show(len)\nexcept TypeError as e:\n    r = "cannot cross" in str(e)\nr',
+        options: { externalFunctions: { show: (v: unknown) => v } },
+      },
+    ],
+    result: true,
+  },
   { rule: '5', name: 'an iterator is refused', steps: ['iter([1])'], error: { code: 'VALUE_CONVERSION' } },
   { rule: '5', name: 'a range is refused', steps: ['range(3)'], error: { code: 'VALUE_CONVERSION' } },
   {

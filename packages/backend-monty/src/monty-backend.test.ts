@@ -162,3 +162,14 @@ describe('runs execute one at a time in call order', () => {
     expect((await Promise.all(runs)).map((r) => r.result)).toEqual([null, null, 20])
   })
 })
+
+describe("the registry's built-in name", () => {
+  it("resolves 'monty' to this package's montyBackend()", async () => {
+    const { PyFlueRegistry } = await import('@pyflue/core')
+    const factory = await new PyFlueRegistry().resolvePythonBackend('monty')
+    expect(factory.name).toBe('monty')
+    const backend = await factory.createBackend({ sessionId: 'registry' })
+    expect((await backend.run('6 * 7')).result).toBe(42)
+    await backend.close()
+  })
+})

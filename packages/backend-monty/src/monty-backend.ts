@@ -469,11 +469,15 @@ export class MontyBackend implements PythonBackend {
       let kwargs: Record<string, unknown>
       try {
         args = snapshot.args.map((arg, i) =>
-          fromMonty(arg, `${external.name}() argument ${i + 1}`, this.#dataclasses),
+          fromMonty(arg, `${external.name}() argument ${i + 1}`, this.#dataclasses, {
+            checkTopLevelString: true,
+          }),
         )
         kwargs = {}
         for (const [key, value] of Object.entries(snapshot.kwargs)) {
-          kwargs[key] = fromMonty(value, `${external.name}() argument ${key}`, this.#dataclasses)
+          kwargs[key] = fromMonty(value, `${external.name}() argument ${key}`, this.#dataclasses, {
+            checkTopLevelString: true,
+          })
         }
       } catch (error) {
         return new PythonRaise('TypeError', (error as Error).message)
