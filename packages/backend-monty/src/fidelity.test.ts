@@ -608,6 +608,13 @@ const cases: Case[] = [
   },
   {
     rule: '9',
+    name: 'a traceback through a session function names the line in the run that defined it',
+    steps: ['def helper():\n    x = 1\n    return 1/0', 'y = 2\nhelper()'],
+    error: { code: 'PYTHON_RUNTIME', excType: 'ZeroDivisionError' },
+    tracebackLine: 3,
+  },
+  {
+    rule: '9',
     name: 'a syntax error names its line',
     steps: ['a = 1\nb = (2,\nc = 3'],
     error: { code: 'PYTHON_SYNTAX', line: 3 },
@@ -684,4 +691,34 @@ describe('fidelity: run A, then run B, gives X', () => {
       }
     })
   }
+})
+
+describe('fidelity: dataclass options', () => {
+  class Point {
+    constructor(
+      public x: number,
+      public y: number,
+    ) {}
+  }
+
+  it('rule 7: a frozen dataclass refuses assignment in Python; name sets the Python class name', async () => {
+    const backend = createMontyBackend()
+    backend.registerDataclass(Point, { fields: ['x', 'y'], frozen: true, name: 'Pt' })
+    await expect(backend.run('p.x = 5', { inputs: { p: new Point(1, 2) } })).rejects.toMatchObject({
+      code: 'PYTHON_RUNTIME',
+      excType: 'FrozenInstanceError',
+    })
+    expect((await backend.run('[Pt(3, 4), type(Pt(1, 1)).__name__]')).result).toEqual([
+      new Point(3, 4),
+      'dataclass',
+    ])
+  })
+
+  it('rule 7: registering the same class again replaces the spec', async () => {
+    const backend = createMontyBackend()
+    backend.registerDataclass(Point, { fields: ['x', 'y'], name: 'A' })
+    backend.registerDataclass(Point, { fields: ['x', 'y'], name: 'B' })
+    expect((await backend.run('B(1, 2)')).result).toEqual(new Point(1, 2))
+    await expect(backend.run('A(1, 2)')).rejects.toMatchObject({ excType: 'NameError' })
+  })
 })
