@@ -173,3 +173,28 @@ describe("the registry's built-in name", () => {
     await backend.close()
   })
 })
+
+describe('bad arguments', () => {
+  it('refuses input and function names Python cannot bind', async () => {
+    const backend = createMontyBackend()
+    for (const name of ['class', 'not-a-name', '__pf_result', '1x']) {
+      await expect(backend.run('1', { inputs: { [name]: 1 } })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      })
+      await expect(backend.run('1', { externalFunctions: { [name]: () => 1 } })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      })
+    }
+    expect(() => backend.registerDataclass(class {}, { fields: ['lambda'], name: 'Ok' })).toThrow(
+      /identifiers/,
+    )
+  })
+
+  it('refuses code that is not a string and an external that is neither a function nor a definition', async () => {
+    const backend = createMontyBackend()
+    await expect(backend.run(42 as unknown as string)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+    await expect(
+      backend.run('1', { externalFunctions: { f: { execute: () => 1 } as never } }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+  })
+})
