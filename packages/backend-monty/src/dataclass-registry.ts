@@ -1,5 +1,6 @@
 import type { DataclassConstructor, DataclassSpec } from '@pyflue/core'
 import { InvalidArgumentError } from '@pyflue/core'
+import { isUsablePythonName } from './python-names.js'
 
 /** A registered class as the engine uses it. */
 export interface RegisteredDataclass {
@@ -12,8 +13,6 @@ export interface RegisteredDataclass {
   readonly typeId: bigint
 }
 
-const PYTHON_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
-
 /** The classes registered with `registerDataclass`, found by constructor or by Python name. */
 export class DataclassRegistry {
   readonly #byClass = new Map<DataclassConstructor, RegisteredDataclass>()
@@ -22,13 +21,13 @@ export class DataclassRegistry {
   register(cls: DataclassConstructor, spec: DataclassSpec): void {
     if (typeof cls !== 'function') throw new InvalidArgumentError('cls', 'registerDataclass needs a class.')
     const name = spec?.name ?? cls.name
-    if (!PYTHON_IDENTIFIER.test(name ?? '')) {
+    if (!isUsablePythonName(name ?? '')) {
       throw new InvalidArgumentError(
         'spec.name',
         `A dataclass needs a Python identifier as its name, got '${name}'.`,
       )
     }
-    if (!Array.isArray(spec.fields) || spec.fields.some((f) => !PYTHON_IDENTIFIER.test(f))) {
+    if (!Array.isArray(spec.fields) || spec.fields.some((f) => !isUsablePythonName(f))) {
       throw new InvalidArgumentError('spec.fields', 'Dataclass fields must be a list of Python identifiers.')
     }
     const previous = this.#byClass.get(cls)

@@ -6,6 +6,7 @@ import type {
   StandardSchemaV1Result,
 } from '@pyflue/core'
 import { InvalidArgumentError, isStandardSchema } from '@pyflue/core'
+import { isUsablePythonName } from './python-names.js'
 
 /** One external function of a run, ready to call. */
 export interface PreparedExternal {
@@ -18,8 +19,6 @@ export interface PreparedExternal {
 
 /** The name of the raw call a wrapper makes; the engine answers it on the host. */
 export const RAW_EXTERNAL_PREFIX = '__pf_x_'
-
-const PYTHON_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 /** Python exception types Monty accepts when the host raises one into Python. */
 export const PYTHON_EXCEPTION_TYPES = new Set([
@@ -51,7 +50,7 @@ export function prepareExternals(functions: ExternalFunctions | undefined): Map<
     throw new InvalidArgumentError('externalFunctions', 'externalFunctions must be an object of functions.')
   }
   for (const [name, value] of Object.entries(functions)) {
-    if (!PYTHON_IDENTIFIER.test(name) || name.startsWith('__pf_')) {
+    if (!isUsablePythonName(name)) {
       throw new InvalidArgumentError('externalFunctions', `'${name}' is not a usable Python function name.`)
     }
     if (typeof value === 'function') {

@@ -31,6 +31,12 @@ const cases: Case[] = [
   { rule: '1', name: 'a variable persists', steps: ['value = 37', 'value'], result: 37 },
   {
     rule: '1',
+    name: 'a trailing comment does not hide the result',
+    steps: ['x = 2  # two\nx * 3  # six\n# done'],
+    result: 6,
+  },
+  {
+    rule: '1',
     name: 'a def persists',
     steps: ['def double(x):\n    return x * 2', 'double(21)'],
     result: 42,
@@ -482,6 +488,23 @@ const cases: Case[] = [
     steps: ['[1, len, 2]'],
     error: { code: 'VALUE_CONVERSION' },
   },
+  {
+    rule: '5',
+    name: 'a str that looks like a repr is still a str',
+    steps: ['s = "<module \'x\'>"', 's'],
+    result: "<module 'x'>",
+  },
+  {
+    rule: '5',
+    name: 'a function passed to an external is a catchable TypeError',
+    steps: [
+      {
+        code: 'try:\n    show(len)\nexcept TypeError as e:\n    r = "cannot cross" in str(e)\nr',
+        options: { externalFunctions: { show: (v: unknown) => v } },
+      },
+    ],
+    result: true,
+  },
   { rule: '5', name: 'an iterator is refused', steps: ['iter([1])'], error: { code: 'VALUE_CONVERSION' } },
   { rule: '5', name: 'a range is refused', steps: ['range(3)'], error: { code: 'VALUE_CONVERSION' } },
   {
@@ -585,6 +608,13 @@ const cases: Case[] = [
   },
   {
     rule: '9',
+    name: 'a traceback through a session function names the line in the run that defined it',
+    steps: ['def helper():\n    x = 1\n    return 1/0', 'y = 2\nhelper()'],
+    error: { code: 'PYTHON_RUNTIME', excType: 'ZeroDivisionError' },
+    tracebackLine: 3,
+  },
+  {
+    rule: '9',
     name: 'a syntax error names its line',
     steps: ['a = 1\nb = (2,\nc = 3'],
     error: { code: 'PYTHON_SYNTAX', line: 3 },
@@ -661,4 +691,34 @@ describe('fidelity: run A, then run B, gives X', () => {
       }
     })
   }
+})
+
+describe('fidelity: dataclass options', () => {
+  class Point {
+    constructor(
+      public x: number,
+      public y: number,
+    ) {}
+  }
+
+  it('rule 7: a frozen dataclass refuses assignment in Python; name sets the Python class name', async () => {
+    const backend = createMontyBackend()
+    backend.registerDataclass(Point, { fields: ['x', 'y'], frozen: true, name: 'Pt' })
+    await expect(backend.run('p.x = 5', { inputs: { p: new Point(1, 2) } })).rejects.toMatchObject({
+      code: 'PYTHON_RUNTIME',
+      excType: 'FrozenInstanceError',
+    })
+    expect((await backend.run('[Pt(3, 4), type(Pt(1, 1)).__name__]')).result).toEqual([
+      new Point(3, 4),
+      'dataclass',
+    ])
+  })
+
+  it('rule 7: registering the same class again replaces the spec', async () => {
+    const backend = createMontyBackend()
+    backend.registerDataclass(Point, { fields: ['x', 'y'], name: 'A' })
+    backend.registerDataclass(Point, { fields: ['x', 'y'], name: 'B' })
+    expect((await backend.run('B(1, 2)')).result).toEqual(new Point(1, 2))
+    await expect(backend.run('A(1, 2)')).rejects.toMatchObject({ excType: 'NameError' })
+  })
 })

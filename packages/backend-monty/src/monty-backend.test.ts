@@ -162,3 +162,39 @@ describe('runs execute one at a time in call order', () => {
     expect((await Promise.all(runs)).map((r) => r.result)).toEqual([null, null, 20])
   })
 })
+
+describe("the registry's built-in name", () => {
+  it("resolves 'monty' to this package's montyBackend()", async () => {
+    const { PyFlueRegistry } = await import('@pyflue/core')
+    const factory = await new PyFlueRegistry().resolvePythonBackend('monty')
+    expect(factory.name).toBe('monty')
+    const backend = await factory.createBackend({ sessionId: 'registry' })
+    expect((await backend.run('6 * 7')).result).toBe(42)
+    await backend.close()
+  })
+})
+
+describe('bad arguments', () => {
+  it('refuses input and function names Python cannot bind', async () => {
+    const backend = createMontyBackend()
+    for (const name of ['class', 'not-a-name', '__pf_result', '1x']) {
+      await expect(backend.run('1', { inputs: { [name]: 1 } })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      })
+      await expect(backend.run('1', { externalFunctions: { [name]: () => 1 } })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      })
+    }
+    expect(() => backend.registerDataclass(class {}, { fields: ['lambda'], name: 'Ok' })).toThrow(
+      /identifiers/,
+    )
+  })
+
+  it('refuses code that is not a string and an external that is neither a function nor a definition', async () => {
+    const backend = createMontyBackend()
+    await expect(backend.run(42 as unknown as string)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+    await expect(
+      backend.run('1', { externalFunctions: { f: { execute: () => 1 } as never } }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+  })
+})

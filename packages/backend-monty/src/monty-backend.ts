@@ -47,6 +47,7 @@ import {
   wrapperSource,
 } from './external-functions.js'
 import { buildProgram, END_MARKER, mapTraceback, type Program } from './program-builder.js'
+import { isUsablePythonName } from './python-names.js'
 import {
   dumpSessionState,
   emptyState,
@@ -80,7 +81,6 @@ export interface MontyBackendOptions {
   scriptName?: string
 }
 
-const PYTHON_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
 const LIMIT_KEYS = ['maxDurationSecs', 'maxMemory', 'maxAllocations', 'maxRecursionDepth'] as const
 
 /** Makes a Monty backend directly, without a factory or a harness. */
@@ -169,6 +169,7 @@ export class MontyBackend implements PythonBackend {
   async close(): Promise<void> {
     this.#closed = true
     this.#state = emptyState()
+    this.#programs = new Map()
   }
 
   #checkOpen(): void {
@@ -206,7 +207,7 @@ export class MontyBackend implements PythonBackend {
         throw new InvalidArgumentError('inputs', 'inputs must be an object of named values.')
       }
       for (const [name, value] of Object.entries(options.inputs)) {
-        if (!PYTHON_IDENTIFIER.test(name) || name.startsWith('__pf_')) {
+        if (!isUsablePythonName(name)) {
           throw new InvalidArgumentError('inputs', `'${name}' is not a usable Python variable name.`)
         }
         runInputs.set(name, toMonty(value, `inputs.${name}`, this.#dataclasses))
@@ -469,11 +470,15 @@ export class MontyBackend implements PythonBackend {
       let kwargs: Record<string, unknown>
       try {
         args = snapshot.args.map((arg, i) =>
-          fromMonty(arg, `${external.name}() argument ${i + 1}`, this.#dataclasses),
+          fromMonty(arg, `${external.name}() argument ${i + 1}`, this.#dataclasses, {
+            checkTopLevelString: true,
+          }),
         )
         kwargs = {}
         for (const [key, value] of Object.entries(snapshot.kwargs)) {
-          kwargs[key] = fromMonty(value, `${external.name}() argument ${key}`, this.#dataclasses)
+          kwargs[key] = fromMonty(value, `${external.name}() argument ${key}`, this.#dataclasses, {
+            checkTopLevelString: true,
+          })
         }
       } catch (error) {
         return new PythonRaise('TypeError', (error as Error).message)

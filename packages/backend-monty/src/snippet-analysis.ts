@@ -310,9 +310,12 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
   return analysis
 }
 
+/** The children of a node, comments left out. */
 function childrenOf(node: SyntaxNode): SyntaxNode[] {
   const children: SyntaxNode[] = []
-  for (let child = node.firstChild; child; child = child.nextSibling) children.push(child)
+  for (let child = node.firstChild; child; child = child.nextSibling) {
+    if (child.name !== 'Comment') children.push(child)
+  }
   return children
 }
 

@@ -155,6 +155,7 @@ const NON_DATA_REPR =
 
 /** What a Monty value holds that is not data, with its path; `undefined` when it is all data. */
 export function findNonData(raw: unknown, path: string): { path: string; found: string } | undefined {
+  if (typeof raw === 'string') return undefined // a top-level string's Python type is checked exactly by the caller
   let result: { path: string; found: string } | undefined
   const visit = (item: unknown, at: string, depth: number): boolean => {
     if (typeof item === 'string') {
@@ -221,9 +222,20 @@ export function isNonDataTypeName(typeName: string, raw: unknown): boolean {
   return typeof raw === 'string' && typeName !== 'str'
 }
 
-/** Converts a Monty value to the JS form, refusing what is not data with the path inside the value. */
-export function fromMonty(raw: unknown, path: string, registry: DataclassRegistry): unknown {
-  const problem = findNonData(raw, path)
+/**
+ * Converts a Monty value to the JS form, refusing what is not data with the path inside the value.
+ * A top-level string is taken as a `str`: callers that do not know its Python type check it first.
+ */
+export function fromMonty(
+  raw: unknown,
+  path: string,
+  registry: DataclassRegistry,
+  options: { checkTopLevelString?: boolean } = {},
+): unknown {
+  const problem =
+    options.checkTopLevelString && typeof raw === 'string' && raw.length < 200 && NON_DATA_REPR.test(raw)
+      ? { path, found: describeRepr(raw) }
+      : findNonData(raw, path)
   if (problem) {
     refuse(
       problem.path,
