@@ -1,4 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -146,8 +154,12 @@ describe('symbolic links', () => {
     }
     expect(await rejection(sandbox.readdir('dir-link'))).toBeInstanceOf(PathRefusedError)
     expect(await rejection(sandbox.mkdir('dir-link/sub'))).toBeInstanceOf(PathRefusedError)
-    expect(await rejection(sandbox.mkdir('dir-link/a/b', { recursive: true }))).toBeInstanceOf(PathRefusedError)
-    expect(await rejection(sandbox.rm('dir-link/secret.txt', { force: true }))).toBeInstanceOf(PathRefusedError)
+    expect(await rejection(sandbox.mkdir('dir-link/a/b', { recursive: true }))).toBeInstanceOf(
+      PathRefusedError,
+    )
+    expect(await rejection(sandbox.rm('dir-link/secret.txt', { force: true }))).toBeInstanceOf(
+      PathRefusedError,
+    )
     expectOutsideUntouched()
     // Removing the link itself stays inside: the link goes, the target stays.
     await sandbox.rm('dir-link', { recursive: true })

@@ -94,7 +94,7 @@ describe('exec', () => {
     const sandbox = await make()
     await sandbox.writeFile('data/a.csv', 'name,n\nb,2\na,1\nc,3\n')
     const result = await sandbox.exec(
-      "tail -n +2 data/a.csv | sort | cut -d, -f2 | awk '{s+=$1} END {print s}' > sum.txt; N=$(cat sum.txt); echo \"sum=$N\"",
+      'tail -n +2 data/a.csv | sort | cut -d, -f2 | awk \'{s+=$1} END {print s}\' > sum.txt; N=$(cat sum.txt); echo "sum=$N"',
     )
     expect(result).toEqual({ stdout: 'sum=6\n', stderr: '', exitCode: 0 })
     expect(await sandbox.readFile('sum.txt')).toBe('6\n')
@@ -119,7 +119,9 @@ describe('exec', () => {
     expect((await sandbox.exec('pwd')).stdout).toBe('/work\n')
     expect((await sandbox.exec('pwd', { cwd: 'sub/deeper' })).stdout).toBe('/work/sub/deeper\n')
     expect((await sandbox.exec('pwd', { cwd: '/work/sub' })).stdout).toBe('/work/sub\n')
-    expect((await sandbox.exec('echo "$BASE $EXTRA"', { env: { EXTRA: 'extra' } })).stdout).toBe('base extra\n')
+    expect((await sandbox.exec('echo "$BASE $EXTRA"', { env: { EXTRA: 'extra' } })).stdout).toBe(
+      'base extra\n',
+    )
     expect((await sandbox.exec('echo "[$EXTRA]"')).stdout).toBe('[]\n')
     expect((await sandbox.exec('echo "$BASE"', { env: { BASE: 'over' } })).stdout).toBe('over\n')
   })
@@ -153,7 +155,11 @@ describe('exec', () => {
 
   it('a command that finishes before its timeout keeps its own exit code', async () => {
     const sandbox = await make()
-    expect(await sandbox.exec('exit 2', { timeoutMs: 10_000 })).toEqual({ stdout: '', stderr: '', exitCode: 2 })
+    expect(await sandbox.exec('exit 2', { timeoutMs: 10_000 })).toEqual({
+      stdout: '',
+      stderr: '',
+      exitCode: 2,
+    })
   })
 
   it('an abort rejects promptly with an AbortError whose cause is the reason', async () => {
@@ -175,12 +181,10 @@ describe('exec', () => {
 
   it('an already-aborted signal rejects before the command starts', async () => {
     const sandbox = await make()
-    const error = await sandbox
-      .exec('echo ran > ran.txt', { signal: AbortSignal.abort('no') })
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      )
+    const error = await sandbox.exec('echo ran > ran.txt', { signal: AbortSignal.abort('no') }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect((error as DOMException).name).toBe('AbortError')
     expect((error as { cause?: unknown }).cause).toBe('no')
     expect(await sandbox.exists('ran.txt')).toBe(false)

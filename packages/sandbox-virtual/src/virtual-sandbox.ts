@@ -113,7 +113,9 @@ class VirtualSandbox implements Sandbox {
         ? {
             network: {
               allowedUrlPrefixes: [...options.network.allowedUrlPrefixes],
-              ...(options.network.allowedMethods ? { allowedMethods: [...options.network.allowedMethods] } : {}),
+              ...(options.network.allowedMethods
+                ? { allowedMethods: [...options.network.allowedMethods] }
+                : {}),
               ...(options.network.denyPrivateRanges ? { denyPrivateRanges: true } : {}),
             },
           }
@@ -141,7 +143,10 @@ class VirtualSandbox implements Sandbox {
       checkEnv(options.env, 'env')
       const { timeoutMs } = options
       if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
-        throw new InvalidArgumentError('timeoutMs', 'timeoutMs must be a non-negative number of milliseconds.')
+        throw new InvalidArgumentError(
+          'timeoutMs',
+          'timeoutMs must be a non-negative number of milliseconds.',
+        )
       }
       const cwd = checkedSandboxPath(this.cwd, options.cwd ?? this.cwd)
       return this.#run(command, cwd, options)
@@ -347,7 +352,10 @@ class VirtualSandbox implements Sandbox {
     const size = typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength
     const missing = existing ? 0 : await this.#missingAncestors(host)
     await this.#limits.reserve(
-      async () => ({ bytes: size - (existing?.isFile() ? existing.size : 0), entries: existing ? 0 : 1 + missing }),
+      async () => ({
+        bytes: size - (existing?.isFile() ? existing.size : 0),
+        entries: existing ? 0 : 1 + missing,
+      }),
       () =>
         this.#fileOp('writeFile', target, async () => {
           if (missing > 0) await mkdir(dirname(host), { recursive: true })
@@ -391,7 +399,13 @@ class VirtualSandbox implements Sandbox {
     let missing = 0
     let current = dirname(host)
     while (current.length > this.#root.length) {
-      if (await lstat(current).then(() => true, () => false)) break
+      if (
+        await lstat(current).then(
+          () => true,
+          () => false,
+        )
+      )
+        break
       missing++
       current = dirname(current)
     }
