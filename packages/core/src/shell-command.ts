@@ -17,6 +17,8 @@ export interface ShellCommandAnalysis {
 }
 
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/
+/** Words that come before a command without being it: the command is the word after them. */
+const PREFIX_WORDS = new Set(['{', '!', 'if', 'then', 'else', 'elif', 'do', 'while', 'until', 'time'])
 
 /** Reads `command` into simple commands and flags; see `ShellCommandAnalysis`. */
 export function analyzeShellCommand(command: string): ShellCommandAnalysis {
@@ -45,7 +47,7 @@ export function analyzeShellCommand(command: string): ShellCommandAnalysis {
   const endCommand = () => {
     endWord()
     if (words.length > 0) {
-      const name = words.find((w) => !ASSIGNMENT.test(w))
+      const name = words.find((w) => !ASSIGNMENT.test(w) && !PREFIX_WORDS.has(w))
       commands.push({ name, words })
     }
     words = []
@@ -175,7 +177,7 @@ export function analyzeShellCommand(command: string): ShellCommandAnalysis {
   endCommand()
   if (pendingRedirectTarget) writeRedirect = true
 
-  const grouped = commands.some((c) => c.name === '{' || c.name === '}')
+  const grouped = commands.some((c) => c.words[0] === '{' || c.words[0] === '}')
   return {
     commands,
     compound:

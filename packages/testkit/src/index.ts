@@ -1,0 +1,3 @@
+export * from './expect-errors.js'
+export * from './python-backend-contract.js'
+export * from './sandbox-contract.js'
