@@ -1,4 +1,5 @@
 import {
+  linkSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -208,6 +209,24 @@ describe('symbolic links', () => {
     symlinkSync('loop-b', join(root, 'loop-a'))
     symlinkSync('loop-a', join(root, 'loop-b'))
     expect(await rejection(sandbox.readFile('loop-a'))).toBeInstanceOf(SandboxFileError)
+  })
+})
+
+describe('hard links', () => {
+  it('a hard link planted on disk is replaced by a write, never written through', async () => {
+    const sandbox = await make()
+    linkSync(join(outside, 'secret.txt'), join(hostDir(sandbox), 'hard.txt'))
+    await sandbox.writeFile('hard.txt', 'replaced')
+    expect(await sandbox.readFile('hard.txt')).toBe('replaced')
+    await sandbox.exec('echo shell > hard2.txt')
+    expectOutsideUntouched()
+  })
+
+  it('the shell writes through neither', async () => {
+    const sandbox = await make()
+    linkSync(join(outside, 'secret.txt'), join(hostDir(sandbox), 'hard.txt'))
+    await sandbox.exec('echo pwned > hard.txt; echo more >> hard.txt; sed -i s/x/y/ hard.txt; touch hard.txt')
+    expectOutsideUntouched()
   })
 })
 

@@ -439,4 +439,26 @@ describe('options', () => {
     expect(result.stdout).toBe('')
     expect(result.stderr).toContain('python3')
   })
+
+  it('python: true enables python3 over the same workspace, without host files, env or processes', async () => {
+    process.env.PYFLUE_PY_PROBE = 'leaked'
+    try {
+      const sandbox = await make({ python: true, files: { 'data.txt': 'seeded' } })
+      const script = [
+        'import os',
+        "print(open('/data.txt').read())",
+        "print(os.environ.get('PYFLUE_PY_PROBE'))",
+        "open('/from-py3.txt', 'w').write('py3')",
+      ].join('; ')
+      const result = await sandbox.exec(`python3 -c "${script}"`)
+      expect(result).toMatchObject({ stdout: 'seeded\nNone\n', exitCode: 0 })
+      expect(await sandbox.readFile('from-py3.txt')).toBe('py3')
+      const host = await sandbox.exec(`python3 -c "print(open('/etc/hostname').read())"`)
+      expect(host.exitCode).not.toBe(0)
+      const spawn = await sandbox.exec(`python3 -c "import subprocess; subprocess.run(['ls'])"`)
+      expect(spawn.exitCode).not.toBe(0)
+    } finally {
+      delete process.env.PYFLUE_PY_PROBE
+    }
+  })
 })

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto'
 import type { Stats } from 'node:fs'
-import { lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, lstat, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type {
   CreateSandboxOptions,
@@ -359,7 +360,7 @@ class VirtualSandbox implements Sandbox {
       () =>
         this.#fileOp('writeFile', target, async () => {
           if (missing > 0) await mkdir(dirname(host), { recursive: true })
-          await writeFile(host, content)
+          await writeAtomically(host, content, existing?.isFile() ? existing.mode & 0o7777 : undefined)
         }),
     )
   }
@@ -433,6 +434,23 @@ class VirtualSandbox implements Sandbox {
 
   #assertOpen(): void {
     if (this.#closed) throw new ClosedError('sandbox')
+  }
+}
+
+/**
+ * Writes `content` to a temporary file beside `host`, then renames it over `host`: a failed
+ * write leaves the old file whole, and a file that shares its inode with another name (a hard
+ * link) is replaced rather than changed in place, so the write cannot reach the other name.
+ */
+async function writeAtomically(host: string, content: string | Uint8Array, mode: number | undefined) {
+  const temporary = join(dirname(host), `.pyflue-${randomBytes(8).toString('hex')}.tmp`)
+  try {
+    await writeFile(temporary, content, { flag: 'wx', ...(mode === undefined ? {} : { mode }) })
+    if (mode !== undefined) await chmod(temporary, mode)
+    await rename(temporary, host)
+  } catch (error) {
+    await unlink(temporary).catch(() => {})
+    throw error
   }
 }
 
