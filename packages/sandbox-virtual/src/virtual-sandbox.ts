@@ -33,6 +33,15 @@ import { WorkspaceFs } from './workspace-fs.js'
 import { WorkspaceLimits } from './workspace-limits.js'
 import { checkedSandboxPath, hostPathFor } from './workspace-paths.js'
 
+/**
+ * A `Sandbox` whose optional members are always there: `hostMounts()` (the workspace, for an
+ * in-process Python backend) and `close()` (deletes the workspace).
+ */
+export interface VirtualSandbox extends Sandbox {
+  hostMounts(): readonly HostDirectoryMount[]
+  close(options?: { kill?: boolean }): Promise<void>
+}
+
 /** The name of this sandbox in the registry and in `Sandbox.name`. */
 export const VIRTUAL_SANDBOX_NAME = 'virtual'
 
@@ -48,17 +57,17 @@ const TIMEOUT_GRACE_MS = 100
 export async function createVirtualSandbox(
   options: VirtualSandboxOptions = {},
   init: { signal?: AbortSignal } = {},
-): Promise<Sandbox> {
+): Promise<VirtualSandbox> {
   const checked = checkVirtualSandboxOptions(options)
   throwIfAborted(init.signal)
   const cwd = checkedSandboxPath('/', checked.cwd ?? '/')
   const readOnly = checked.policy !== undefined && !resolveSandboxPolicy(checked.policy).allowWrite
   const directory = createWorkspaceDirectory(checked.tmpDir)
   try {
-    const sandbox = new VirtualSandbox(directory, checked, cwd, readOnly)
+    const sandbox = new WorkspaceSandbox(directory, checked, cwd, readOnly)
     await sandbox.seed(checked.files ?? {})
     throwIfAborted(init.signal)
-    return checked.policy ? withSandboxPolicy(sandbox, checked.policy) : sandbox
+    return checked.policy ? (withSandboxPolicy(sandbox, checked.policy) as VirtualSandbox) : sandbox
   } catch (error) {
     directory.remove()
     throw error
@@ -84,7 +93,7 @@ interface RunningExec {
 }
 
 /** The sandbox itself; see the package README for every guarantee. */
-class VirtualSandbox implements Sandbox {
+class WorkspaceSandbox implements VirtualSandbox {
   readonly name = VIRTUAL_SANDBOX_NAME
   readonly contractVersion = SANDBOX_CONTRACT_VERSION
   readonly cwd: string
