@@ -67,6 +67,12 @@ describe('session → Python', () => {
         "from pathlib import Path\n[Path('/data/a.csv').exists(), Path('/nope').exists(), Path('/data').is_dir()]",
       ),
     ).toEqual([true, false, true])
+    expect(
+      runPython(
+        session,
+        "from pathlib import Path\n[Path('/data/a.csv').stat().st_size, Path('/data/a.csv').is_file()]",
+      ),
+    ).toEqual([8, true])
   })
 
   it("Python's relative paths resolve against / (the workspace root), whatever Sandbox.cwd is", async () => {
