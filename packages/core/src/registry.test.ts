@@ -102,9 +102,18 @@ describe('built-in names in real installations (a child Node process, real modul
     )
     writeFileSync(join(target, 'index.js'), source)
   }
+  // pnpm's bin shims (vitest's included) set NODE_PATH to the workspace's hoisted
+  // node_modules/.pnpm/node_modules, where every workspace package is linked; a child that
+  // inherited it would find built-in packages no real installation has.
+  const childEnv = { ...process.env }
+  delete childEnv.NODE_PATH
   const run = (cwd: string, script: string) =>
     JSON.parse(
-      execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd, encoding: 'utf8' }),
+      execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd,
+        encoding: 'utf8',
+        env: childEnv,
+      }),
     )
 
   it('a missing built-in package is PackageNotInstalledError naming the install command', () => {
