@@ -1,11 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process'
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   rmSync,
   statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs'
@@ -127,10 +129,18 @@ describe('the workspace directory', () => {
     const garbled = make('garbled', { pid: 'x' }, 60 * 60 * 1000)
     const unrelated = join(parent, 'someone-elses-dir')
     mkdirSync(unrelated)
+    // A link named like a workspace, pointing at a directory with a dead owner: never followed.
+    const victim = join(parent, 'victim')
+    mkdirSync(victim)
+    writeFileSync(join(victim, 'owner.json'), JSON.stringify({ pid: deadPid() }))
+    const planted = join(parent, `${WORKSPACE_PREFIX}planted-link`)
+    symlinkSync(victim, planted)
     const removed = sweepAbandonedWorkspaces(parent, true).sort()
     expect(removed).toEqual([dead, garbled, oldUnmarked].sort())
     expect(existsSync(alive)).toBe(true)
     expect(existsSync(youngUnmarked)).toBe(true)
     expect(existsSync(unrelated)).toBe(true)
+    expect(existsSync(join(victim, 'owner.json'))).toBe(true)
+    expect(lstatSync(planted).isSymbolicLink()).toBe(true)
   })
 })
