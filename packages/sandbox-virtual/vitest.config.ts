@@ -3,8 +3,12 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   resolve: {
-    // The registry imports this package by name; in tests that name means these sources.
+    // The registry (and the README examples) import this package by name; in tests that name
+    // means these sources.
     alias: { '@pyflue/sandbox-virtual': fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
   },
-  test: { testTimeout: 30_000 },
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 30_000,
+  },
 })

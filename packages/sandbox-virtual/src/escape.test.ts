@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process'
 import {
+  linkSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -208,6 +210,53 @@ describe('symbolic links', () => {
     symlinkSync('loop-b', join(root, 'loop-a'))
     symlinkSync('loop-a', join(root, 'loop-b'))
     expect(await rejection(sandbox.readFile('loop-a'))).toBeInstanceOf(SandboxFileError)
+  })
+})
+
+describe('archives', () => {
+  it('tar -x of an archive with an outside link and ../ names stays inside', async () => {
+    const build = mkdtempSync(join(tmpdir(), 'pyflue-tar-build-'))
+    try {
+      symlinkSync(join(outside, 'secret.txt'), join(build, 'evil'))
+      writeFileSync(join(build, 'payload.txt'), 'payload')
+      const climb = `${'../'.repeat(12)}${outside.slice(1)}/planted.txt`
+      const tar = (args: string[]) => spawnSync('tar', args, { cwd: build, encoding: 'utf8' })
+      expect(tar(['-cf', 'links.tar', 'evil']).status).toBe(0)
+      expect(
+        tar(['-P', '--transform', `s,^payload.txt,${climb},`, '-cf', 'climb.tar', 'payload.txt']).status,
+      ).toBe(0)
+      const sandbox = await make({
+        files: {
+          'links.tar': readFileSync(join(build, 'links.tar')),
+          'climb.tar': readFileSync(join(build, 'climb.tar')),
+        },
+      })
+      const result = await sandbox.exec(
+        'tar -xf links.tar; cat evil; echo pwned > evil; tar -xf climb.tar; tar -xPf climb.tar; find / -name planted.txt',
+      )
+      expect(result.stdout + result.stderr).not.toContain(SECRET)
+      expectOutsideUntouched()
+    } finally {
+      rmSync(build, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('hard links', () => {
+  it('a hard link planted on disk is replaced by a write, never written through', async () => {
+    const sandbox = await make()
+    linkSync(join(outside, 'secret.txt'), join(hostDir(sandbox), 'hard.txt'))
+    await sandbox.writeFile('hard.txt', 'replaced')
+    expect(await sandbox.readFile('hard.txt')).toBe('replaced')
+    await sandbox.exec('echo shell > hard2.txt')
+    expectOutsideUntouched()
+  })
+
+  it('the shell writes through neither', async () => {
+    const sandbox = await make()
+    linkSync(join(outside, 'secret.txt'), join(hostDir(sandbox), 'hard.txt'))
+    await sandbox.exec('echo pwned > hard.txt; echo more >> hard.txt; sed -i s/x/y/ hard.txt; touch hard.txt')
+    expectOutsideUntouched()
   })
 })
 

@@ -1,3 +1,4 @@
+export type { VirtualSandbox } from './virtual-sandbox.js'
 export { createVirtualSandbox, VIRTUAL_SANDBOX_NAME, virtualSandbox } from './virtual-sandbox.js'
 export type {
   VirtualSandboxHttpMethod,

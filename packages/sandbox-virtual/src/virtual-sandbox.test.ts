@@ -133,6 +133,39 @@ describe('exec', () => {
     expect(await sandbox.readFile('/kept.txt')).toBe('kept\n')
   })
 
+  it('find, du and globs work from the workspace root', async () => {
+    const sandbox = await make({ files: { 'a/x.txt': 'x', 'b.txt': 'bb' } })
+    expect((await sandbox.exec('find / -type f | sort')).stdout).toBe('/a/x.txt\n/b.txt\n')
+    expect((await sandbox.exec('cd / && find . -name "*.txt" | sort')).stdout).toBe('./a/x.txt\n./b.txt\n')
+    expect((await sandbox.exec('echo /*')).stdout).toBe('/a /b.txt\n')
+    expect((await sandbox.exec('du -a / | wc -l')).exitCode).toBe(0)
+  })
+
+  it('commands run concurrently without sharing shell state', async () => {
+    const sandbox = await make()
+    const results = await Promise.all(
+      [1, 2, 3, 4].map((n) => sandbox.exec(`X=${n}; sleep 0.05; echo $X > out${n}.txt; echo $X`)),
+    )
+    expect(results.map((r) => r.stdout)).toEqual(['1\n', '2\n', '3\n', '4\n'])
+    expect(await sandbox.readdir('/')).toEqual(['out1.txt', 'out2.txt', 'out3.txt', 'out4.txt'])
+  })
+
+  it('concurrent commands that write many files all finish (with and without limits)', async () => {
+    for (const options of [{}, { maxFileCount: 1000, maxTotalBytes: 100_000 }]) {
+      const sandbox = await make(options)
+      const writers = [1, 2, 3, 4].map((n) =>
+        sandbox.exec(
+          `mkdir d${n}; for i in $(seq 1 25); do echo $i > d${n}/f$i; echo $i >> d${n}/all; done; ls d${n} | wc -l`,
+        ),
+      )
+      const verbs = [1, 2, 3].map((n) => sandbox.writeFile(`verb${n}/x.txt`, String(n)))
+      const results = await Promise.all(writers)
+      await Promise.all(verbs)
+      expect(results.map((r) => r.stdout.trim())).toEqual(['26', '26', '26', '26'])
+      expect((await sandbox.readFile('d3/all')).split('\n').length).toBe(26)
+    }
+  })
+
   it('a missing cwd resolves with exit code 1 and runs nothing', async () => {
     const sandbox = await make()
     const result = await sandbox.exec('echo ran > ran.txt', { cwd: '/missing' })
@@ -438,5 +471,27 @@ describe('options', () => {
     expect(result.exitCode).toBe(127)
     expect(result.stdout).toBe('')
     expect(result.stderr).toContain('python3')
+  })
+
+  it('python: true enables python3 over the same workspace, without host files, env or processes', async () => {
+    process.env.PYFLUE_PY_PROBE = 'leaked'
+    try {
+      const sandbox = await make({ python: true, files: { 'data.txt': 'seeded' } })
+      const script = [
+        'import os',
+        "print(open('/data.txt').read())",
+        "print(os.environ.get('PYFLUE_PY_PROBE'))",
+        "open('/from-py3.txt', 'w').write('py3')",
+      ].join('; ')
+      const result = await sandbox.exec(`python3 -c "${script}"`)
+      expect(result).toMatchObject({ stdout: 'seeded\nNone\n', exitCode: 0 })
+      expect(await sandbox.readFile('from-py3.txt')).toBe('py3')
+      const host = await sandbox.exec(`python3 -c "print(open('/etc/hostname').read())"`)
+      expect(host.exitCode).not.toBe(0)
+      const spawn = await sandbox.exec(`python3 -c "import subprocess; subprocess.run(['ls'])"`)
+      expect(spawn.exitCode).not.toBe(0)
+    } finally {
+      delete process.env.PYFLUE_PY_PROBE
+    }
   })
 })

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto'
 import type { Stats } from 'node:fs'
-import { lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, lstat, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type {
   CreateSandboxOptions,
@@ -32,6 +33,15 @@ import { WorkspaceFs } from './workspace-fs.js'
 import { WorkspaceLimits } from './workspace-limits.js'
 import { checkedSandboxPath, hostPathFor } from './workspace-paths.js'
 
+/**
+ * A `Sandbox` whose optional members are always there: `hostMounts()` (the workspace, for an
+ * in-process Python backend) and `close()` (deletes the workspace).
+ */
+export interface VirtualSandbox extends Sandbox {
+  hostMounts(): readonly HostDirectoryMount[]
+  close(options?: { kill?: boolean }): Promise<void>
+}
+
 /** The name of this sandbox in the registry and in `Sandbox.name`. */
 export const VIRTUAL_SANDBOX_NAME = 'virtual'
 
@@ -47,17 +57,17 @@ const TIMEOUT_GRACE_MS = 100
 export async function createVirtualSandbox(
   options: VirtualSandboxOptions = {},
   init: { signal?: AbortSignal } = {},
-): Promise<Sandbox> {
+): Promise<VirtualSandbox> {
   const checked = checkVirtualSandboxOptions(options)
   throwIfAborted(init.signal)
   const cwd = checkedSandboxPath('/', checked.cwd ?? '/')
   const readOnly = checked.policy !== undefined && !resolveSandboxPolicy(checked.policy).allowWrite
   const directory = createWorkspaceDirectory(checked.tmpDir)
   try {
-    const sandbox = new VirtualSandbox(directory, checked, cwd, readOnly)
+    const sandbox = new WorkspaceSandbox(directory, checked, cwd, readOnly)
     await sandbox.seed(checked.files ?? {})
     throwIfAborted(init.signal)
-    return checked.policy ? withSandboxPolicy(sandbox, checked.policy) : sandbox
+    return checked.policy ? (withSandboxPolicy(sandbox, checked.policy) as VirtualSandbox) : sandbox
   } catch (error) {
     directory.remove()
     throw error
@@ -83,7 +93,7 @@ interface RunningExec {
 }
 
 /** The sandbox itself; see the package README for every guarantee. */
-class VirtualSandbox implements Sandbox {
+class WorkspaceSandbox implements VirtualSandbox {
   readonly name = VIRTUAL_SANDBOX_NAME
   readonly contractVersion = SANDBOX_CONTRACT_VERSION
   readonly cwd: string
@@ -359,7 +369,7 @@ class VirtualSandbox implements Sandbox {
       () =>
         this.#fileOp('writeFile', target, async () => {
           if (missing > 0) await mkdir(dirname(host), { recursive: true })
-          await writeFile(host, content)
+          await writeAtomically(host, content, existing?.isFile() ? existing.mode & 0o7777 : undefined)
         }),
     )
   }
@@ -433,6 +443,23 @@ class VirtualSandbox implements Sandbox {
 
   #assertOpen(): void {
     if (this.#closed) throw new ClosedError('sandbox')
+  }
+}
+
+/**
+ * Writes `content` to a temporary file beside `host`, then renames it over `host`: a failed
+ * write leaves the old file whole, and a file that shares its inode with another name (a hard
+ * link) is replaced rather than changed in place, so the write cannot reach the other name.
+ */
+async function writeAtomically(host: string, content: string | Uint8Array, mode: number | undefined) {
+  const temporary = join(dirname(host), `.pyflue-${randomBytes(8).toString('hex')}.tmp`)
+  try {
+    await writeFile(temporary, content, { flag: 'wx', ...(mode === undefined ? {} : { mode }) })
+    if (mode !== undefined) await chmod(temporary, mode)
+    await rename(temporary, host)
+  } catch (error) {
+    await unlink(temporary).catch(() => {})
+    throw error
   }
 }
 

@@ -1,11 +1,11 @@
 import {
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   realpathSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -97,7 +97,8 @@ export function sweepAbandonedWorkspaces(parent: string = tmpdir(), force = fals
     const container = join(parent, name)
     if (live.has(container)) continue
     try {
-      const stat = statSync(container)
+      // lstat: a link named like a workspace (planted by someone else) is never followed.
+      const stat = lstatSync(container)
       if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) continue
       const owner = readOwner(container)
       const abandoned =

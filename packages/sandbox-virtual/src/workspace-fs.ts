@@ -30,6 +30,8 @@ export class WorkspaceFs implements IFileSystem {
   readonly #inner: ReadWriteFs
   readonly #readOnly: boolean
   readonly #limits: WorkspaceLimits
+  readonly #root: string
+  #mutations: Promise<unknown> = Promise.resolve()
 
   constructor(options: { root: string; readOnly: boolean; limits: WorkspaceLimits }) {
     this.#inner = new ReadWriteFs({
@@ -39,6 +41,7 @@ export class WorkspaceFs implements IFileSystem {
     })
     this.#readOnly = options.readOnly
     this.#limits = options.limits
+    this.#root = options.root
   }
 
   // Reads pass straight through.
@@ -82,97 +85,139 @@ export class WorkspaceFs implements IFileSystem {
   // Changes: refused when read-only, checked against the limits otherwise.
   async writeFile(path: string, content: FileContent, options?: WriteOptions): Promise<void> {
     this.#refuseIfReadOnly('write', path)
-    await this.#limits.reserve(
-      async () => {
-        const old = await this.#existing(path)
-        return {
-          bytes: contentBytes(content, options) - (old?.isFile ? old.size : 0),
-          entries: old ? 0 : 1 + (await this.#missingParents(path)),
-        }
-      },
-      () => this.#inner.writeFile(path, content, options),
-    )
+    await this.#mutate(async () => {
+      await this.#limits.reserve(
+        async () => {
+          const old = await this.#existing(path)
+          return {
+            bytes: contentBytes(content, options) - (old?.isFile ? old.size : 0),
+            entries: old ? 0 : 1 + (await this.#missingParents(path)),
+          }
+        },
+        () => this.#inner.writeFile(path, content, options),
+      )
+    })
   }
 
   async appendFile(path: string, content: FileContent, options?: WriteOptions): Promise<void> {
     this.#refuseIfReadOnly('append', path)
-    await this.#limits.reserve(
-      async () => {
-        const old = await this.#existing(path)
-        return {
-          bytes: contentBytes(content, options),
-          entries: old ? 0 : 1 + (await this.#missingParents(path)),
-        }
-      },
-      () => this.#inner.appendFile(path, content, options),
-    )
+    await this.#mutate(async () => {
+      await this.#limits.reserve(
+        async () => {
+          const old = await this.#existing(path)
+          return {
+            bytes: contentBytes(content, options),
+            entries: old ? 0 : 1 + (await this.#missingParents(path)),
+          }
+        },
+        () => this.#inner.appendFile(path, content, options),
+      )
+    })
   }
 
   async mkdir(path: string, options?: MkdirOptions): Promise<void> {
     this.#refuseIfReadOnly('mkdir', path)
-    await this.#limits.reserve(
-      async () => {
-        if (await this.#existing(path)) return { bytes: 0, entries: 0 }
-        return { bytes: 0, entries: 1 + (options?.recursive ? await this.#missingParents(path) : 0) }
-      },
-      () => this.#inner.mkdir(path, options),
-    )
+    await this.#mutate(async () => {
+      await this.#limits.reserve(
+        async () => {
+          if (await this.#existing(path)) return { bytes: 0, entries: 0 }
+          return { bytes: 0, entries: 1 + (options?.recursive ? await this.#missingParents(path) : 0) }
+        },
+        () => this.#inner.mkdir(path, options),
+      )
+    })
   }
 
   async rm(path: string, options?: RmOptions): Promise<void> {
     this.#refuseIfReadOnly('rm', path)
-    try {
-      await this.#inner.rm(path, options)
-    } finally {
-      this.#limits.invalidate()
-    }
+    await this.#mutate(async () => {
+      try {
+        await this.#inner.rm(path, options)
+      } finally {
+        this.#limits.invalidate()
+      }
+    })
   }
 
   async cp(src: string, dest: string, options?: CpOptions): Promise<void> {
     this.#refuseIfReadOnly('cp', dest)
-    await this.#limits.reserve(
-      () => this.#treeUsage(src),
-      () => this.#inner.cp(src, dest, options),
-      false,
-    )
+    await this.#mutate(async () => {
+      await this.#limits.reserve(
+        () => this.#treeUsage(src),
+        () => this.#inner.cp(src, dest, options),
+        false,
+      )
+    })
   }
 
   async mv(src: string, dest: string): Promise<void> {
     this.#refuseIfReadOnly('mv', dest)
-    try {
-      await this.#inner.mv(src, dest)
-    } finally {
-      this.#limits.invalidate()
-    }
+    await this.#mutate(async () => {
+      try {
+        await this.#inner.mv(src, dest)
+      } finally {
+        this.#limits.invalidate()
+      }
+    })
   }
 
   async chmod(path: string, mode: number): Promise<void> {
     this.#refuseIfReadOnly('chmod', path)
-    await this.#inner.chmod(path, mode)
+    await this.#mutate(async () => {
+      await this.#inner.chmod(path, mode)
+    })
   }
 
   async symlink(target: string, linkPath: string): Promise<void> {
     this.#refuseIfReadOnly('symlink', linkPath)
-    await this.#limits.reserve(
-      async () => ({ bytes: 0, entries: 1 }),
-      () => this.#inner.symlink(target, linkPath),
-    )
+    await this.#mutate(async () => {
+      await this.#limits.reserve(
+        async () => ({ bytes: 0, entries: 1 }),
+        () => this.#inner.symlink(target, linkPath),
+      )
+    })
   }
 
   async link(existingPath: string, newPath: string): Promise<void> {
     this.#refuseIfReadOnly('link', newPath)
-    await this.#limits.reserve(
-      async () => {
-        const source = await this.#existing(existingPath)
-        return { bytes: source?.isFile ? source.size : 0, entries: 1 }
-      },
-      () => this.#inner.link(existingPath, newPath),
-    )
+    await this.#mutate(async () => {
+      await this.#limits.reserve(
+        async () => {
+          const source = await this.#existing(existingPath)
+          return { bytes: source?.isFile ? source.size : 0, entries: 1 }
+        },
+        () => this.#inner.link(existingPath, newPath),
+      )
+    })
   }
 
   async utimes(path: string, atime: Date, mtime: Date): Promise<void> {
     this.#refuseIfReadOnly('utimes', path)
-    await this.#inner.utimes(path, atime, mtime)
+    await this.#mutate(async () => {
+      await this.#inner.utimes(path, atime, mtime)
+    })
+  }
+
+  /**
+   * Runs one change at a time, each started from its own caller. just-bash 3.4.2's ReadWriteFs
+   * queues overlapping changes and starts a queued one from the call that finished before it;
+   * under its default defense-in-depth that start runs in the finishing command's execution
+   * context, and two commands writing at once hang. Waiting here until ReadWriteFs has released
+   * the root (it does so a few microtasks after the change settles) means its queue stays empty.
+   */
+  async #mutate<T>(change: () => Promise<T>): Promise<T> {
+    const previous = this.#mutations
+    let release!: () => void
+    this.#mutations = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    await previous
+    try {
+      return await change()
+    } finally {
+      for (let tick = 0; tick < 100 && rootIsBusy(this.#root); tick++) await Promise.resolve()
+      release()
+    }
   }
 
   #refuseIfReadOnly(operation: string, path: string): void {
@@ -217,6 +262,12 @@ export class WorkspaceFs implements IFileSystem {
     }
     return usage
   }
+}
+
+/** Whether ReadWriteFs still holds `root` as busy (its private static; false if it is gone). */
+function rootIsBusy(root: string): boolean {
+  const active = (ReadWriteFs as unknown as { activeMutationRoots?: unknown }).activeMutationRoots
+  return active instanceof Set && active.has(root)
 }
 
 function contentBytes(content: FileContent, options: WriteOptions): number {
