@@ -34,16 +34,8 @@ export interface StandardSchemaV1Issue {
   readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined
 }
 
-/**
- * The output type of a schema (what `validate` returns on success). `any` stays `any`, so an
- * `ExternalFunctionDefinition<any>` (as in `ExternalFunctions`) accepts an `execute` with typed
- * arguments.
- */
-export type InferSchemaOutput<S> = 0 extends 1 & S
-  ? any
-  : S extends StandardSchemaV1<any, infer O>
-    ? O
-    : unknown
+/** The output type of a schema (what `validate` returns on success). */
+export type InferSchemaOutput<S> = S extends StandardSchemaV1<any, infer O> ? O : unknown
 
 /** The input type of a schema. */
 export type InferSchemaInput<S> = S extends StandardSchemaV1<infer I, any> ? I : unknown
