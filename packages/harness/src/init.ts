@@ -11,7 +11,7 @@ import type { ToolSet } from 'ai'
 import { Agent } from './agent.js'
 import { checkApplicationTools } from './application-tools.js'
 import { DEFAULT_MAX_OUTPUT_CHARS } from './format-run-output.js'
-import type { ModelSetting } from './resolve-model.js'
+import { checkModelSetting, type ModelSetting } from './resolve-model.js'
 import { InMemorySessionStore, type SessionStore } from './session-store.js'
 
 /** Options of `init()`. Every field is optional. */
@@ -49,6 +49,7 @@ export async function init(options: InitOptions = {}): Promise<Agent> {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('options', 'init() takes an options object.')
   }
+  if (options.model !== undefined) checkModelSetting(options.model)
   const registry = options.registry ?? defaultRegistry
   const maxSteps = options.maxSteps ?? 20
   if (!Number.isInteger(maxSteps) || maxSteps < 1) {

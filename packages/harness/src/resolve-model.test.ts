@@ -34,6 +34,12 @@ describe('resolveModel', () => {
     await expect(resolveModel({} as never)).rejects.toBeInstanceOf(InvalidArgumentError)
   })
 
+  it('init() refuses a malformed model setting at once, without importing anything', async () => {
+    await expect(init({ model: 'gpt-5.5' })).rejects.toBeInstanceOf(InvalidArgumentError)
+    await expect(init({ model: 'cohere:command' })).rejects.toThrow(/provider among openai, anthropic/)
+    await expect(init({ model: 42 as never })).rejects.toBeInstanceOf(InvalidArgumentError)
+  })
+
   it('passes model objects through and requires a model only to prompt', async () => {
     const model = scriptedModel([{ text: 'ok' }])
     expect(await resolveModel(model)).toBe(model)

@@ -23,6 +23,28 @@ export async function resolveModel(model: ModelSetting | undefined): Promise<Exc
       "Prompting needs a model: pass model: 'openai:<model-id>', 'anthropic:<model-id>' or an AI SDK language model object to init().",
     )
   }
+  const parsed = checkModelSetting(model)
+  if (parsed === undefined) return model as Exclude<LanguageModel, string>
+  const { entry, modelId } = parsed
+  const module = await importProviderPackage(entry.packageName, `The model '${model}'`)
+  const makeModel = module[entry.exportName]
+  if (typeof makeModel !== 'function') {
+    throw new InvalidArgumentError(
+      'model',
+      `${entry.packageName} does not export ${entry.exportName}(); install a version compatible with ai@6 (${entry.packageName}@3).`,
+    )
+  }
+  return (makeModel as (id: string) => Exclude<LanguageModel, string>)(modelId)
+}
+
+/**
+ * Checks a `model` setting without importing anything: a model object must have `doGenerate`,
+ * a string must be `'provider:model-id'` with a known provider. Returns the provider entry and
+ * model id for a string, `undefined` for an object; throws `InvalidArgumentError` otherwise.
+ */
+export function checkModelSetting(
+  model: ModelSetting,
+): { entry: { packageName: string; exportName: string }; modelId: string } | undefined {
   if (typeof model !== 'string') {
     if (
       typeof model !== 'object' ||
@@ -34,7 +56,7 @@ export async function resolveModel(model: ModelSetting | undefined): Promise<Exc
         'model must be a "provider:model-id" string or an AI SDK language model object.',
       )
     }
-    return model
+    return undefined
   }
   const colon = model.indexOf(':')
   const provider = colon > 0 ? model.slice(0, colon) : ''
@@ -46,15 +68,7 @@ export async function resolveModel(model: ModelSetting | undefined): Promise<Exc
       `model '${model}' is not understood: write 'provider:model-id' with a provider among ${Object.keys(MODEL_PROVIDERS).join(', ')} (e.g. 'openai:gpt-5.5'), or pass an AI SDK language model object.`,
     )
   }
-  const module = await importProviderPackage(entry.packageName, `The model '${model}'`)
-  const makeModel = module[entry.exportName]
-  if (typeof makeModel !== 'function') {
-    throw new InvalidArgumentError(
-      'model',
-      `${entry.packageName} does not export ${entry.exportName}(); install a version compatible with ai@6 (${entry.packageName}@3).`,
-    )
-  }
-  return (makeModel as (id: string) => Exclude<LanguageModel, string>)(modelId)
+  return { entry, modelId }
 }
 
 /**
