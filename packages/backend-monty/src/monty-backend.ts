@@ -251,11 +251,18 @@ export class MontyBackend implements PythonBackend {
     // definitions excepted), and mutable session values it may have changed.
     const collect: string[] = []
     const montyInputs: Record<string, unknown> = {}
-    for (const [name, value] of runInputs) montyInputs[name] = value
+    const setInput = (name: string, value: unknown) =>
+      Object.defineProperty(montyInputs, name, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
+    for (const [name, value] of runInputs) setInput(name, value)
     for (const name of new Set([...analysis.assigned, ...definitionGlobals])) {
       if (analysis.definitions.has(name)) continue
       collect.push(name)
-      if (!runInputs.has(name) && state.data.has(name)) montyInputs[name] = state.data.get(name)
+      if (!runInputs.has(name) && state.data.has(name)) setInput(name, state.data.get(name))
     }
     const collectSet = new Set(collect)
     const collectAfterMarker: string[] = []
@@ -265,7 +272,7 @@ export class MontyBackend implements PythonBackend {
       if (!state.data.has(name)) continue
       const value = state.data.get(name)
       if (eager.has(name)) {
-        montyInputs[name] = value
+        setInput(name, value)
         if (isMutable(value)) collect.push(name)
       } else if (isMutable(value)) {
         collectAfterMarker.push(name)
