@@ -658,40 +658,51 @@ const cases: Case[] = [
   },
 ]
 
-describe('fidelity: run A, then run B, gives X', () => {
-  for (const testCase of cases) {
-    it(`rule ${testCase.rule}: ${testCase.name}`, async () => {
-      const backend = createMontyBackend()
-      backend.registerDataclass(Row, { fields: ['name', 'score'] })
-      const steps = testCase.steps.map((step) => (typeof step === 'string' ? { code: step } : step))
-      try {
-        for (const step of steps.slice(0, -1)) {
-          await backend.run(step.code, step.options).catch((error: unknown) => {
-            // Only the steps meant to fail may fail (limits and exceptions in rule 3 and 8 cases).
-            if (testCase.rule !== '3' && testCase.rule !== '8') throw error
-          })
-        }
-        const last = steps.at(-1)!
-        if (testCase.error) {
-          const error = await backend.run(last.code, last.options).then(
-            () => undefined,
-            (e: unknown) => e,
-          )
-          expect(error).toMatchObject(testCase.error)
-          if (testCase.tracebackLine !== undefined) {
-            const traceback = (error as { traceback: { line: number; filename: string }[] }).traceback
-            expect(traceback.at(-1)).toMatchObject({ line: testCase.tracebackLine, filename: '<snippet>' })
+/** In-process, and on the worker thread that runs given a signal use. */
+const modes = [
+  { mode: 'in-process', extra: () => ({}) },
+  { mode: 'worker (signal given)', extra: () => ({ signal: new AbortController().signal }) },
+]
+
+for (const { mode, extra } of modes) {
+  describe(`fidelity (${mode}): run A, then run B, gives X`, () => {
+    for (const testCase of cases) {
+      it(`rule ${testCase.rule}: ${testCase.name}`, async () => {
+        const backend = createMontyBackend()
+        backend.registerDataclass(Row, { fields: ['name', 'score'] })
+        const steps = testCase.steps.map((step) => {
+          const { code, options } = typeof step === 'string' ? { code: step, options: {} } : step
+          return { code, options: { ...options, ...extra() } }
+        })
+        try {
+          for (const step of steps.slice(0, -1)) {
+            await backend.run(step.code, step.options).catch((error: unknown) => {
+              // Only the steps meant to fail may fail (limits and exceptions in rule 3 and 8 cases).
+              if (testCase.rule !== '3' && testCase.rule !== '8') throw error
+            })
           }
-        } else {
-          const run = await backend.run(last.code, last.options)
-          expect(run.result).toEqual(testCase.result)
+          const last = steps.at(-1)!
+          if (testCase.error) {
+            const error = await backend.run(last.code, last.options).then(
+              () => undefined,
+              (e: unknown) => e,
+            )
+            expect(error).toMatchObject(testCase.error)
+            if (testCase.tracebackLine !== undefined) {
+              const traceback = (error as { traceback: { line: number; filename: string }[] }).traceback
+              expect(traceback.at(-1)).toMatchObject({ line: testCase.tracebackLine, filename: '<snippet>' })
+            }
+          } else {
+            const run = await backend.run(last.code, last.options)
+            expect(run.result).toEqual(testCase.result)
+          }
+        } finally {
+          await backend.close()
         }
-      } finally {
-        await backend.close()
-      }
-    })
-  }
-})
+      })
+    }
+  })
+}
 
 describe('fidelity: dataclass options', () => {
   class Point {

@@ -61,6 +61,21 @@ describe('limits', () => {
     })
   })
 
+  it('an abort stops a busy loop, keeps the namespace, and later runs work with or without a signal', async () => {
+    const backend = createMontyBackend()
+    await backend.run('kept = 1')
+    const controller = new AbortController()
+    const running = backend.run('kept = 2\nwhile True:\n    pass', {
+      signal: controller.signal,
+      resourceLimits: { maxDurationSecs: 30 },
+    })
+    setTimeout(() => controller.abort(), 50)
+    await expect(running).rejects.toMatchObject({ name: 'AbortError' })
+    expect((await backend.run('kept')).result).toBe(1)
+    expect((await backend.run('kept + 1', { signal: new AbortController().signal })).result).toBe(2)
+    await backend.close()
+  })
+
   it('an abort during an external call rejects with AbortError and keeps the namespace', async () => {
     const backend = createMontyBackend()
     await backend.run('kept = 1')

@@ -1,14 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import {
-  Monty,
-  MontyComplete,
-  MontyNameLookup,
-  MontyRuntimeError,
-  type MontySnapshot,
-  MontySyntaxError,
-  MontyTypingError,
-  MountDir,
-} from '@pydantic/monty'
+import { Monty, MontyTypingError, MountDir } from '@pydantic/monty'
 import {
   ClosedError,
   createAbortError,
@@ -29,12 +20,20 @@ import {
   type PythonVariableInfo,
   ResourceLimitError,
   type ResourceLimits,
+  raceAbort,
   type Sandbox,
   type StandardSchemaV1,
   ValueConversionError,
   validateWithSchema,
 } from '@pyflue/core'
 import { DataclassRegistry } from './dataclass-registry.js'
+import {
+  type Execution,
+  type ExecutionRequest,
+  inProcessExecution,
+  MontyFailure,
+  type Step,
+} from './execution.js'
 import {
   callExternal,
   type PreparedExternal,
@@ -58,6 +57,7 @@ import {
 import { analyzeSnippet, type SnippetAnalysis } from './snippet-analysis.js'
 import { findNonData, fromMonty, toMonty } from './value-conversion.js'
 import { describeMontyValue, pythonTypeOf, stubTypeOf } from './value-description.js'
+import { MontyWorker } from './worker-execution.js'
 
 /** Limits a run gets when the caller gives none. */
 export const DEFAULT_RESOURCE_LIMITS: Readonly<
@@ -95,6 +95,8 @@ export class MontyBackend implements PythonBackend {
   #state: SessionState = emptyState()
   readonly #dataclasses = new DataclassRegistry()
   readonly #mounts: MountDir[]
+  readonly #mountSpecs: HostDirectoryMount[]
+  #worker: MontyWorker | undefined
   readonly #defaults: ResourceLimits
   readonly #maxStdoutBytes: number
   readonly #scriptName: string
@@ -111,6 +113,7 @@ export class MontyBackend implements PythonBackend {
     }
     this.#scriptName = options.scriptName ?? '<snippet>'
     const mounts = [...(options.sandbox?.hostMounts?.() ?? []), ...(options.mounts ?? [])]
+    this.#mountSpecs = mounts
     this.#mounts = mounts.map(
       (mount) =>
         new MountDir(mount.sandboxPath, mount.hostDir, {
@@ -170,6 +173,8 @@ export class MontyBackend implements PythonBackend {
     this.#closed = true
     this.#state = emptyState()
     this.#programs = new Map()
+    this.#worker?.terminate()
+    this.#worker = undefined
   }
 
   #checkOpen(): void {
@@ -246,11 +251,18 @@ export class MontyBackend implements PythonBackend {
     // definitions excepted), and mutable session values it may have changed.
     const collect: string[] = []
     const montyInputs: Record<string, unknown> = {}
-    for (const [name, value] of runInputs) montyInputs[name] = value
+    const setInput = (name: string, value: unknown) =>
+      Object.defineProperty(montyInputs, name, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
+    for (const [name, value] of runInputs) setInput(name, value)
     for (const name of new Set([...analysis.assigned, ...definitionGlobals])) {
       if (analysis.definitions.has(name)) continue
       collect.push(name)
-      if (!runInputs.has(name) && state.data.has(name)) montyInputs[name] = state.data.get(name)
+      if (!runInputs.has(name) && state.data.has(name)) setInput(name, state.data.get(name))
     }
     const collectSet = new Set(collect)
     const collectAfterMarker: string[] = []
@@ -260,7 +272,7 @@ export class MontyBackend implements PythonBackend {
       if (!state.data.has(name)) continue
       const value = state.data.get(name)
       if (eager.has(name)) {
-        montyInputs[name] = value
+        setInput(name, value)
         if (isMutable(value)) collect.push(name)
       } else if (isMutable(value)) {
         collectAfterMarker.push(name)
@@ -302,12 +314,6 @@ export class MontyBackend implements PythonBackend {
     if (options.typeCheck) this.#typeCheck(code, scriptName, analysis, runInputs, externals, emitted)
 
     const inputNames = Object.keys(montyInputs)
-    let monty: Monty
-    try {
-      monty = cachedMonty(program.source, scriptName, inputNames)
-    } catch (error) {
-      throw this.#mapError(error, program, analysis, limits)
-    }
     // Without lazy lookups, externals or dataclass constructors, nothing can pause: run() is
     // the same program, faster.
     const canPause =
@@ -318,12 +324,11 @@ export class MontyBackend implements PythonBackend {
           (state.data.has(name) && !shadowed(name) && !Object.hasOwn(montyInputs, name)) ||
           this.#dataclasses.byName(name) !== undefined,
       )
-
     // stdout, capped.
     const stdoutChunks: string[] = []
     let stdoutBytes = 0
     let truncated = false
-    const printCallback = (_stream: string, text: string) => {
+    const printCallback = (text: string) => {
       if (!truncated) {
         const bytes = Buffer.byteLength(text)
         if (stdoutBytes + bytes <= this.#maxStdoutBytes) {
@@ -346,57 +351,70 @@ export class MontyBackend implements PythonBackend {
       } catch {
         // A throwing listener must not break the run.
       }
-      return undefined
     }
 
     const montyLimits: Record<string, number> = {}
     for (const key of LIMIT_KEYS) if (limits[key] !== undefined) montyLimits[key] = limits[key]!
+    const request: ExecutionRequest = {
+      source: program.source,
+      scriptName,
+      inputNames,
+      inputs: montyInputs,
+      limits: montyLimits,
+      canPause,
+      printCallback,
+    }
+    // A run given a signal executes on a worker thread, so an abort stops even a busy loop.
+    let execution: Execution
+    if (signal) {
+      if (!this.#worker || this.#worker.dead) this.#worker = new MontyWorker()
+      execution = this.#worker.execution(request, this.#mountSpecs)
+    } else {
+      execution = inProcessExecution(request, this.#mounts)
+    }
+    const onAbort = () => {
+      execution.dispose()
+      this.#worker = undefined
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    const guard = (promise: Promise<Step>) => (signal ? raceAbort(promise, signal) : promise)
     let afterMarker = false
     let output: unknown
-    const runOptions = {
-      ...(inputNames.length > 0 ? { inputs: montyInputs } : {}),
-      limits: montyLimits,
-      printCallback,
-      ...(this.#mounts.length > 0 ? { mount: this.#mounts } : {}),
-    }
     try {
-      let progress: MontySnapshot | MontyNameLookup | MontyComplete | undefined
-      if (canPause) progress = monty.start(runOptions)
-      else output = monty.run(runOptions)
-      while (progress && !(progress instanceof MontyComplete)) {
+      let step = await guard(execution.start())
+      while (step.kind !== 'complete') {
         if (signal?.aborted) throw createAbortError(signal)
         if (Date.now() > deadline) throw durationError(limits.maxDurationSecs!)
-        if (progress instanceof MontyNameLookup) {
-          const name = progress.variableName
-          if (!afterMarker && !shadowed(name) && state.data.has(name)) {
-            progress = progress.resume({ value: state.data.get(name) })
-          } else {
-            progress = progress.resume()
-          }
+        if (step.kind === 'lookup') {
+          const name = step.name
+          step = await guard(
+            execution.resumeLookup(
+              !afterMarker && !shadowed(name) && state.data.has(name)
+                ? { value: state.data.get(name) }
+                : undefined,
+            ),
+          )
           continue
         }
-        const name = progress.functionName
-        if (name === END_MARKER) {
+        if (step.name === END_MARKER) {
           afterMarker = true
-          progress = progress.resume({ returnValue: null })
+          step = await guard(execution.resumeCall({ value: null }))
           continue
         }
-        const answer = await this.#answerCall(
-          progress,
-          name,
-          externals,
-          deadline,
-          limits.maxDurationSecs!,
-          signal,
+        const answer = await this.#answerCall(step, externals, deadline, limits.maxDurationSecs!, signal)
+        step = await guard(
+          execution.resumeCall(
+            answer instanceof PythonRaise
+              ? { exception: { type: answer.type, message: answer.message } }
+              : { value: answer.value },
+          ),
         )
-        progress =
-          answer instanceof PythonRaise
-            ? progress.resume({ exception: { type: answer.type, message: answer.message } })
-            : progress.resume({ returnValue: answer.value })
       }
-      if (progress) output = progress.output
+      output = step.output
     } catch (error) {
       throw this.#mapError(error, program, analysis, limits)
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
     }
 
     // Check everything before changing the namespace: a refused result leaves it as it was.
@@ -455,13 +473,13 @@ export class MontyBackend implements PythonBackend {
 
   /** Answers an external call pause: a raw external, a dataclass constructor, or a `NameError`. */
   async #answerCall(
-    snapshot: MontySnapshot,
-    name: string,
+    call: Extract<Step, { kind: 'call' }>,
     externals: Map<string, PreparedExternal>,
     deadline: number,
     maxDurationSecs: number,
     signal: AbortSignal | undefined,
   ): Promise<{ value: unknown } | PythonRaise> {
+    const name = call.name
     const external = name.startsWith(RAW_EXTERNAL_PREFIX)
       ? externals.get(name.slice(RAW_EXTERNAL_PREFIX.length))
       : undefined
@@ -469,13 +487,13 @@ export class MontyBackend implements PythonBackend {
       let args: unknown[]
       let kwargs: Record<string, unknown>
       try {
-        args = snapshot.args.map((arg, i) =>
+        args = call.args.map((arg, i) =>
           fromMonty(arg, `${external.name}() argument ${i + 1}`, this.#dataclasses, {
             checkTopLevelString: true,
           }),
         )
         kwargs = {}
-        for (const [key, value] of Object.entries(snapshot.kwargs)) {
+        for (const [key, value] of Object.entries(call.kwargs)) {
           kwargs[key] = fromMonty(value, `${external.name}() argument ${key}`, this.#dataclasses, {
             checkTopLevelString: true,
           })
@@ -500,7 +518,7 @@ export class MontyBackend implements PythonBackend {
     const dataclass = this.#dataclasses.byName(name)
     if (dataclass) {
       const fields: Record<string, unknown> = {}
-      const args = snapshot.args
+      const args = call.args
       if (args.length > dataclass.fields.length) {
         return new PythonRaise(
           'TypeError',
@@ -510,7 +528,7 @@ export class MontyBackend implements PythonBackend {
       args.forEach((arg, i) => {
         fields[dataclass.fields[i]!] = arg
       })
-      for (const [key, value] of Object.entries(snapshot.kwargs)) {
+      for (const [key, value] of Object.entries(call.kwargs)) {
         if (!dataclass.fields.includes(key))
           return new PythonRaise('TypeError', `${name}() got an unexpected keyword argument '${key}'`)
         if (Object.hasOwn(fields, key))
@@ -589,47 +607,43 @@ export class MontyBackend implements PythonBackend {
   }
 
   #mapError(error: unknown, program: Program, analysis: SnippetAnalysis, limits: ResourceLimits): unknown {
-    if (error instanceof MontySyntaxError) {
-      const info = error.exception
+    if (!(error instanceof MontyFailure)) return error
+    const { typeName, pythonMessage: message } = error
+    if (error.kind === 'syntax') {
       return new PythonSyntaxError({
-        excType: info.typeName || 'SyntaxError',
-        message: info.message,
+        excType: typeName || 'SyntaxError',
+        message,
         ...(analysis.syntaxError
           ? { line: analysis.syntaxError.line, column: analysis.syntaxError.column }
           : {}),
         cause: error,
       })
     }
-    if (error instanceof MontyRuntimeError) {
-      const { typeName, message } = error.exception
-      const limit = limitOf(typeName, message)
-      if (limit) {
-        return new ResourceLimitError({
-          limit,
-          ...(limits[limit] === undefined ? {} : { value: limits[limit] }),
-          message: `The run exceeded its ${limit} limit${limits[limit] === undefined ? '' : ` (${limits[limit]})`}: ${message}`,
-          cause: error,
-        })
-      }
-      const frames = error.traceback()
-      if (
-        typeName === 'NotImplementedError' &&
-        frames.length === 0 &&
-        /does not (yet )?support/.test(message)
-      ) {
-        return new PythonUnsupportedError({
-          construct: message.replace(/^.*does not (yet )?support /, ''),
-          alternative: 'Rewrite the snippet without it (see the backend README for what Monty supports).',
-        })
-      }
-      return new PythonRuntimeError({
-        excType: typeName,
-        message,
-        traceback: mapTraceback(program, frames),
+    const limit = limitOf(typeName, message)
+    if (limit) {
+      return new ResourceLimitError({
+        limit,
+        ...(limits[limit] === undefined ? {} : { value: limits[limit] }),
+        message: `The run exceeded its ${limit} limit${limits[limit] === undefined ? '' : ` (${limits[limit]})`}: ${message}`,
         cause: error,
       })
     }
-    return error
+    if (
+      typeName === 'NotImplementedError' &&
+      error.frames.length === 0 &&
+      /does not (yet )?support/.test(message)
+    ) {
+      return new PythonUnsupportedError({
+        construct: message.replace(/^.*does not (yet )?support /, ''),
+        alternative: 'Rewrite the snippet without it (see the backend README for what Monty supports).',
+      })
+    }
+    return new PythonRuntimeError({
+      excType: typeName,
+      message,
+      traceback: mapTraceback(program, error.frames),
+      cause: error,
+    })
   }
 }
 
@@ -651,22 +665,6 @@ function cachedAnalysis(code: string): SnippetAnalysis {
 }
 
 const PROGRAM_CACHE_SIZE = 256
-const programCache = new Map<string, Monty>()
-
-/** A parsed program can run any number of times: a small LRU spares re-parsing identical programs. */
-function cachedMonty(source: string, scriptName: string, inputs: string[]): Monty {
-  const key = `${scriptName}\0${inputs.join(',')}\0${source}`
-  const cached = programCache.get(key)
-  if (cached) {
-    programCache.delete(key)
-    programCache.set(key, cached)
-    return cached
-  }
-  const monty = new Monty(source, { scriptName, inputs })
-  programCache.set(key, monty)
-  if (programCache.size > PROGRAM_CACHE_SIZE) programCache.delete(programCache.keys().next().value!)
-  return monty
-}
 
 function limitOf(
   typeName: string,

@@ -66,6 +66,18 @@ describe('files through a sandbox mount', () => {
     expect(await sandbox.readFile('/workspace/out.txt')).toBe('HELLO FROM THE SANDBOX')
   })
 
+  it('mounts work the same on the worker thread (runs given a signal)', async () => {
+    const backend = createMontyBackend({ sandbox: hostDirSandbox(workspace, 'read-only') })
+    const signal = new AbortController().signal
+    expect((await backend.run('open("/workspace/notes.txt").read()', { signal })).result).toBe(
+      'hello from the sandbox',
+    )
+    await expect(backend.run('open("/etc/passwd").read()', { signal })).rejects.toMatchObject({
+      code: 'PYTHON_RUNTIME',
+      excType: 'PermissionError',
+    })
+  })
+
   it('a read-only mount refuses writes', async () => {
     const backend = createMontyBackend({ sandbox: hostDirSandbox(workspace, 'read-only') })
     expect((await backend.run('open("/workspace/notes.txt").read()')).result).toBe('hello from the sandbox')

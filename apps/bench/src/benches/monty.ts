@@ -68,6 +68,21 @@ async function warmTrivialRun(): Promise<BenchRow> {
   }
 }
 
+async function warmTrivialRunOnWorker(): Promise<BenchRow> {
+  const backend = createMontyBackend()
+  const signal = new AbortController().signal
+  const ours = median(await sample(() => backend.run('1 + 2', { signal }), 1000, 100))
+  const raw = median(await sample(() => new Monty('1 + 2').run(), 2000, 500))
+  await backend.close()
+  return {
+    name: 'warm trivial run given a signal (worker thread, abortable)',
+    value: formatMs(ours),
+    baseline: `raw new Monty(code).run(): ${formatMs(raw)}`,
+    ratio: ours / raw,
+    note: 'the price of abortability',
+  }
+}
+
 async function flatness(): Promise<BenchRow[]> {
   const runs = 10_000
   const code = (i: number) => (i === 0 ? 'v0 = 0' : `v${i} = v${i - 1} + 1`)
@@ -192,7 +207,13 @@ async function dumpLoad(): Promise<BenchRow[]> {
 const bench: Bench = {
   name: 'backend-monty',
   async run() {
-    return [await warmTrivialRun(), ...(await flatness()), ...(await peers()), ...(await dumpLoad())]
+    return [
+      await warmTrivialRun(),
+      await warmTrivialRunOnWorker(),
+      ...(await flatness()),
+      ...(await peers()),
+      ...(await dumpLoad()),
+    ]
   },
 }
 

@@ -1,0 +1,153 @@
+import type { MountDir } from '@pydantic/monty'
+import {
+  Monty,
+  type MontyComplete,
+  MontyNameLookup,
+  MontyRuntimeError,
+  MontySnapshot,
+  MontySyntaxError,
+} from '@pydantic/monty'
+
+/** Where a running program stands: paused at a name lookup or a call, or complete. */
+export type Step =
+  | { readonly kind: 'lookup'; readonly name: string }
+  | {
+      readonly kind: 'call'
+      readonly name: string
+      readonly args: readonly unknown[]
+      readonly kwargs: Readonly<Record<string, unknown>>
+    }
+  | { readonly kind: 'complete'; readonly output: unknown }
+
+/** How the host answers a call pause. */
+export type CallAnswer =
+  | { readonly value: unknown }
+  | { readonly exception: { type: string; message: string } }
+
+/** Monty's failure as plain data, wherever the program ran. */
+export class MontyFailure extends Error {
+  constructor(
+    readonly kind: 'syntax' | 'runtime',
+    readonly typeName: string,
+    readonly pythonMessage: string,
+    readonly frames: readonly { line: number; column: number; functionName?: string }[],
+  ) {
+    super(`${typeName}: ${pythonMessage}`)
+  }
+}
+
+/** What one run hands to Monty. */
+export interface ExecutionRequest {
+  readonly source: string
+  readonly scriptName: string
+  readonly inputNames: readonly string[]
+  readonly inputs: Record<string, unknown>
+  readonly limits: Record<string, number>
+  readonly canPause: boolean
+  readonly printCallback: (text: string) => void
+}
+
+/** One program's execution, driven step by step by the engine. */
+export interface Execution {
+  start(): Promise<Step>
+  resumeLookup(value: { value: unknown } | undefined): Promise<Step>
+  resumeCall(answer: CallAnswer): Promise<Step>
+  /** Stops the execution at once (a no-op when it is in-process and between steps). */
+  dispose(): void
+}
+
+/** Turns `@pydantic/monty`'s errors into `MontyFailure`; anything else passes through. */
+export function toMontyFailure(error: unknown): unknown {
+  if (error instanceof MontySyntaxError) {
+    const info = error.exception
+    return new MontyFailure('syntax', info.typeName || 'SyntaxError', info.message, [])
+  }
+  if (error instanceof MontyRuntimeError) {
+    const info = error.exception
+    const frames = error.traceback().map((frame) => ({
+      line: frame.line,
+      column: frame.column,
+      ...(frame.functionName ? { functionName: frame.functionName } : {}),
+    }))
+    return new MontyFailure('runtime', info.typeName, info.message, frames)
+  }
+  return error
+}
+
+const PROGRAM_CACHE_SIZE = 256
+const programCache = new Map<string, Monty>()
+
+/** A parsed program can run any number of times: a small LRU spares re-parsing identical programs. */
+export function cachedMonty(source: string, scriptName: string, inputs: readonly string[]): Monty {
+  const key = `${scriptName}\0${inputs.join(',')}\0${source}`
+  const cached = programCache.get(key)
+  if (cached) {
+    programCache.delete(key)
+    programCache.set(key, cached)
+    return cached
+  }
+  const monty = new Monty(source, { scriptName, inputs: [...inputs] })
+  programCache.set(key, monty)
+  if (programCache.size > PROGRAM_CACHE_SIZE) programCache.delete(programCache.keys().next().value!)
+  return monty
+}
+
+/** Runs the program on the calling thread (the fast path). */
+export function inProcessExecution(request: ExecutionRequest, mounts: readonly MountDir[]): Execution {
+  let progress: MontySnapshot | MontyNameLookup | MontyComplete | undefined
+  const step = (): Step => {
+    if (progress instanceof MontyNameLookup) return { kind: 'lookup', name: progress.variableName }
+    if (progress instanceof MontySnapshot) {
+      return { kind: 'call', name: progress.functionName, args: progress.args, kwargs: progress.kwargs }
+    }
+    return { kind: 'complete', output: (progress as MontyComplete).output }
+  }
+  const guard = async (advance: () => void): Promise<Step> => {
+    try {
+      advance()
+    } catch (error) {
+      throw toMontyFailure(error)
+    }
+    return step()
+  }
+  return {
+    start: async () => {
+      let monty: Monty
+      try {
+        monty = cachedMonty(request.source, request.scriptName, request.inputNames)
+      } catch (error) {
+        throw toMontyFailure(error)
+      }
+      const options = {
+        ...(request.inputNames.length > 0 ? { inputs: request.inputs } : {}),
+        limits: request.limits,
+        printCallback: (_stream: string, text: string) => {
+          request.printCallback(text)
+          return undefined
+        },
+        ...(mounts.length > 0 ? { mount: [...mounts] } : {}),
+      }
+      if (!request.canPause) {
+        try {
+          return { kind: 'complete', output: monty.run(options) }
+        } catch (error) {
+          throw toMontyFailure(error)
+        }
+      }
+      return guard(() => {
+        progress = monty.start(options)
+      })
+    },
+    resumeLookup: (value) =>
+      guard(() => {
+        progress = (progress as MontyNameLookup).resume(value ? { value: value.value } : undefined)
+      }),
+    resumeCall: (answer) =>
+      guard(() => {
+        progress = (progress as MontySnapshot).resume(
+          'exception' in answer ? { exception: answer.exception } : { returnValue: answer.value },
+        )
+      }),
+    dispose() {},
+  }
+}
