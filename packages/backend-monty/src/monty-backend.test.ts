@@ -76,6 +76,19 @@ describe('limits', () => {
     await backend.close()
   })
 
+  it("with workerThread: 'never', a signal still aborts at the next pause", async () => {
+    const backend = createMontyBackend({ workerThread: 'never' })
+    await backend.run('kept = 1')
+    const controller = new AbortController()
+    const running = backend.run('kept = 2\nwait()\nkept = 3', {
+      signal: controller.signal,
+      externalFunctions: { wait: () => new Promise((resolve) => setTimeout(resolve, 5000)) },
+    })
+    setTimeout(() => controller.abort(), 20)
+    await expect(running).rejects.toMatchObject({ name: 'AbortError' })
+    expect((await backend.run('kept')).result).toBe(1)
+  })
+
   it('an abort during an external call rejects with AbortError and keeps the namespace', async () => {
     const backend = createMontyBackend()
     await backend.run('kept = 1')

@@ -79,6 +79,12 @@ export interface MontyBackendOptions {
   maxStdoutBytes?: number
   /** The file name in tracebacks when a run does not name one. Defaults to `'<snippet>'`. */
   scriptName?: string
+  /**
+   * `'when-signal'` (default): a run given a `signal` executes on a worker thread, so an abort
+   * stops even a busy loop. `'never'`: every run executes on the calling thread (faster); an
+   * abort then takes effect before the run and at its pauses (external calls, name lookups).
+   */
+  workerThread?: 'when-signal' | 'never'
 }
 
 const LIMIT_KEYS = ['maxDurationSecs', 'maxMemory', 'maxAllocations', 'maxRecursionDepth'] as const
@@ -100,6 +106,7 @@ export class MontyBackend implements PythonBackend {
   readonly #defaults: ResourceLimits
   readonly #maxStdoutBytes: number
   readonly #scriptName: string
+  readonly #useWorker: boolean
   #queue: Promise<unknown> = Promise.resolve()
   /** Built programs by plan (snippet, re-emitted definitions by seq, wrappers, collected names). */
   #programs = new Map<string, Program>()
@@ -112,6 +119,14 @@ export class MontyBackend implements PythonBackend {
       throw new InvalidArgumentError('maxStdoutBytes', 'maxStdoutBytes must be a non-negative number.')
     }
     this.#scriptName = options.scriptName ?? '<snippet>'
+    if (
+      options.workerThread !== undefined &&
+      options.workerThread !== 'when-signal' &&
+      options.workerThread !== 'never'
+    ) {
+      throw new InvalidArgumentError('workerThread', "workerThread must be 'when-signal' or 'never'.")
+    }
+    this.#useWorker = options.workerThread !== 'never'
     const mounts = [...(options.sandbox?.hostMounts?.() ?? []), ...(options.mounts ?? [])]
     this.#mountSpecs = mounts
     this.#mounts = mounts.map(
@@ -366,7 +381,7 @@ export class MontyBackend implements PythonBackend {
     }
     // A run given a signal executes on a worker thread, so an abort stops even a busy loop.
     let execution: Execution
-    if (signal) {
+    if (signal && this.#useWorker) {
       if (!this.#worker || this.#worker.dead) this.#worker = new MontyWorker()
       execution = this.#worker.execution(request, this.#mountSpecs)
     } else {

@@ -41,6 +41,16 @@ const unmark = (v) => {
 }
 let monty
 let progress
+const programs = new Map()
+const parse = (source, scriptName, inputs) => {
+  const key = scriptName + '\\0' + inputs.join(',') + '\\0' + source
+  let program = programs.get(key)
+  if (program) { programs.delete(key); programs.set(key, program); return program }
+  program = new monty.Monty(source, { scriptName, inputs })
+  programs.set(key, program)
+  if (programs.size > 256) programs.delete(programs.keys().next().value)
+  return program
+}
 const fail = (error) => {
   const isSyntax = error instanceof monty.MontySyntaxError
   const isRuntime = error instanceof monty.MontyRuntimeError
@@ -58,7 +68,7 @@ parentPort.on('message', async (msg) => {
   monty ??= await import(workerData.montyUrl)
   try {
     if (msg.type === 'run') {
-      const program = new monty.Monty(msg.source, { scriptName: msg.scriptName, inputs: msg.inputNames })
+      const program = parse(msg.source, msg.scriptName, msg.inputNames)
       const mount = msg.mounts.map((m) => new monty.MountDir(m.sandboxPath, m.hostDir, { mode: m.mode }))
       progress = program.start({
         ...(msg.inputNames.length > 0 ? { inputs: unmark(msg.inputs) } : {}),
