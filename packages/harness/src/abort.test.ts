@@ -9,8 +9,7 @@ const isAbort = (error: unknown) => (error as { name?: string }).name === 'Abort
 
 describe('abort', () => {
   it('session.abort() stops a prompt in the middle of a run_code run; the session stays usable', async () => {
-    // Python waits on the host in `tick` (an application tool), where an abort takes effect at once.
-    // A pure-CPU loop is stopped by the run's maxDurationSecs instead (see the README).
+    // Python waits on the host in `tick` (an application tool) when the abort comes.
     const tick = tool({
       description: 'Waits a moment.',
       inputSchema: z.object({}),
@@ -34,10 +33,14 @@ describe('abort', () => {
     await session.runPython('before = 1')
     const stream = session.stream('loop forever')
     const events: SessionEvent[] = []
+    let abortScheduled = false
     const consumed = (async () => {
       for await (const event of stream) {
         events.push(event)
-        if (event.type === 'run-code-stdout') setTimeout(() => session.abort(), 30)
+        if (event.type === 'run-code-stdout' && !abortScheduled) {
+          abortScheduled = true
+          setTimeout(() => session.abort(), 30)
+        }
       }
     })()
     const [iteration, reply] = await Promise.allSettled([consumed, stream.reply])
@@ -124,6 +127,37 @@ describe('abort', () => {
     setTimeout(() => files.abort(), 50)
     expect(isAbort(await shell.catch((e: unknown) => e))).toBe(true)
     expect((await files.shell('echo ok')).stdout).toBe('ok\n')
+  })
+
+  it('session.abort() stops a busy Python loop in run_code (backend-monty runs signalled code on a worker)', async () => {
+    const model = scriptedModel([
+      { toolCalls: [{ toolName: 'run_code', input: { code: 'n = 0\nwhile True:\n    n += 1' } }] },
+      { text: 'never reached' },
+    ])
+    const agent = await init({
+      model,
+      pythonBackend: 'monty',
+      sandbox: 'virtual',
+      resourceLimits: { maxDurationSecs: 120 },
+    })
+    const session = await agent.session('abort-busy')
+    const stream = session.stream('spin')
+    let abortScheduled = false
+    const consumed = (async () => {
+      for await (const event of stream) {
+        if (event.type === 'tool-call' && !abortScheduled) {
+          abortScheduled = true
+          setTimeout(() => session.abort(), 100)
+        }
+      }
+    })()
+    const [iteration, reply] = await Promise.allSettled([consumed, stream.reply])
+    expect(iteration.status === 'rejected' && isAbort(iteration.reason)).toBe(true)
+    expect(reply.status === 'rejected' && isAbort(reply.reason)).toBe(true)
+    // the session, its sandbox mount included, keeps working
+    await session.writeFile('after.txt', 'still here')
+    expect((await session.runPython("open('after.txt').read()")).result).toBe('still here')
+    await expect(session.runPython('n')).rejects.toThrow(/NameError/)
   })
 
   it('a CPU-bound run is stopped by its time limit, and the model reads the limit error', async () => {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createMontyBackend } from '@pyflue/backend-monty'
+import { createMontyBackend, montyBackend } from '@pyflue/backend-monty'
 import { FileSessionStore, init, runCodeTool } from '@pyflue/harness'
 import { scriptedModel } from '@pyflue/harness/testing'
 import { generateText, stepCountIs, tool } from 'ai'
@@ -26,6 +26,17 @@ const bench: Bench = {
       value: formatMs(inMemory),
       baseline: `backend.run(): ${formatMs(raw)}`,
       ratio: inMemory / raw,
+      note: 'the harness passes a signal: monty runs on its worker thread',
+    })
+    const sameThread = await (await init({ pythonBackend: montyBackend({ workerThread: 'never' }) })).session(
+      'bench-same-thread',
+    )
+    const onThread = median(await sample(() => sameThread.runPython(CODE), 1000, 200))
+    rows.push({
+      name: "session.runPython, in-memory store, montyBackend({ workerThread: 'never' })",
+      value: formatMs(onThread),
+      baseline: `backend.run(): ${formatMs(raw)}`,
+      ratio: onThread / raw,
     })
 
     const directory = await mkdtemp(join(tmpdir(), 'pyflue-bench-'))
@@ -98,6 +109,7 @@ const bench: Bench = {
       value: formatMs(harnessPrompt),
       baseline: `generateText with a bare backend tool: ${formatMs(direct)}`,
       ratio: harnessPrompt / direct,
+      note: "each session starts monty's worker thread; the baseline runs on the calling thread",
     })
     return rows
   },
