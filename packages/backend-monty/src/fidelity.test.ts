@@ -505,6 +505,18 @@ const cases: Case[] = [
     ],
     result: true,
   },
+  {
+    rule: '5',
+    name: 'a cyclic Python result is refused, naming the path',
+    steps: ['x = [1]\nx.append(x)\nx'],
+    error: { code: 'VALUE_CONVERSION', found: 'cycle', path: 'result[1]' },
+  },
+  {
+    rule: '5',
+    name: 'a cyclic value is not kept as a lossy copy',
+    steps: ['d = {"a": 1}\nd["self"] = d', 'd'],
+    error: { code: 'PYTHON_RUNTIME', excType: 'NameError' },
+  },
   { rule: '5', name: 'an iterator is refused', steps: ['iter([1])'], error: { code: 'VALUE_CONVERSION' } },
   { rule: '5', name: 'a range is refused', steps: ['range(3)'], error: { code: 'VALUE_CONVERSION' } },
   {
