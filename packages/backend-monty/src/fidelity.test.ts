@@ -517,6 +517,12 @@ const cases: Case[] = [
     steps: ['d = {"a": 1}\nd["self"] = d', 'd'],
     error: { code: 'PYTHON_RUNTIME', excType: 'NameError' },
   },
+  {
+    rule: '5',
+    name: 'a regex match inside a list is refused',
+    steps: ['import re\n[re.match("a", "a")]'],
+    error: { code: 'VALUE_CONVERSION', found: 're.Match', path: 'result[0]' },
+  },
   { rule: '5', name: 'an iterator is refused', steps: ['iter([1])'], error: { code: 'VALUE_CONVERSION' } },
   { rule: '5', name: 'a range is refused', steps: ['range(3)'], error: { code: 'VALUE_CONVERSION' } },
   {
