@@ -1,0 +1,15 @@
+export { PROVIDER, toProviderError } from './provider-error.js'
+export { type StagedFile, type StagedPath, stageFiles } from './stage-files.js'
+export {
+  TIMEOUT_EXIT_CODE,
+  type VercelSandbox,
+  type VercelSandboxFromSdkOptions,
+  type VercelSdkSandboxLike,
+  vercelSandboxFromSdk,
+} from './vercel-driver.js'
+export {
+  createVercelSandbox,
+  type VercelSandboxFactory,
+  type VercelSandboxOptions,
+  vercelSandbox,
+} from './vercel-sandbox.js'

@@ -1,0 +1,111 @@
+import type { SandboxPolicy } from '@pyflue/core'
+import { InvalidArgumentError } from '@pyflue/core'
+
+/** HTTP methods a network allowlist may permit. */
+export type VirtualSandboxHttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'OPTIONS'
+
+/** Network access of the shell's `curl`. Without it the shell has no network (and no `curl`). */
+export interface VirtualSandboxNetwork {
+  /**
+   * URL prefixes that may be fetched, each a full origin (`https://api.example.com`) optionally
+   * followed by a path prefix (`https://api.example.com/v1/`). Everything else is refused.
+   */
+  allowedUrlPrefixes: readonly string[]
+  /** Methods allowed on those URLs. Default `['GET', 'HEAD']`. */
+  allowedMethods?: readonly VirtualSandboxHttpMethod[]
+  /** Also refuse hosts that are or resolve to private and loopback addresses. Default `false`. */
+  denyPrivateRanges?: boolean
+}
+
+/** Options of `createVirtualSandbox` and `virtualSandbox`. */
+export interface VirtualSandboxOptions {
+  /**
+   * Files written before the sandbox is handed out: sandbox path → text (UTF-8) or bytes.
+   * Relative paths resolve against `cwd`; parent directories are created.
+   */
+  files?: Readonly<Record<string, string | Uint8Array>>
+  /** The working directory, created if missing. Default `'/'` (the workspace root). */
+  cwd?: string
+  /** Base environment variables of every command. The host's environment is never passed. */
+  env?: Readonly<Record<string, string>>
+  /** Network allowlist for `curl`. Default: no network. */
+  network?: VirtualSandboxNetwork
+  /** Enable just-bash's `python3`/`python` commands (CPython in WebAssembly, slow to start). Default `false`. */
+  python?: boolean
+  /** The most bytes all regular files together may hold. Default: unlimited. */
+  maxTotalBytes?: number
+  /** The most entries (files, directories and links together) the workspace may hold. Default: unlimited. */
+  maxFileCount?: number
+  /** Applies `withSandboxPolicy`; with `allowWrite: false` the files are also read-only for the shell. */
+  policy?: SandboxPolicy
+  /** The directory that holds workspace directories. Default `os.tmpdir()`. */
+  tmpDir?: string
+}
+
+/** Validates options and throws `InvalidArgumentError` naming the bad one. */
+export function checkVirtualSandboxOptions(options: unknown): VirtualSandboxOptions {
+  if (options === undefined) return {}
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError('options', 'The virtual sandbox options must be an object.')
+  }
+  const o = options as VirtualSandboxOptions
+  if (o.files !== undefined) {
+    if (typeof o.files !== 'object' || o.files === null || Array.isArray(o.files)) {
+      throw new InvalidArgumentError('files', 'files must be an object mapping paths to text or bytes.')
+    }
+    for (const [path, content] of Object.entries(o.files)) {
+      if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
+        throw new InvalidArgumentError('files', `files['${path}'] must be a string or a Uint8Array.`)
+      }
+    }
+  }
+  if (o.cwd !== undefined && (typeof o.cwd !== 'string' || o.cwd === '')) {
+    throw new InvalidArgumentError('cwd', 'cwd must be a non-empty path string.')
+  }
+  checkEnv(o.env, 'env')
+  if (o.network !== undefined) {
+    const prefixes = o.network?.allowedUrlPrefixes
+    if (
+      !Array.isArray(prefixes) ||
+      prefixes.length === 0 ||
+      prefixes.some((p) => typeof p !== 'string' || !/^https?:\/\/[^/]+/.test(p))
+    ) {
+      throw new InvalidArgumentError(
+        'network',
+        'network.allowedUrlPrefixes must be a non-empty list of http(s) URL prefixes, each starting with an origin (https://host[:port]).',
+      )
+    }
+  }
+  if (o.python !== undefined && typeof o.python !== 'boolean') {
+    throw new InvalidArgumentError('python', 'python must be a boolean.')
+  }
+  for (const name of ['maxTotalBytes', 'maxFileCount'] as const) {
+    const value = o[name]
+    if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)) {
+      throw new InvalidArgumentError(name, `${name} must be a non-negative integer.`)
+    }
+  }
+  if (o.policy !== undefined && (typeof o.policy !== 'object' || o.policy === null)) {
+    throw new InvalidArgumentError('policy', 'policy must be an object.')
+  }
+  if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) {
+    throw new InvalidArgumentError('tmpDir', 'tmpDir must be a directory path.')
+  }
+  return o
+}
+
+/** Checks an environment map: string keys that are shell names, string values. */
+export function checkEnv(env: unknown, argument: string): void {
+  if (env === undefined) return
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) {
+    throw new InvalidArgumentError(argument, `${argument} must be an object of string values.`)
+  }
+  for (const [key, value] of Object.entries(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw new InvalidArgumentError(argument, `${argument}: '${key}' is not a valid variable name.`)
+    }
+    if (typeof value !== 'string') {
+      throw new InvalidArgumentError(argument, `${argument}.${key} must be a string.`)
+    }
+  }
+}

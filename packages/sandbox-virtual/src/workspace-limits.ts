@@ -1,0 +1,127 @@
+import type { Dirent } from 'node:fs'
+import { lstat, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { SandboxLimitError } from '@pyflue/core'
+
+/** What the workspace holds: entries of every kind (files, directories, links) and regular-file bytes. */
+export interface WorkspaceUsage {
+  entries: number
+  bytes: number
+}
+
+/** The size limits of a workspace; `undefined` means unlimited. */
+export interface WorkspaceLimitValues {
+  readonly maxTotalBytes?: number
+  readonly maxFileCount?: number
+}
+
+/**
+ * Enforces `maxTotalBytes` and `maxFileCount` on the workspace.
+ *
+ * The usage is measured by walking the workspace (without following links), because Python
+ * writes straight to the directory and no counter could see it. A measurement is cached until
+ * `invalidate()`; the sandbox invalidates it at the start of every file verb and every `exec`,
+ * and each checked change updates it, so a shell loop that writes many files walks once.
+ * Checked changes run one at a time (`exclusive`), so two writers cannot both squeeze in.
+ */
+export class WorkspaceLimits {
+  readonly #root: string
+  readonly values: WorkspaceLimitValues
+  #usage: WorkspaceUsage | undefined
+  #queue: Promise<unknown> = Promise.resolve()
+
+  constructor(root: string, values: WorkspaceLimitValues) {
+    this.#root = root
+    this.values = values
+  }
+
+  /** True when at least one limit is set. */
+  get active(): boolean {
+    return this.values.maxTotalBytes !== undefined || this.values.maxFileCount !== undefined
+  }
+
+  /** Forgets the cached usage; the next check measures again. */
+  invalidate(): void {
+    this.#usage = undefined
+  }
+
+  /** The current usage (measured if not cached). */
+  async usage(): Promise<WorkspaceUsage> {
+    this.#usage ??= await measureUsage(this.#root, this.values.maxTotalBytes !== undefined)
+    return this.#usage
+  }
+
+  /**
+   * Runs `change` after checking that adding `bytes` and `entries` stays within the limits;
+   * throws `SandboxLimitError` before anything changed otherwise. After `change` succeeds the
+   * cached usage includes the delta (or is dropped when `exact` is false).
+   */
+  async reserve<T>(delta: () => Promise<WorkspaceUsage>, change: () => Promise<T>, exact = true): Promise<T> {
+    if (!this.active) return change()
+    return this.exclusive(async () => {
+      const usage = await this.usage()
+      const { bytes, entries } = await delta()
+      const { maxTotalBytes, maxFileCount } = this.values
+      if (maxTotalBytes !== undefined && bytes > 0 && usage.bytes + bytes > maxTotalBytes) {
+        throw new SandboxLimitError({
+          limit: 'maxTotalBytes',
+          value: maxTotalBytes,
+          message: `The sandbox's maxTotalBytes limit (${maxTotalBytes}) would be exceeded: it holds ${usage.bytes} bytes and this write adds ${bytes}. Nothing was written.`,
+        })
+      }
+      if (maxFileCount !== undefined && entries > 0 && usage.entries + entries > maxFileCount) {
+        throw new SandboxLimitError({
+          limit: 'maxFileCount',
+          value: maxFileCount,
+          message: `The sandbox's maxFileCount limit (${maxFileCount}) would be exceeded: it holds ${usage.entries} files and directories and this change adds ${entries}. Nothing was written.`,
+        })
+      }
+      try {
+        const result = await change()
+        if (exact && this.#usage) {
+          this.#usage.bytes += bytes
+          this.#usage.entries += entries
+        } else this.#usage = undefined
+        return result
+      } catch (error) {
+        this.#usage = undefined
+        throw error
+      }
+    })
+  }
+
+  /** Runs `fn` after every earlier exclusive change finished. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn)
+    this.#queue = run.catch(() => {})
+    return run
+  }
+}
+
+/** Walks `root` without following links: counts entries of every kind and, when asked, file bytes. */
+export async function measureUsage(root: string, withBytes: boolean): Promise<WorkspaceUsage> {
+  const usage: WorkspaceUsage = { entries: 0, bytes: 0 }
+  const directories = [root]
+  while (directories.length > 0) {
+    const directory = directories.pop()!
+    let entries: Dirent[]
+    try {
+      entries = await readdir(directory, { withFileTypes: true })
+    } catch {
+      continue
+    }
+    usage.entries += entries.length
+    for (const entry of entries) {
+      const path = join(directory, entry.name)
+      if (entry.isDirectory()) directories.push(path)
+      else if (withBytes && entry.isFile()) {
+        try {
+          usage.bytes += (await lstat(path)).size
+        } catch {
+          // Removed while we looked.
+        }
+      }
+    }
+  }
+  return usage
+}
