@@ -14,7 +14,15 @@ interface Case {
   readonly name: string
   readonly steps: readonly Step[]
   readonly result?: unknown
-  readonly error?: { code: string; excType?: string; limit?: string; construct?: string; line?: number }
+  readonly error?: {
+    code: string
+    excType?: string
+    limit?: string
+    construct?: string
+    line?: number
+    found?: string
+    path?: string
+  }
   /** For runtime errors: the line of the innermost traceback frame, in the snippet. */
   readonly tracebackLine?: number
 }
