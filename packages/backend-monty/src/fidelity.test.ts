@@ -14,7 +14,15 @@ interface Case {
   readonly name: string
   readonly steps: readonly Step[]
   readonly result?: unknown
-  readonly error?: { code: string; excType?: string; limit?: string; construct?: string; line?: number }
+  readonly error?: {
+    code: string
+    excType?: string
+    limit?: string
+    construct?: string
+    line?: number
+    found?: string
+    path?: string
+  }
   /** For runtime errors: the line of the innermost traceback frame, in the snippet. */
   readonly tracebackLine?: number
 }
@@ -504,6 +512,24 @@ const cases: Case[] = [
       },
     ],
     result: true,
+  },
+  {
+    rule: '5',
+    name: 'a cyclic Python result is refused, naming the path',
+    steps: ['x = [1]\nx.append(x)\nx'],
+    error: { code: 'VALUE_CONVERSION', found: 'cycle', path: 'result[1]' },
+  },
+  {
+    rule: '5',
+    name: 'a cyclic value is not kept as a lossy copy',
+    steps: ['d = {"a": 1}\nd["self"] = d', 'd'],
+    error: { code: 'PYTHON_RUNTIME', excType: 'NameError' },
+  },
+  {
+    rule: '5',
+    name: 'a regex match inside a list is refused',
+    steps: ['import re\n[re.match("a", "a")]'],
+    error: { code: 'VALUE_CONVERSION', found: 're.Match', path: 'result[0]' },
   },
   { rule: '5', name: 'an iterator is refused', steps: ['iter([1])'], error: { code: 'VALUE_CONVERSION' } },
   { rule: '5', name: 'a range is refused', steps: ['range(3)'], error: { code: 'VALUE_CONVERSION' } },

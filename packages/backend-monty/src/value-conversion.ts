@@ -151,7 +151,7 @@ export function toMonty(value: unknown, path: string, registry: DataclassRegistr
  * unknown; see the README for this one documented ambiguity.
  */
 const NON_DATA_REPR =
-  /^(?:<function '.*' at 0x[0-9a-f]+>|<module '[\w.]+'>|<(?:iterator|generator|coroutine)>|range\(-?\d+, -?\d+(?:, -?\d+)?\))$/
+  /^(?:<function '.*' at 0x[0-9a-f]+>|<module '[\w.]+'>|<(?:iterator|generator|coroutine)>|range\(-?\d+, -?\d+(?:, -?\d+)?\)|<re\.Match object; .*>|re\.compile\(.*\)|\[\.\.\.\]|\{\.\.\.\}|\(\.\.\.\))$/
 
 /** What a Monty value holds that is not data, with its path; `undefined` when it is all data. */
 export function findNonData(raw: unknown, path: string): { path: string; found: string } | undefined {
@@ -204,9 +204,12 @@ export function findNonData(raw: unknown, path: string): { path: string; found: 
 }
 
 function describeRepr(repr: string): string {
+  if (repr === '[...]' || repr === '{...}' || repr === '(...)') return 'cycle'
   if (repr.startsWith('<function')) return 'function'
   if (repr.startsWith('<module')) return 'module'
   if (repr.startsWith('range(')) return 'range'
+  if (repr.startsWith('<re.Match')) return 're.Match'
+  if (repr.startsWith('re.compile(')) return 're.Pattern'
   return repr.slice(1, -1)
 }
 
