@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+import { sharedTestOptions } from '../../vitest.shared.js'
 
 export default defineConfig({
-  // Generous: the machine is shared, and first imports of the native backend are slow under load.
-  test: { testTimeout: 60_000 },
+  test: sharedTestOptions,
   resolve: {
     alias: {
       // README examples import the package by name; point them at the sources.
