@@ -77,6 +77,7 @@ class PoolProcess {
   idleTimer: NodeJS.Timeout | undefined
   onPrint: ((text: string) => void) | undefined
   #stderrTail = ''
+  readonly #stderr: Socket | null
   #pending: { resolve: (m: FromRunner) => void; reject: (e: unknown) => void } | undefined
   readonly #onEnd: (proc: PoolProcess) => void
 
@@ -89,10 +90,8 @@ class PoolProcess {
       // Python cannot read the environment anyway; the process gets none of the host's.
       env: {},
     })
-    this.child.unref()
-    this.child.channel?.unref()
     const stderr = this.child.stderr as Socket | null
-    stderr?.unref?.()
+    this.#stderr = stderr
     stderr?.setEncoding('utf8')
     stderr?.on('data', (chunk: string) => {
       this.#stderrTail = (this.#stderrTail + chunk).slice(-4096)
@@ -104,16 +103,16 @@ class PoolProcess {
       failReady = reject
     })
     this.ready.catch(() => {})
-    this.child.channel?.ref()
+    this.#hold(true)
     this.child.on('message', (message: FromRunner) => {
       if (message.type === 'ready') {
-        if (!this.#pending) this.child.channel?.unref()
+        if (!this.#pending) this.#hold(false)
         return markReady()
       }
       if (message.type === 'print') return this.onPrint?.(message.text)
       const pending = this.#pending
       this.#pending = undefined
-      this.child.channel?.unref()
+      this.#hold(false)
       pending?.resolve(message)
     })
     this.child.on('error', () => {
@@ -128,6 +127,22 @@ class PoolProcess {
       pending?.reject(error)
       this.#onEnd(this)
     })
+  }
+
+  /**
+   * Keeps Node alive while the parent waits for this process (its reply, or news of its death:
+   * the exit status and the last of stderr); an idle process keeps nothing alive.
+   */
+  #hold(on: boolean): void {
+    if (on) {
+      this.child.ref()
+      this.child.channel?.ref()
+      this.#stderr?.ref?.()
+    } else {
+      this.child.unref()
+      this.child.channel?.unref()
+      this.#stderr?.unref?.()
+    }
   }
 
   get pid(): number {
@@ -163,7 +178,7 @@ class PoolProcess {
         resolve,
         reject: (error) => reject(error instanceof ResourceLimitError ? this.deathError(limits) : error),
       }
-      this.child.channel?.ref()
+      this.#hold(true)
       try {
         this.child.send(message)
       } catch (error) {
@@ -306,8 +321,8 @@ export class MontyPool {
   #release(proc: PoolProcess): void {
     if (proc.ended || !this.#live.has(proc)) return
     const waiter = this.#waiters.shift()
-    if (waiter) return waiter.give(proc)
-    this.#park(proc)
+    if (waiter) waiter.give(proc)
+    else this.#park(proc)
   }
 
   #park(proc: PoolProcess): void {

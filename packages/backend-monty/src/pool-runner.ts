@@ -15,16 +15,15 @@ const send = (message: FromRunner): void => {
 let progress: MontySnapshot | MontyNameLookup | MontyComplete | undefined
 
 function report(): void {
-  if (progress instanceof MontyNameLookup) return send({ type: 'lookup', name: progress.variableName })
-  if (progress instanceof MontySnapshot) {
-    return send({
+  if (progress instanceof MontyNameLookup) send({ type: 'lookup', name: progress.variableName })
+  else if (progress instanceof MontySnapshot) {
+    send({
       type: 'call',
       name: progress.functionName,
       args: markTuples(progress.args),
       kwargs: markTuples(progress.kwargs),
     })
-  }
-  send({ type: 'complete', output: markTuples((progress as MontyComplete).output) })
+  } else send({ type: 'complete', output: markTuples((progress as MontyComplete).output) })
 }
 
 function fail(error: unknown): void {
@@ -68,7 +67,8 @@ function handle(message: ToRunner): void {
       if (!message.canPause) {
         const output = monty.run(options)
         progress = undefined
-        return send({ type: 'complete', output: markTuples(output) })
+        send({ type: 'complete', output: markTuples(output) })
+        return
       }
       progress = monty.start(options)
     } else if (message.type === 'lookup') {
