@@ -12,6 +12,7 @@ export {
   createMontyPool,
   DEFAULT_POOL_IDLE_TIMEOUT_MS,
   DEFAULT_POOL_MAX_HEAP_MB,
+  DEFAULT_POOL_NICENESS,
   defaultPoolSize,
   MontyPool,
   type MontyPoolOptions,

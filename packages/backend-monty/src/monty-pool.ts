@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import type { Socket } from 'node:net'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, getPriority, setPriority } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import {
   ClosedError,
@@ -28,6 +28,11 @@ export interface MontyPoolOptions {
   idleTimeoutMs?: number
   /** Cap on each process's V8 heap (`--max-old-space-size`), in MiB. Default 512. */
   maxHeapMb?: number
+  /**
+   * The processes' scheduling niceness (`os.setPriority`, 0 to 19): higher yields the CPU to the
+   * host first, so a busy snippet delays the host's event loop less. Default 10.
+   */
+  niceness?: number
 }
 
 /** What a pool is doing right now, and what it has done. */
@@ -48,6 +53,7 @@ export interface MontyPoolStats {
 
 export const DEFAULT_POOL_IDLE_TIMEOUT_MS = 30_000
 export const DEFAULT_POOL_MAX_HEAP_MB = 512
+export const DEFAULT_POOL_NICENESS = 10
 /** After the deadline, Monty's own timer gets this long to end the run before the process is killed. */
 const KILL_GRACE_MS = 50
 
@@ -81,7 +87,7 @@ class PoolProcess {
   #pending: { resolve: (m: FromRunner) => void; reject: (e: unknown) => void } | undefined
   readonly #onEnd: (proc: PoolProcess) => void
 
-  constructor(maxHeapMb: number, onEnd: (proc: PoolProcess) => void) {
+  constructor(maxHeapMb: number, niceness: number, onEnd: (proc: PoolProcess) => void) {
     this.#onEnd = onEnd
     this.child = fork(RUNNER_PATH, [], {
       execArgv: [`--max-old-space-size=${maxHeapMb}`],
@@ -90,6 +96,13 @@ class PoolProcess {
       // Python cannot read the environment anyway; the process gets none of the host's.
       env: {},
     })
+    if (niceness > 0 && this.child.pid !== undefined) {
+      try {
+        setPriority(this.child.pid, Math.min(19, getPriority() + niceness))
+      } catch {
+        // Not permitted here: the process keeps the host's priority.
+      }
+    }
     const stderr = this.child.stderr as Socket | null
     this.#stderr = stderr
     stderr?.setEncoding('utf8')
@@ -205,6 +218,7 @@ export class MontyPool {
   readonly size: number
   readonly idleTimeoutMs: number
   readonly maxHeapMb: number
+  readonly niceness: number
   readonly #live = new Set<PoolProcess>()
   readonly #idle: PoolProcess[] = []
   readonly #waiters: { give: (proc: PoolProcess) => void; fail: (error: unknown) => void }[] = []
@@ -223,6 +237,14 @@ export class MontyPool {
     this.size = positiveInteger(options.size, 'size', defaultPoolSize())
     this.idleTimeoutMs = positiveInteger(options.idleTimeoutMs, 'idleTimeoutMs', DEFAULT_POOL_IDLE_TIMEOUT_MS)
     this.maxHeapMb = positiveInteger(options.maxHeapMb, 'maxHeapMb', DEFAULT_POOL_MAX_HEAP_MB)
+    const niceness = options.niceness ?? DEFAULT_POOL_NICENESS
+    if (typeof niceness !== 'number' || !Number.isInteger(niceness) || niceness < 0 || niceness > 19) {
+      throw new InvalidArgumentError(
+        'niceness',
+        `niceness must be an integer from 0 to 19; got ${String(niceness)}.`,
+      )
+    }
+    this.niceness = niceness
   }
 
   get closed(): boolean {
@@ -281,7 +303,7 @@ export class MontyPool {
   }
 
   #spawn(): PoolProcess {
-    const proc = new PoolProcess(this.maxHeapMb, (ended) => this.#ended(ended))
+    const proc = new PoolProcess(this.maxHeapMb, this.niceness, (ended) => this.#ended(ended))
     this.#live.add(proc)
     this.#started++
     return proc
