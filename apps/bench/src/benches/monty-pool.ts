@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
+import { createInterface } from 'node:readline'
 import { createMontyBackend, createMontyPool, type MontyPool } from '@pyflue/backend-monty'
 import type { Bench, BenchRow } from '../bench-types.js'
 import { formatMs, median, sample } from '../stats.js'
@@ -23,7 +25,7 @@ interface Delay {
   readonly wallMs?: number
 }
 
-async function eventLoopDelay(mode: Mode, iterations: number): Promise<Required<Delay>> {
+async function eventLoopDelay(mode: Mode, iterations: number): Promise<Required<Delay> & { cpuMs: number }> {
   const sessions = Array.from({ length: 8 }, () => createMontyBackend({ ...mode }))
   await Promise.all(sessions.map((s) => s.run('0')))
   const histogram = monitorEventLoopDelay({ resolution: 5 })
@@ -31,22 +33,47 @@ async function eventLoopDelay(mode: Mode, iterations: number): Promise<Required<
   // The monitor ignores its first tick: give it a baseline before the work starts.
   await new Promise((resolve) => setTimeout(resolve, 30))
   const start = performance.now()
+  const cpu = process.cpuUsage()
   await Promise.all(sessions.map((s) => s.run(loop(iterations), { resourceLimits: { maxDurationSecs: 60 } })))
+  const used = process.cpuUsage(cpu)
   const wallMs = performance.now() - start
   // Let the monitor's timer fire once more, so a stall that lasted to the end is recorded.
   await new Promise((resolve) => setTimeout(resolve, 20))
   histogram.disable()
   await Promise.all(sessions.map((s) => s.close()))
-  return { maxMs: histogram.max / 1e6, p99Ms: histogram.percentile(99) / 1e6, wallMs }
+  return {
+    maxMs: histogram.max / 1e6,
+    p99Ms: histogram.percentile(99) / 1e6,
+    wallMs,
+    cpuMs: (used.user + used.system) / 1000,
+  }
 }
 
-/** The same monitor over the same time with nothing running: what the machine's load alone costs. */
-async function idleDelay(ms: number): Promise<Delay> {
-  const histogram = monitorEventLoopDelay({ resolution: 5 })
-  histogram.enable()
-  await new Promise((resolve) => setTimeout(resolve, ms))
-  histogram.disable()
-  return { maxMs: histogram.max / 1e6, p99Ms: histogram.percentile(99) / 1e6 }
+/**
+ * The same monitor in a sibling Node process that does nothing, running at the same time: what
+ * the machine's load alone costs an idle event loop (the floor the pool figure cannot go below).
+ */
+const SIBLING = `
+const { monitorEventLoopDelay } = require('node:perf_hooks')
+const h = monitorEventLoopDelay({ resolution: 5 })
+h.enable()
+process.stdout.write('ready\\n')
+process.stdin.once('data', () => {
+  h.disable()
+  process.stdout.write(JSON.stringify({ maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6 }) + '\\n')
+  process.exit(0)
+})
+`
+
+async function withSibling<T>(work: () => Promise<T>): Promise<{ result: T; sibling: Delay }> {
+  const child = spawn(process.execPath, ['-e', SIBLING], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
+  await lines.next()
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  const result = await work()
+  child.stdin!.write('stop\n')
+  const sibling = JSON.parse(String((await lines.next()).value)) as Delay
+  return { result, sibling }
 }
 
 const delay = (d: Delay) => `max ${formatMs(d.maxMs)} (p99 ${formatMs(d.p99Ms)})`
@@ -120,11 +147,16 @@ const bench: Bench = {
     // turn, three rounds, and report the median of each figure.
     const flat = createMontyPool({ niceness: 0 })
     await flat.warm()
-    const rounds: { pool: Delay; flat: Delay; idle: Delay }[] = []
+    const rounds: { pool: Delay; flat: Delay; idle: Delay; cpuMs: number }[] = []
     for (let round = 0; round < 3; round++) {
-      const measured = await eventLoopDelay(poolMode, iterations)
+      const measured = await withSibling(() => eventLoopDelay(poolMode, iterations))
       const atHostPriority = await eventLoopDelay({ execution: 'pool', pool: flat }, iterations)
-      rounds.push({ pool: measured, flat: atHostPriority, idle: await idleDelay(measured.wallMs) })
+      rounds.push({
+        pool: measured.result,
+        flat: atHostPriority,
+        idle: measured.sibling,
+        cpuMs: measured.result.cpuMs,
+      })
     }
     await flat.close()
     const mid = (pick: (r: (typeof rounds)[number]) => Delay): Delay & { wallMs: number } => ({
@@ -135,6 +167,7 @@ const bench: Bench = {
     const delayPool = mid((r) => r.pool)
     const delayFlat = mid((r) => r.flat)
     const delayIdle = mid((r) => r.idle)
+    const cpuPool = median(rounds.map((r) => r.cpuMs))
     const delayThread = await eventLoopDelay(inThread, iterations)
 
     const throughputPool = await throughput(poolMode)
@@ -163,7 +196,7 @@ const bench: Bench = {
         note: 'target <= 20 ms with the pool',
       },
       {
-        name: 'event-loop delay with no Python running, same duration (the machine alone)',
+        name: 'event-loop delay of an idle sibling Node process at the same time (the machine alone)',
         value: delay(delayIdle),
         baseline: `pool: ${delay(delayPool)}`,
         ratio: delayIdle.maxMs / delayPool.maxMs,
@@ -175,6 +208,13 @@ const bench: Bench = {
         baseline: `default niceness 10: ${delay(delayPool)}`,
         ratio: delayFlat.maxMs / delayPool.maxMs,
         note: 'why the pool lowers its priority',
+      },
+      {
+        name: "the caller's CPU time during those 8 snippets",
+        value: formatMs(cpuPool),
+        baseline: `in-thread: ${formatMs(delayThread.cpuMs)}`,
+        ratio: cpuPool / delayThread.cpuMs,
+        note: 'what the host thread spends; independent of machine load',
       },
       {
         name: 'wall time of those 8 snippets',
