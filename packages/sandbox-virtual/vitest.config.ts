@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+import { sharedTestOptions } from '../../vitest.shared.js'
 
 export default defineConfig({
   resolve: {
@@ -7,8 +8,5 @@ export default defineConfig({
     // means these sources.
     alias: { '@pyflue/sandbox-virtual': fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
   },
-  test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 30_000,
-  },
+  test: sharedTestOptions,
 })

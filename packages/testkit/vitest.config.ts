@@ -1,8 +1,4 @@
 import { defineConfig } from 'vitest/config'
+import { sharedTestOptions } from '../../vitest.shared.js'
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 30_000,
-  },
-})
+export default defineConfig({ test: sharedTestOptions })

@@ -1,16 +1,22 @@
-import { checkCommand, PyFlueRegistry } from '@pyflue/core'
+import { runAnalyst } from './analyst.js'
+import { analystModelChoice } from './model-choice.js'
+import { runScenarios } from './scenarios.js'
 
 /**
- * The demo grows with the packages: for now it shows the registry and the sandbox policy of
- * @pyflue/core at work.
+ * `pnpm demo`: the seed scenarios (no model needed), then an agent at work. Offline by default
+ * with a scripted model; with OPENAI_API_KEY set, the real OpenAI model.
  */
-const registry = new PyFlueRegistry()
-console.log('PyFlue demo')
-console.log('Registered Python backends:', registry.pythonBackendNames().join(', '))
-console.log('Registered sandboxes:', registry.sandboxNames().join(', '))
-for (const command of ['ls -la', 'cat data.csv | wc -l', 'rm -rf / ; echo done']) {
-  const refusal = checkCommand({ allowedCommands: ['ls', 'cat', 'wc'] }, command)
-  console.log(
-    `policy(allowedCommands: ls, cat, wc) ${JSON.stringify(command)} → ${refusal ? `refused: ${refusal.message}` : 'allowed'}`,
+const started = performance.now()
+console.log('PyFlue demo — Python for TypeScript agents (backend: monty, sandbox: virtual)')
+await runScenarios()
+const choice = analystModelChoice()
+try {
+  await runAnalyst(choice.model, choice.label)
+} catch (error) {
+  console.error(
+    `\nThe agent failed with ${choice.label}: ${error instanceof Error ? error.message : String(error)}`,
   )
+  console.error('Unset OPENAI_API_KEY to run the offline scripted demo.')
+  process.exit(1)
 }
+console.log(`\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s.`)

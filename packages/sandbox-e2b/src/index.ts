@@ -1,3 +1,4 @@
+export { type StagedFile, type StageFileSpec, type StageFilesOptions, stageFiles } from '@pyflue/core'
 export { type E2BDriverOptions, e2bDriver, sdkTimeout, TIMEOUT_NOTE } from './e2b-driver.js'
 export {
   connectE2BSandbox,
@@ -7,4 +8,3 @@ export {
   fromE2BSdkSandbox,
 } from './e2b-sandbox.js'
 export { classifyE2BError, toSandboxProviderError } from './provider-errors.js'
-export { type StagedFile, type StageFileSpec, type StageFilesOptions, stageFiles } from './stage-files.js'

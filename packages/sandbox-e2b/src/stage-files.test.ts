@@ -10,7 +10,7 @@ import {
 } from '@pyflue/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { useFakeE2B } from '../test/fake-e2b-context.js'
-import { stageFiles } from './stage-files.js'
+import { stageFiles } from './index.js'
 
 const fake = useFakeE2B()
 let remote: Sandbox

@@ -1,5 +1,5 @@
+export { type StagedFile, type StageFileSpec, type StageFilesOptions, stageFiles } from '@pyflue/core'
 export { PROVIDER, toProviderError } from './provider-error.js'
-export { type StagedFile, type StagedPath, stageFiles } from './stage-files.js'
 export {
   TIMEOUT_EXIT_CODE,
   type VercelSandbox,

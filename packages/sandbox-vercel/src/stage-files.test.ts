@@ -55,12 +55,12 @@ describe('stageFiles: remote sandbox <-> the Python workspace', () => {
     expect(await local.readdir('only')).toEqual(['wanted'])
   })
 
-  it('a missing source is the source sandbox ENOENT; earlier files are already copied', async () => {
+  it('a missing source is the source sandbox ENOENT, and nothing is written', async () => {
     await remote.exec('echo first > first.txt')
     const error = await stageFiles(remote, local, ['first.txt', 'missing.txt']).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(SandboxFileError)
     expect(error).toMatchObject({ errno: 'ENOENT', path: `${remote.cwd}/missing.txt` })
-    expect(await local.readFile('first.txt')).toBe('first\n')
+    expect(await local.exists('first.txt')).toBe(false)
     expect(await local.exists('missing.txt')).toBe(false)
   })
 

@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Sandbox } from '@pyflue/core'
 import { PathRefusedError, SandboxFileError } from '@pyflue/core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createVirtualSandbox } from './index.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { closingSandboxes } from './test-sandboxes.js'
 
 /** A host directory outside every sandbox, holding a secret the sandbox must never reach. */
 let outside: string
@@ -27,15 +27,7 @@ beforeAll(() => {
 })
 afterAll(() => rmSync(outside, { recursive: true, force: true }))
 
-const open: Sandbox[] = []
-async function make(options: Parameters<typeof createVirtualSandbox>[0] = {}): Promise<Sandbox> {
-  const sandbox = await createVirtualSandbox(options)
-  open.push(sandbox)
-  return sandbox
-}
-afterEach(async () => {
-  for (const sandbox of open.splice(0)) await sandbox.close?.()
-})
+const { make } = closingSandboxes()
 
 function hostDir(sandbox: Sandbox): string {
   return sandbox.hostMounts!()[0]!.hostDir

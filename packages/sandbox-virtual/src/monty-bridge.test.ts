@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Monty, MountDir } from '@pydantic/monty'
 import type { Sandbox } from '@pyflue/core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createVirtualSandbox } from './index.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { closingSandboxes } from './test-sandboxes.js'
 
 /**
  * The file bridge as backend-monty uses it: every `hostMounts()` entry becomes a `MountDir`
@@ -24,15 +24,7 @@ function pythonError(sandbox: Sandbox, code: string): string {
   throw new Error('expected Python to raise')
 }
 
-const open: Sandbox[] = []
-async function make(options: Parameters<typeof createVirtualSandbox>[0] = {}): Promise<Sandbox> {
-  const sandbox = await createVirtualSandbox(options)
-  open.push(sandbox)
-  return sandbox
-}
-afterEach(async () => {
-  for (const sandbox of open.splice(0)) await sandbox.close?.()
-})
+const { make } = closingSandboxes()
 
 let outside: string
 beforeAll(() => {

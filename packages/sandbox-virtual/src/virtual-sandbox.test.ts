@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs'
-import type { Sandbox } from '@pyflue/core'
 import {
   ClosedError,
   defaultRegistry,
@@ -8,18 +7,11 @@ import {
   SANDBOX_CONTRACT_VERSION,
   SandboxFileError,
 } from '@pyflue/core'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createVirtualSandbox, virtualSandbox } from './index.js'
+import { closingSandboxes } from './test-sandboxes.js'
 
-const open: Sandbox[] = []
-async function make(options: Parameters<typeof createVirtualSandbox>[0] = {}): Promise<Sandbox> {
-  const sandbox = await createVirtualSandbox(options)
-  open.push(sandbox)
-  return sandbox
-}
-afterEach(async () => {
-  for (const sandbox of open.splice(0)) await sandbox.close?.()
-})
+const { make, track } = closingSandboxes()
 
 async function fileError(promise: Promise<unknown>): Promise<SandboxFileError> {
   const error = await promise.then(
@@ -44,7 +36,7 @@ describe('identity', () => {
     const resolved = await defaultRegistry.resolveSandbox('virtual')
     expect(resolved.name).toBe('virtual')
     const sandbox = await resolved.createSandbox({ id: 'session-1' })
-    open.push(sandbox)
+    track(sandbox)
     await sandbox.writeFile('x.txt', 'via registry')
     expect(await sandbox.readFile('/x.txt')).toBe('via registry')
   })

@@ -1,17 +1,9 @@
-import type { Sandbox } from '@pyflue/core'
 import { SandboxLimitError } from '@pyflue/core'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createVirtualSandbox } from './index.js'
+import { closingSandboxes } from './test-sandboxes.js'
 
-const open: Sandbox[] = []
-async function make(options: Parameters<typeof createVirtualSandbox>[0] = {}): Promise<Sandbox> {
-  const sandbox = await createVirtualSandbox(options)
-  open.push(sandbox)
-  return sandbox
-}
-afterEach(async () => {
-  for (const sandbox of open.splice(0)) await sandbox.close?.()
-})
+const { make } = closingSandboxes()
 
 async function limitError(promise: Promise<unknown>): Promise<SandboxLimitError> {
   const error = await promise.then(

@@ -1,4 +1,6 @@
-import { InvalidArgumentError, type Sandbox, throwIfAborted } from '@pyflue/core'
+import { throwIfAborted } from './abort.js'
+import { InvalidArgumentError } from './errors/pyflue-error.js'
+import type { Sandbox } from './sandbox.js'
 
 /** One file to copy: a path on both sides, or a `from` path and a `to` path. */
 export type StageFileSpec = string | { from: string; to: string }
@@ -17,7 +19,7 @@ export interface StagedFile {
 }
 
 /**
- * Copies named files from one sandbox to another, byte for byte: typically from a remote E2B
+ * Copies named files from one sandbox to another, byte for byte: typically from a remote (E2B, Vercel)
  * sandbox into a local sandbox whose directory an in-process Python backend mounts, and back.
  *
  * Every source is read before anything is written, so a missing or unreadable source rejects

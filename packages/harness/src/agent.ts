@@ -1,0 +1,147 @@
+import {
+  ClosedError,
+  InvalidArgumentError,
+  type PythonBackend,
+  type PythonBackendFactory,
+  type ResourceLimits,
+  type Sandbox,
+  type SandboxFactory,
+  type SandboxPolicy,
+  withSandboxPolicy,
+} from '@pyflue/core'
+import type { LanguageModel, ToolSet } from 'ai'
+import { type ModelSetting, resolveModel } from './resolve-model.js'
+import { Session } from './session.js'
+import type { SessionStore } from './session-store.js'
+
+/** Everything an agent is made from; built by `init()`. */
+export interface AgentSettings {
+  model: ModelSetting | undefined
+  pythonBackendFactory: PythonBackendFactory | undefined
+  sandboxFactory: SandboxFactory | undefined
+  sandboxPolicy: SandboxPolicy | undefined
+  instructions: string | undefined
+  tools: ToolSet
+  store: SessionStore
+  maxSteps: number
+  maxOutputChars: number
+  resourceLimits: ResourceLimits | undefined
+}
+
+const MAX_SESSION_ID_LENGTH = 256
+
+/**
+ * A configured model, Python backend, sandbox, tools and store, from which sessions are opened.
+ *
+ * - `session(id)` opens the session `id`: the same id returns the same `Session` object while it
+ *   is open, concurrent calls included. A new session gets its own sandbox (`createSandbox({ id })`,
+ *   wrapped with the agent's policy) and its own backend, and continues the messages and Python
+ *   state the store holds for `id`.
+ * - The model is resolved on the first prompt of any session, once.
+ * - `close()` closes every open session; later `session()` calls reject with `ClosedError`.
+ */
+export class Agent {
+  readonly #settings: AgentSettings
+  readonly #sessions = new Map<string, Promise<Session>>()
+  #model: Promise<Exclude<LanguageModel, string>> | undefined
+  #closed = false
+
+  /** @internal Agents are made by `init()`. */
+  constructor(settings: AgentSettings) {
+    this.#settings = settings
+  }
+
+  /** The session store this agent saves sessions to. */
+  get store(): SessionStore {
+    return this.#settings.store
+  }
+
+  /** The ids of the sessions open in this agent. */
+  get openSessionIds(): string[] {
+    return [...this.#sessions.keys()]
+  }
+
+  /** Opens (or returns the open) session `id`. */
+  session(id: string): Promise<Session> {
+    if (this.#closed) return Promise.reject(new ClosedError('agent'))
+    if (typeof id !== 'string' || id === '' || id.length > MAX_SESSION_ID_LENGTH) {
+      return Promise.reject(
+        new InvalidArgumentError(
+          'id',
+          `A session id must be a non-empty string of at most ${MAX_SESSION_ID_LENGTH} characters.`,
+        ),
+      )
+    }
+    const open = this.#sessions.get(id)
+    if (open) return open
+    const opening = this.#open(id)
+    this.#sessions.set(id, opening)
+    opening.catch(() => {
+      if (this.#sessions.get(id) === opening) this.#sessions.delete(id)
+    })
+    return opening
+  }
+
+  /** Closes every open session. Closing twice is a no-op. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    const sessions = await Promise.allSettled(this.#sessions.values())
+    await Promise.all(
+      sessions.map((entry) => (entry.status === 'fulfilled' ? entry.value.close() : undefined)),
+    )
+  }
+
+  /** The model, resolved once on first use. */
+  model(): Promise<Exclude<LanguageModel, string>> {
+    if (!this.#model) {
+      const resolving = resolveModel(this.#settings.model)
+      this.#model = resolving
+      resolving.catch(() => {
+        if (this.#model === resolving) this.#model = undefined
+      })
+    }
+    return this.#model
+  }
+
+  async #open(id: string): Promise<Session> {
+    const settings = this.#settings
+    let sandbox: Sandbox | undefined
+    let backend: PythonBackend | undefined
+    try {
+      if (settings.sandboxFactory) {
+        const created = await settings.sandboxFactory.createSandbox({ id })
+        sandbox = settings.sandboxPolicy ? withSandboxPolicy(created, settings.sandboxPolicy) : created
+      }
+      if (settings.pythonBackendFactory) {
+        backend = await settings.pythonBackendFactory.createBackend({
+          sessionId: id,
+          ...(sandbox ? { sandbox } : {}),
+        })
+      }
+      const record = await settings.store.load(id)
+      if (record?.pythonState && backend) await backend.loadState(record.pythonState)
+      const session: Session = new Session({
+        id,
+        getModel: () => this.model(),
+        pythonBackend: backend,
+        sandbox,
+        instructions: settings.instructions,
+        tools: settings.tools,
+        store: settings.store,
+        messages: record ? [...record.messages] : [],
+        maxSteps: settings.maxSteps,
+        maxOutputChars: settings.maxOutputChars,
+        resourceLimits: settings.resourceLimits,
+        onClose: () => {
+          this.#sessions.delete(id)
+        },
+      })
+      return session
+    } catch (error) {
+      await backend?.close().catch(() => {})
+      await sandbox?.close?.().catch(() => {})
+      throw error
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import {
+  defaultRegistry,
+  InvalidArgumentError,
+  type PyFlueRegistry,
+  type PythonBackendFactory,
+  type ResourceLimits,
+  type SandboxFactory,
+  type SandboxPolicy,
+} from '@pyflue/core'
+import type { ToolSet } from 'ai'
+import { Agent } from './agent.js'
+import { checkApplicationTools } from './application-tools.js'
+import { DEFAULT_MAX_OUTPUT_CHARS } from './format-run-output.js'
+import { checkModelSetting, type ModelSetting } from './resolve-model.js'
+import { InMemorySessionStore, type SessionStore } from './session-store.js'
+
+/** Options of `init()`. Every field is optional. */
+export interface InitOptions {
+  /** `'openai:<id>'`, `'anthropic:<id>'` or any AI SDK language model object. Needed only to prompt. */
+  model?: ModelSetting
+  /** A registered backend name (`'monty'`) or a `PythonBackendFactory`. Needed for `runPython` and `run_code`. */
+  pythonBackend?: string | PythonBackendFactory
+  /** A registered sandbox name (`'virtual'`, `'e2b'`, `'vercel'`) or a `SandboxFactory`. Needed for files, shell and their tools. */
+  sandbox?: string | SandboxFactory
+  /** What the sandbox may do (writes, shell, allowed commands); applies to the session methods and the model's tools. */
+  sandboxPolicy?: SandboxPolicy
+  /** Text added to the system prompt after the workspace's `AGENTS.md`. */
+  instructions?: string
+  /** AI SDK tools given to the model; those with `execute` are also callable inside `run_code`. */
+  tools?: ToolSet
+  /** Where sessions are kept. Default: an `InMemorySessionStore`. */
+  store?: SessionStore
+  /** The registry names resolve through. Default: `defaultRegistry` of `@pyflue/core`. */
+  registry?: PyFlueRegistry
+  /** Most model requests per prompt. Default 20. */
+  maxSteps?: number
+  /** Cap on each tool's text output to the model, in characters. Default 8000. */
+  maxOutputChars?: number
+  /** Limits of every `run_code` run; omitted limits take the backend's defaults. */
+  resourceLimits?: ResourceLimits
+}
+
+/**
+ * Makes an agent. Backend and sandbox names resolve through the registry now (a missing package
+ * is a `PackageNotInstalledError` naming the install command); nothing is created until
+ * `agent.session(id)`, and the model and its provider package are not touched until a prompt.
+ */
+export async function init(options: InitOptions = {}): Promise<Agent> {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('options', 'init() takes an options object.')
+  }
+  if (options.model !== undefined) checkModelSetting(options.model)
+  const registry = options.registry ?? defaultRegistry
+  const maxSteps = options.maxSteps ?? 20
+  if (!Number.isInteger(maxSteps) || maxSteps < 1) {
+    throw new InvalidArgumentError('maxSteps', 'maxSteps must be a positive integer.')
+  }
+  const maxOutputChars = options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS
+  if (!Number.isInteger(maxOutputChars) || maxOutputChars < 200) {
+    throw new InvalidArgumentError('maxOutputChars', 'maxOutputChars must be an integer of at least 200.')
+  }
+  const store = options.store ?? new InMemorySessionStore()
+  if (
+    typeof store.load !== 'function' ||
+    typeof store.save !== 'function' ||
+    typeof store.delete !== 'function'
+  ) {
+    throw new InvalidArgumentError(
+      'store',
+      'store must implement load(), save() and delete() (see SessionStore).',
+    )
+  }
+  const tools = checkApplicationTools(options.tools)
+  const [pythonBackendFactory, sandboxFactory] = await Promise.all([
+    options.pythonBackend === undefined ? undefined : registry.resolvePythonBackend(options.pythonBackend),
+    options.sandbox === undefined ? undefined : registry.resolveSandbox(options.sandbox),
+  ])
+  return new Agent({
+    model: options.model,
+    pythonBackendFactory,
+    sandboxFactory,
+    sandboxPolicy: options.sandboxPolicy,
+    instructions: options.instructions,
+    tools,
+    store,
+    maxSteps,
+    maxOutputChars,
+    resourceLimits: options.resourceLimits,
+  })
+}

@@ -1,0 +1,224 @@
+import { getSandboxPolicy, InvalidArgumentError, raceAbort, type Sandbox } from '@pyflue/core'
+import { type Tool, tool } from 'ai'
+import { z } from 'zod'
+import { DEFAULT_MAX_OUTPUT_CHARS } from './format-run-output.js'
+import { formatToolError } from './format-tool-error.js'
+import { globToRegExp } from './glob-pattern.js'
+import { truncateText } from './truncate-text.js'
+import { walkSandboxFiles } from './walk-sandbox.js'
+
+/** Options of `sandboxTools`. */
+export interface SandboxToolsOptions {
+  /** Cap on each tool's text output, in characters. Default 8000. */
+  maxOutputChars?: number
+  /** Default deadline of a `bash` command in milliseconds. Default 60 000. */
+  bashTimeoutMs?: number
+  /** Most files `glob` and `grep` look at. Default 5000. */
+  maxFilesScanned?: number
+}
+
+/** The file and shell tools the model gets for a sandbox. */
+export interface SandboxToolSet {
+  read: Tool<{ path: string; offset?: number | undefined; limit?: number | undefined }, string>
+  write: Tool<{ path: string; content: string }, string>
+  edit: Tool<{ path: string; oldText: string; newText: string; replaceAll?: boolean | undefined }, string>
+  glob: Tool<{ pattern: string; path?: string | undefined }, string>
+  grep: Tool<
+    {
+      pattern: string
+      path?: string | undefined
+      include?: string | undefined
+      ignoreCase?: boolean | undefined
+    },
+    string
+  >
+  bash: Tool<{ command: string; timeoutMs?: number | undefined }, string>
+}
+
+const MAX_MATCHES = 200
+const MAX_GREP_FILE_BYTES = 2_000_000
+
+/**
+ * `read`, `write`, `edit`, `glob`, `grep` and `bash` over `sandbox`, as AI SDK tools. They call
+ * the sandbox's own verbs, so a sandbox wrapped with `withSandboxPolicy` refuses what its policy
+ * refuses; a refusal or a file error comes back to the model as text starting with `Error`.
+ * Output is truncated with a marker. An abort stops a tool call and rejects it.
+ */
+export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}): SandboxToolSet {
+  const maxChars = options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS
+  const bashTimeoutMs = options.bashTimeoutMs ?? 60_000
+  const maxFiles = options.maxFilesScanned ?? 5_000
+  const policy = getSandboxPolicy(sandbox)
+  const readOnlyNote = policy && !policy.allowWrite ? ' Writes are disabled by the sandbox policy.' : ''
+  const shellNote = policy
+    ? !policy.allowShell
+      ? ' Shell commands are disabled by the sandbox policy.'
+      : policy.allowedCommands
+        ? ` Only these commands are allowed, one per call: ${policy.allowedCommands.join(', ')}.`
+        : ''
+    : ''
+
+  const guarded = async (signal: AbortSignal | undefined, work: () => Promise<string>): Promise<string> => {
+    try {
+      return truncateText(await raceAbort(work(), signal), maxChars)
+    } catch (error) {
+      return formatToolError(error)
+    }
+  }
+
+  return {
+    read: tool({
+      description: `Read a text file from the sandbox (working directory ${sandbox.cwd}). Lines are numbered. Use offset (1-based line) and limit (line count) for long files.`,
+      inputSchema: z.object({
+        path: z.string().describe('File path, absolute or relative to the working directory.'),
+        offset: z.number().int().min(1).optional().describe('First line to show, 1-based.'),
+        limit: z.number().int().min(1).optional().describe('Number of lines to show. Default 2000.'),
+      }),
+      execute: ({ path, offset, limit }, { abortSignal }) =>
+        guarded(abortSignal, async () => {
+          const text = await sandbox.readFile(path)
+          const lines = text.split('\n')
+          if (lines.at(-1) === '') lines.pop()
+          const start = (offset ?? 1) - 1
+          const shown = lines.slice(start, start + (limit ?? 2000))
+          if (shown.length === 0)
+            return `(${sandbox.resolvePath(path)} has ${lines.length} lines; nothing at line ${start + 1})`
+          const numbered = shown.map((line, i) => `${String(start + i + 1).padStart(6)}\t${line}`).join('\n')
+          const rest = lines.length - start - shown.length
+          return rest > 0 ? `${numbered}\n(${rest} more lines)` : numbered
+        }),
+    }),
+    write: tool({
+      description: `Create or replace a file in the sandbox with the given content; missing parent directories are created.${readOnlyNote}`,
+      inputSchema: z.object({
+        path: z.string().describe('File path, absolute or relative to the working directory.'),
+        content: z.string().describe('The complete new content of the file.'),
+      }),
+      execute: ({ path, content }, { abortSignal }) =>
+        guarded(abortSignal, async () => {
+          await sandbox.writeFile(path, content)
+          return `Wrote ${Buffer.byteLength(content)} bytes to ${sandbox.resolvePath(path)}.`
+        }),
+    }),
+    edit: tool({
+      description: `Replace text in a sandbox file. oldText must occur exactly once unless replaceAll is true.${readOnlyNote}`,
+      inputSchema: z.object({
+        path: z.string().describe('File path, absolute or relative to the working directory.'),
+        oldText: z.string().min(1).describe('The exact text to replace.'),
+        newText: z.string().describe('The replacement text.'),
+        replaceAll: z.boolean().optional().describe('Replace every occurrence. Default false.'),
+      }),
+      execute: ({ path, oldText, newText, replaceAll }, { abortSignal }) =>
+        guarded(abortSignal, async () => {
+          const text = await sandbox.readFile(path)
+          const count = text.split(oldText).length - 1
+          const where = sandbox.resolvePath(path)
+          if (count === 0) return `Error: the text to replace was not found in ${where}; nothing changed.`
+          if (count > 1 && !replaceAll) {
+            return `Error: the text to replace occurs ${count} times in ${where}; give more context or set replaceAll. Nothing changed.`
+          }
+          await sandbox.writeFile(path, text.split(oldText).join(newText))
+          return `Replaced ${count} occurrence${count === 1 ? '' : 's'} in ${where}.`
+        }),
+    }),
+    glob: tool({
+      description:
+        "Find files in the sandbox whose path matches a glob pattern (e.g. '**/*.csv', 'src/*.{ts,js}'), relative to path (default: the working directory).",
+      inputSchema: z.object({
+        pattern: z.string().min(1).describe('Glob pattern, relative to path.'),
+        path: z.string().optional().describe('Directory to search from.'),
+      }),
+      execute: ({ pattern, path }, { abortSignal }) =>
+        guarded(abortSignal, async () => {
+          const root = sandbox.resolvePath(path ?? '.')
+          const matcher = globToRegExp(pattern.replace(/^\.\//, ''))
+          const { files, truncated } = await walkSandboxFiles(sandbox, root, maxFiles)
+          const found = files
+            .filter((file) => matcher.test(file.relative))
+            .map((file) => file.path)
+            .sort()
+          const lines = found.length === 0 ? [`No files under ${root} match ${pattern}.`] : found
+          if (truncated) lines.push(`(stopped after looking at ${maxFiles} entries)`)
+          return lines.join('\n')
+        }),
+    }),
+    grep: tool({
+      description:
+        'Search file contents in the sandbox with a regular expression (JavaScript syntax). Prints path:line: text for each match.',
+      inputSchema: z.object({
+        pattern: z.string().min(1).describe('Regular expression.'),
+        path: z.string().optional().describe('File or directory to search. Default: the working directory.'),
+        include: z.string().optional().describe("Glob of files to search, e.g. '*.py' or '**/*.md'."),
+        ignoreCase: z.boolean().optional(),
+      }),
+      execute: ({ pattern, path, include, ignoreCase }, { abortSignal }) =>
+        guarded(abortSignal, async () => {
+          let regex: RegExp
+          try {
+            regex = new RegExp(pattern, ignoreCase ? 'i' : '')
+          } catch (error) {
+            throw new InvalidArgumentError(
+              'pattern',
+              `Invalid regular expression: ${(error as Error).message}`,
+            )
+          }
+          const root = sandbox.resolvePath(path ?? '.')
+          const stat = await sandbox.stat(root)
+          const { files, truncated } = stat.isDirectory
+            ? await walkSandboxFiles(sandbox, root, maxFiles)
+            : { files: [{ path: root, relative: root.slice(root.lastIndexOf('/') + 1) }], truncated: false }
+          const includeMatcher = include
+            ? globToRegExp(include.includes('/') ? include : `**/${include}`)
+            : undefined
+          const matches: string[] = []
+          for (const file of files.sort((a, b) => a.path.localeCompare(b.path))) {
+            if (includeMatcher && !includeMatcher.test(file.relative)) continue
+            const info = await sandbox.stat(file.path)
+            if (info.size !== undefined && info.size > MAX_GREP_FILE_BYTES) continue
+            let text: string
+            try {
+              text = await sandbox.readFile(file.path)
+            } catch {
+              continue
+            }
+            if (text.includes('\u0000')) continue
+            const lines = text.split('\n')
+            for (let i = 0; i < lines.length; i++) {
+              if (regex.test(lines[i]!)) {
+                matches.push(`${file.path}:${i + 1}: ${lines[i]}`)
+                if (matches.length >= MAX_MATCHES) {
+                  matches.push(`(stopped after ${MAX_MATCHES} matches)`)
+                  return matches.join('\n')
+                }
+              }
+            }
+          }
+          if (truncated) matches.push(`(stopped after looking at ${maxFiles} entries)`)
+          return matches.length === 0 ? `No matches for /${pattern}/ under ${root}.` : matches.join('\n')
+        }),
+    }),
+    bash: tool({
+      description: `Run a shell command in the sandbox (working directory ${sandbox.cwd}). Returns the exit code, stdout and stderr.${shellNote}${readOnlyNote}`,
+      inputSchema: z.object({
+        command: z.string().min(1).describe('The command line.'),
+        timeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe(`Deadline in milliseconds. Default ${bashTimeoutMs}.`),
+      }),
+      execute: ({ command, timeoutMs }, { abortSignal }) =>
+        guarded(abortSignal, async () => {
+          const result = await sandbox.exec(command, {
+            timeoutMs: timeoutMs ?? bashTimeoutMs,
+            ...(abortSignal ? { signal: abortSignal } : {}),
+          })
+          const parts = [`exit code: ${result.exitCode}`]
+          if (result.stdout !== '') parts.push(`stdout:\n${result.stdout.replace(/\n$/, '')}`)
+          if (result.stderr !== '') parts.push(`stderr:\n${result.stderr.replace(/\n$/, '')}`)
+          return parts.join('\n')
+        }),
+    }),
+  }
+}

@@ -1,0 +1,18 @@
+import type { FinishReason, LanguageModelUsage } from 'ai'
+
+/** One event of `session.stream()`. */
+export type SessionEvent =
+  /** A piece of the model's reply text. */
+  | { type: 'text-delta'; text: string }
+  /** The model called a tool. */
+  | { type: 'tool-call'; toolCallId: string; toolName: string; input: unknown }
+  /** A chunk printed by the Python code of a `run_code` call, as it was printed (before its `tool-result`). */
+  | { type: 'run-code-stdout'; toolCallId: string; text: string }
+  /** A tool call finished; `output` is what the model reads. */
+  | { type: 'tool-result'; toolCallId: string; toolName: string; input: unknown; output: unknown }
+  /** A tool call threw; the error also goes back to the model. */
+  | { type: 'tool-error'; toolCallId: string; toolName: string; input: unknown; error: unknown }
+  /** One model step (a request and its tool calls) finished. */
+  | { type: 'step-finish'; finishReason: FinishReason; usage: LanguageModelUsage }
+  /** The prompt finished; the session's history now holds it. */
+  | { type: 'finish'; text: string; finishReason: FinishReason; usage: LanguageModelUsage }

@@ -1,0 +1,60 @@
+import type { ModelMessage } from 'ai'
+
+/** The contract version of `SessionRecord`; a new incompatible shape is a new number. */
+export const SESSION_RECORD_VERSION = 1 as const
+
+/** What a session store keeps for one session. */
+export interface SessionRecord {
+  /** Always `1` for this shape. */
+  version: typeof SESSION_RECORD_VERSION
+  /** The conversation so far: every user message and every model and tool message it produced. */
+  messages: ModelMessage[]
+  /** The Python backend's `dumpState()` bytes, when the session has a backend. */
+  pythonState?: Uint8Array
+  /** The backend's name the state belongs to, e.g. `'monty'`. */
+  pythonBackend?: string
+  /** When the record was saved, ISO 8601. */
+  updatedAt: string
+}
+
+/**
+ * Where sessions are kept between processes.
+ *
+ * - `load(id)` resolves the last record saved for `id`, or `undefined` when there is none.
+ * - `save(id, record)` replaces the record for `id` as a whole: a reader sees the old record or
+ *   the new one, never a mix.
+ * - `delete(id)` forgets `id`; deleting a missing id is a no-op.
+ * - A store never shares a record's objects with its caller: changing a loaded record does not
+ *   change the stored one.
+ */
+export interface SessionStore {
+  load(id: string): Promise<SessionRecord | undefined>
+  save(id: string, record: SessionRecord): Promise<void>
+  delete(id: string): Promise<void>
+}
+
+/** The default store: records live in this process's memory and die with it. */
+export class InMemorySessionStore implements SessionStore {
+  readonly #records = new Map<string, SessionRecord>()
+
+  async load(id: string): Promise<SessionRecord | undefined> {
+    const record = this.#records.get(id)
+    return record ? copyRecord(record) : undefined
+  }
+
+  async save(id: string, record: SessionRecord): Promise<void> {
+    this.#records.set(id, copyRecord(record))
+  }
+
+  async delete(id: string): Promise<void> {
+    this.#records.delete(id)
+  }
+}
+
+function copyRecord(record: SessionRecord): SessionRecord {
+  return {
+    ...record,
+    messages: structuredClone(record.messages),
+    ...(record.pythonState ? { pythonState: new Uint8Array(record.pythonState) } : {}),
+  }
+}

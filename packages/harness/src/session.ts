@@ -1,0 +1,557 @@
+import {
+  ClosedError,
+  createAbortError,
+  type DataclassConstructor,
+  type DataclassSpec,
+  type ExecOptions,
+  type InferSchemaOutput,
+  InvalidArgumentError,
+  isAbortError,
+  NotConfiguredError,
+  type PythonBackend,
+  type PythonRunOptions,
+  type PythonRunResult,
+  type ResourceLimits,
+  ResultValidationError,
+  raceAbort,
+  type Sandbox,
+  type ShellResult,
+  type StandardSchemaV1,
+} from '@pyflue/core'
+import {
+  type FlexibleSchema,
+  generateText,
+  type LanguageModel,
+  type LanguageModelUsage,
+  type ModelMessage,
+  NoObjectGeneratedError,
+  NoOutputGeneratedError,
+  Output,
+  type StepResult,
+  stepCountIs,
+  streamText,
+  type ToolSet,
+} from 'ai'
+import { EventQueue } from './event-queue.js'
+import { type RunCodeEvent, runCodeTool } from './run-code-tool.js'
+import { sandboxTools } from './sandbox-tools.js'
+import type { SessionEvent } from './session-events.js'
+import { SESSION_RECORD_VERSION, type SessionStore } from './session-store.js'
+import { buildSystemPrompt } from './system-prompt.js'
+
+/** Everything a session is made from; built by `Agent.session()`. */
+export interface SessionSettings {
+  id: string
+  getModel: () => Promise<Exclude<LanguageModel, string>>
+  pythonBackend?: PythonBackend | undefined
+  sandbox?: Sandbox | undefined
+  instructions?: string | undefined
+  tools: ToolSet
+  store: SessionStore
+  messages: ModelMessage[]
+  maxSteps: number
+  maxOutputChars: number
+  resourceLimits?: ResourceLimits | undefined
+  onClose: () => void
+}
+
+/** Options of `session.runPython`: the backend's run options, with the session's abort on top. */
+export type SessionRunOptions = Omit<PythonRunOptions<undefined>, 'result'>
+
+/** Options of `session.prompt` and `session.stream`. */
+export interface PromptOptions<T = undefined> {
+  /** A schema the reply must match (zod or any schema the AI SDK accepts); the parsed value is `reply.result`. */
+  result?: FlexibleSchema<T>
+  /** Aborting stops the prompt, the tool call in flight and its Python run. */
+  signal?: AbortSignal
+  /** Most model steps (requests) for this prompt. Defaults to the agent's `maxSteps`. */
+  maxSteps?: number
+  /** Called after each `run_code` call with its code and outcome. */
+  onRunCode?: (event: RunCodeEvent) => void
+}
+
+/** What a prompt resolves with. */
+export interface PromptReply<T = undefined> {
+  /** The model's final text. */
+  text: string
+  /** Every step the model took: its requests, tool calls and tool results (AI SDK `StepResult`s). */
+  steps: StepResult<ToolSet>[]
+  /** Tokens used by all steps together. */
+  usage: LanguageModelUsage
+  /** The typed reply when `result` was given; `undefined` otherwise. */
+  result: T
+  /** The messages this prompt added to the session's history (the user's message first). */
+  messages: ModelMessage[]
+}
+
+/** What `session.stream()` returns: the events as they happen, and the reply once it is done. */
+export interface SessionStream<T = undefined> extends AsyncIterable<SessionEvent> {
+  /** Resolves with the reply when the prompt finished; rejects as the iteration does. */
+  readonly reply: Promise<PromptReply<T>>
+}
+
+interface Operation {
+  signal: AbortSignal
+  done(): void
+}
+
+/**
+ * One conversation with its own Python namespace and sandbox. Get it from `agent.session(id)`.
+ *
+ * - Prompts of one session run one at a time, in call order.
+ * - A prompt that fails or is aborted leaves the message history as it was before it.
+ * - After each prompt and each `runPython`/`loadPythonState`, the messages and the Python state
+ *   are saved to the agent's store, so `agent.session(id)` in another process continues them.
+ * - `abort()` stops every operation in flight (prompts, tool calls, Python runs, shell
+ *   commands): each rejects with a `DOMException` named `AbortError`. The session stays usable.
+ */
+export class Session {
+  readonly id: string
+  readonly #settings: SessionSettings
+  readonly #messages: ModelMessage[]
+  readonly #operations = new Set<AbortController>()
+  #promptLock: Promise<void> = Promise.resolve()
+  #saving: Promise<void> = Promise.resolve()
+  #closed = false
+
+  /** @internal Sessions are made by `Agent.session()`. */
+  constructor(settings: SessionSettings) {
+    this.id = settings.id
+    this.#settings = settings
+    this.#messages = settings.messages
+  }
+
+  /** The session's Python backend, when the agent has one. */
+  get pythonBackend(): PythonBackend | undefined {
+    return this.#settings.pythonBackend
+  }
+
+  /** The session's sandbox (wrapped with the agent's policy), when the agent has one. */
+  get sandbox(): Sandbox | undefined {
+    return this.#settings.sandbox
+  }
+
+  /** The conversation so far (a copy). */
+  get messages(): ModelMessage[] {
+    return structuredClone(this.#messages)
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /**
+   * Runs Python in the session's namespace. Resolves with the backend's `PythonRunResult`, or,
+   * when `result` (a Standard Schema such as a zod schema) is given, with the validated value.
+   */
+  runPython<S extends StandardSchemaV1>(
+    code: string,
+    options: SessionRunOptions & { result: S },
+  ): Promise<InferSchemaOutput<S>>
+  runPython(code: string, options?: SessionRunOptions): Promise<PythonRunResult>
+  async runPython(code: string, options: PythonRunOptions = {}): Promise<unknown> {
+    const backend = this.#requireBackend('runPython')
+    if (typeof code !== 'string')
+      throw new InvalidArgumentError('code', 'runPython needs the Python code as a string.')
+    const op = this.#begin(options.signal)
+    try {
+      const run = await raceAbort(backend.run(code, { ...options, signal: op.signal }), op.signal)
+      await this.#persist()
+      return options.result === undefined ? run : run.result
+    } finally {
+      op.done()
+    }
+  }
+
+  /** The Python state as bytes (see `PythonBackend.dumpState`). */
+  async dumpPythonState(): Promise<Uint8Array> {
+    return this.#requireBackend('dumpPythonState').dumpState()
+  }
+
+  /** Replaces the Python state with bytes from `dumpPythonState` (of this or another process) and saves it. */
+  async loadPythonState(bytes: Uint8Array): Promise<void> {
+    await this.#requireBackend('loadPythonState').loadState(bytes)
+    await this.#persist()
+  }
+
+  /** Makes instances of `cls` cross into Python as dataclass instances (see `PythonBackend.registerDataclass`). */
+  registerPythonDataclass(cls: DataclassConstructor, spec: DataclassSpec): void {
+    this.#requireBackend('registerPythonDataclass').registerDataclass(cls, spec)
+  }
+
+  /** Writes a file in the sandbox (parents created); refused when the policy disallows writes. */
+  async writeFile(path: string, content: string | Uint8Array): Promise<void> {
+    await this.#requireSandbox('writeFile').writeFile(path, content)
+  }
+
+  /** Reads a UTF-8 file from the sandbox. */
+  async readFile(path: string): Promise<string> {
+    return this.#requireSandbox('readFile').readFile(path)
+  }
+
+  /** Runs a shell command in the sandbox; resolves with its exit code and output, whatever the exit code. */
+  async shell(command: string, options: ExecOptions = {}): Promise<ShellResult> {
+    const sandbox = this.#requireSandbox('shell')
+    const op = this.#begin(options.signal)
+    try {
+      return await raceAbort(sandbox.exec(command, { ...options, signal: op.signal }), op.signal)
+    } finally {
+      op.done()
+    }
+  }
+
+  /**
+   * Sends `text` to the model with the session's history and tools, lets it call tools until it
+   * answers (at most `maxSteps` requests), adds the exchange to the history and saves it.
+   * The model and its provider package are loaded on the first prompt.
+   */
+  async prompt<T = undefined>(text: string, options: PromptOptions<T> = {}): Promise<PromptReply<T>> {
+    this.#checkPrompt(text)
+    const op = this.#begin(options.signal)
+    try {
+      return await this.#exclusive(op, async () => {
+        const setup = await this.#setup(text, op, options)
+        const call = generateText({
+          model: setup.model,
+          system: setup.system,
+          messages: setup.messages,
+          tools: setup.tools,
+          stopWhen: stepCountIs(options.maxSteps ?? this.#settings.maxSteps),
+          abortSignal: op.signal,
+          ...(options.result === undefined ? {} : { output: Output.object({ schema: options.result }) }),
+        })
+        const result = await raceAbort(call, op.signal)
+        const typed =
+          options.result === undefined ? undefined : readTypedOutput(() => result.output, result.text)
+        const added = [setup.userMessage, ...result.response.messages]
+        await this.#commit(added)
+        return {
+          text: result.text,
+          steps: result.steps as StepResult<ToolSet>[],
+          usage: result.totalUsage,
+          result: typed as T,
+          messages: structuredClone(added),
+        }
+      })
+    } catch (error) {
+      throw normalizeFailure(error, op.signal)
+    } finally {
+      op.done()
+    }
+  }
+
+  /**
+   * Like `prompt`, but yields events as they happen: text deltas, tool calls, the stdout of
+   * `run_code` as it is printed, tool results, step ends and a final `finish`. The prompt starts
+   * at once; `reply` resolves when it is done. Breaking out of the loop does not stop the
+   * prompt: call `abort()` for that.
+   */
+  stream<T = undefined>(text: string, options: PromptOptions<T> = {}): SessionStream<T> {
+    const queue = new EventQueue<SessionEvent>()
+    const reply = this.#runStream(text, options, queue)
+    reply.then(
+      () => queue.end(),
+      (error: unknown) => queue.fail(error),
+    )
+    reply.catch(() => {})
+    return {
+      reply,
+      [Symbol.asyncIterator]: () => queue,
+    }
+  }
+
+  async #runStream<T>(
+    text: string,
+    options: PromptOptions<T>,
+    queue: EventQueue<SessionEvent>,
+  ): Promise<PromptReply<T>> {
+    this.#checkPrompt(text)
+    const op = this.#begin(options.signal)
+    // Stdout of a run_code call is held until the stream has shown that call's `tool-call` event.
+    const shownCalls = new Set<string>()
+    const heldStdout = new Map<string, string[]>()
+    const emitStdout = (toolCallId: string, chunk: string) => {
+      if (shownCalls.has(toolCallId)) queue.push({ type: 'run-code-stdout', toolCallId, text: chunk })
+      else heldStdout.set(toolCallId, [...(heldStdout.get(toolCallId) ?? []), chunk])
+    }
+    const flushStdout = (toolCallId: string) => {
+      for (const chunk of heldStdout.get(toolCallId) ?? [])
+        queue.push({ type: 'run-code-stdout', toolCallId, text: chunk })
+      heldStdout.delete(toolCallId)
+    }
+    try {
+      return await this.#exclusive(op, async () => {
+        const setup = await this.#setup(text, op, options, emitStdout)
+        const result = streamText({
+          model: setup.model,
+          system: setup.system,
+          messages: setup.messages,
+          tools: setup.tools,
+          stopWhen: stepCountIs(options.maxSteps ?? this.#settings.maxSteps),
+          abortSignal: op.signal,
+          onError: () => {},
+          ...(options.result === undefined ? {} : { output: Output.object({ schema: options.result }) }),
+        })
+        const pump = async () => {
+          for await (const part of result.fullStream) {
+            switch (part.type) {
+              case 'text-delta':
+                queue.push({ type: 'text-delta', text: part.text })
+                break
+              case 'tool-call':
+                queue.push({
+                  type: 'tool-call',
+                  toolCallId: part.toolCallId,
+                  toolName: part.toolName,
+                  input: part.input,
+                })
+                shownCalls.add(part.toolCallId)
+                flushStdout(part.toolCallId)
+                break
+              case 'tool-result':
+                flushStdout(part.toolCallId)
+                queue.push({
+                  type: 'tool-result',
+                  toolCallId: part.toolCallId,
+                  toolName: part.toolName,
+                  input: part.input,
+                  output: part.output,
+                })
+                break
+              case 'tool-error':
+                flushStdout(part.toolCallId)
+                queue.push({
+                  type: 'tool-error',
+                  toolCallId: part.toolCallId,
+                  toolName: part.toolName,
+                  input: part.input,
+                  error: part.error,
+                })
+                break
+              case 'finish-step':
+                queue.push({ type: 'step-finish', finishReason: part.finishReason, usage: part.usage })
+                break
+              case 'error':
+                throw part.error
+              case 'abort':
+                throw createAbortError(op.signal)
+              default:
+                break
+            }
+          }
+        }
+        await raceAbort(pump(), op.signal)
+        const [finalText, steps, usage, response, finishReason] = await raceAbort(
+          Promise.all([result.text, result.steps, result.totalUsage, result.response, result.finishReason]),
+          op.signal,
+        )
+        let typed: unknown
+        if (options.result !== undefined) {
+          typed = await raceAbort(
+            Promise.resolve(result.output).catch((error: unknown) => {
+              throw new ResultValidationError([{ message: (error as Error).message }], finalText)
+            }),
+            op.signal,
+          )
+        }
+        const added = [setup.userMessage, ...response.messages]
+        await this.#commit(added)
+        queue.push({ type: 'finish', text: finalText, finishReason, usage })
+        return {
+          text: finalText,
+          steps: steps as StepResult<ToolSet>[],
+          usage,
+          result: typed as T,
+          messages: structuredClone(added),
+        }
+      })
+    } catch (error) {
+      throw normalizeFailure(error, op.signal)
+    } finally {
+      op.done()
+    }
+  }
+
+  /** Stops every operation in flight; each rejects with an `AbortError`. The session stays usable. */
+  abort(reason?: unknown): void {
+    for (const controller of this.#operations)
+      controller.abort(reason ?? createAbortError(undefined, 'The session was aborted.'))
+  }
+
+  /** Saves the messages and the Python state to the store now (prompts and runs already do). */
+  async save(): Promise<void> {
+    this.#checkOpen()
+    await this.#persist()
+  }
+
+  /**
+   * Aborts what is in flight, waits for pending saves, and closes the backend and the sandbox.
+   * The store keeps the session: `agent.session(id)` opens it again. Closing twice is a no-op.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.abort(createAbortError(undefined, 'The session was closed.'))
+    await this.#saving
+    this.#settings.onClose()
+    try {
+      await this.#settings.pythonBackend?.close()
+    } finally {
+      await this.#settings.sandbox?.close?.()
+    }
+  }
+
+  // ---- internals ----
+
+  async #setup(
+    text: string,
+    op: Operation,
+    options: PromptOptions<unknown>,
+    onStdout?: (toolCallId: string, text: string) => void,
+  ) {
+    const model = await raceAbort(this.#settings.getModel(), op.signal)
+    const { pythonBackend: backend, sandbox, tools: applicationTools } = this.#settings
+    const system = await buildSystemPrompt({
+      hasPython: backend !== undefined,
+      sandbox,
+      instructions: this.#settings.instructions,
+    })
+    const tools: ToolSet = {}
+    if (backend) {
+      const variables = backend.listVariables ? await backend.listVariables().catch(() => []) : []
+      tools.run_code = runCodeTool(backend, {
+        tools: applicationTools,
+        variables,
+        ...(sandbox ? { sandbox } : {}),
+        maxOutputChars: this.#settings.maxOutputChars,
+        ...(this.#settings.resourceLimits ? { resourceLimits: this.#settings.resourceLimits } : {}),
+        ...(onStdout ? { onStdout } : {}),
+        ...(options.onRunCode ? { onRun: options.onRunCode } : {}),
+      })
+    }
+    if (sandbox)
+      Object.assign(tools, sandboxTools(sandbox, { maxOutputChars: this.#settings.maxOutputChars }))
+    Object.assign(tools, applicationTools)
+    const userMessage: ModelMessage = { role: 'user', content: text }
+    return { model, system, tools, userMessage, messages: [...this.#messages, userMessage] }
+  }
+
+  async #commit(added: ModelMessage[]): Promise<void> {
+    this.#messages.push(...added)
+    await this.#persist()
+  }
+
+  #persist(): Promise<void> {
+    const save = async () => {
+      const backend = this.#settings.pythonBackend
+      const pythonState = backend ? await backend.dumpState() : undefined
+      await this.#settings.store.save(this.id, {
+        version: SESSION_RECORD_VERSION,
+        messages: this.#messages,
+        ...(pythonState ? { pythonState, pythonBackend: backend!.name } : {}),
+        updatedAt: new Date().toISOString(),
+      })
+    }
+    const next = this.#saving.then(save, save)
+    this.#saving = next.catch(() => {})
+    return next
+  }
+
+  #begin(signal: AbortSignal | undefined): Operation {
+    this.#checkOpen()
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new InvalidArgumentError('signal', 'signal must be an AbortSignal.')
+    }
+    const controller = new AbortController()
+    this.#operations.add(controller)
+    let detach = () => {}
+    if (signal) {
+      if (signal.aborted) controller.abort(signal.reason)
+      else {
+        const onAbort = () => controller.abort(signal.reason)
+        signal.addEventListener('abort', onAbort, { once: true })
+        detach = () => signal.removeEventListener('abort', onAbort)
+      }
+    }
+    return {
+      signal: controller.signal,
+      done: () => {
+        detach()
+        this.#operations.delete(controller)
+      },
+    }
+  }
+
+  async #exclusive<T>(op: Operation, work: () => Promise<T>): Promise<T> {
+    const previous = this.#promptLock
+    let release!: () => void
+    const current = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    this.#promptLock = previous.then(() => current)
+    try {
+      await raceAbort(previous, op.signal)
+      return await work()
+    } finally {
+      release()
+    }
+  }
+
+  #checkPrompt(text: string): void {
+    this.#checkOpen()
+    if (typeof text !== 'string' || text.trim() === '') {
+      throw new InvalidArgumentError('text', 'A prompt needs non-empty text.')
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ClosedError('session')
+  }
+
+  #requireBackend(method: string): PythonBackend {
+    this.#checkOpen()
+    const backend = this.#settings.pythonBackend
+    if (!backend) {
+      throw new NotConfiguredError(
+        'pythonBackend',
+        `session.${method}() needs a Python backend: pass pythonBackend: 'monty' to init() (and install it with: pnpm add @pyflue/backend-monty), or a PythonBackendFactory.`,
+      )
+    }
+    return backend
+  }
+
+  #requireSandbox(method: string): Sandbox {
+    this.#checkOpen()
+    const sandbox = this.#settings.sandbox
+    if (!sandbox) {
+      throw new NotConfiguredError(
+        'sandbox',
+        `session.${method}() needs a sandbox: pass sandbox: 'virtual' to init() (and install it with: pnpm add @pyflue/sandbox-virtual), or a SandboxFactory.`,
+      )
+    }
+    return sandbox
+  }
+}
+
+/** An abort is always an `AbortError`; a reply that did not match the schema is a `ResultValidationError`. */
+function normalizeFailure(error: unknown, signal: AbortSignal): unknown {
+  if (signal.aborted) return isAbortError(error) ? error : createAbortError(signal)
+  if (NoObjectGeneratedError.isInstance(error) || NoOutputGeneratedError.isInstance(error)) {
+    const text = (error as { text?: unknown }).text
+    const issues = (error.cause as { issues?: unknown } | undefined)?.issues
+    return new ResultValidationError(
+      Array.isArray(issues) && issues.length > 0 ? issues : [{ message: error.message }],
+      typeof text === 'string' ? text : undefined,
+    )
+  }
+  return error
+}
+
+function readTypedOutput(read: () => unknown, text: string): unknown {
+  try {
+    return read()
+  } catch (error) {
+    throw new ResultValidationError([{ message: (error as Error).message }], text)
+  }
+}

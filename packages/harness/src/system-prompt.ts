@@ -1,0 +1,51 @@
+import type { Sandbox } from '@pyflue/core'
+import { truncateText } from './truncate-text.js'
+
+/** The file in the sandbox's working directory whose text goes into the system prompt. */
+export const AGENTS_FILE = 'AGENTS.md'
+
+const MAX_AGENTS_FILE_CHARS = 20_000
+
+/** What the system prompt is built from. */
+export interface SystemPromptParts {
+  hasPython: boolean
+  sandbox?: Sandbox | undefined
+  instructions?: string | undefined
+}
+
+/**
+ * The system prompt of one prompt: a short description of the tools, then `AGENTS.md` from the
+ * sandbox's working directory (read afresh for every prompt; skipped when missing or
+ * unreadable), then the application's `instructions`.
+ */
+export async function buildSystemPrompt(parts: SystemPromptParts): Promise<string> {
+  const sections: string[] = ['You are a capable assistant working in a PyFlue session.']
+  if (parts.hasPython) {
+    sections.push(
+      'You have a `run_code` tool that runs Python in a persistent session. Use it for calculations, data analysis and anything that must be exact; read its output before you answer.',
+    )
+  }
+  if (parts.sandbox) {
+    sections.push(
+      `You have a sandbox with files; its working directory is ${parts.sandbox.cwd}. Use the read, write, edit, glob, grep and bash tools to work with its files.`,
+    )
+    const agentsFile = await readAgentsFile(parts.sandbox)
+    if (agentsFile !== undefined) {
+      sections.push(`## ${AGENTS_FILE} (project instructions from the workspace)\n\n${agentsFile}`)
+    }
+  }
+  if (parts.instructions !== undefined && parts.instructions.trim() !== '') {
+    sections.push(`## Instructions\n\n${parts.instructions.trim()}`)
+  }
+  return sections.join('\n\n')
+}
+
+async function readAgentsFile(sandbox: Sandbox): Promise<string | undefined> {
+  try {
+    if (!(await sandbox.exists(AGENTS_FILE))) return undefined
+    const text = await sandbox.readFile(AGENTS_FILE)
+    return text.trim() === '' ? undefined : truncateText(text.trim(), MAX_AGENTS_FILE_CHARS)
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,62 @@
+import { montyBackend } from '@pyflue/backend-monty'
+import type { PythonBackend } from '@pyflue/core'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createVirtualSandbox, type VirtualSandbox } from './index.js'
+
+/**
+ * The seed promise end to end, through @pyflue/backend-monty (not raw Monty): the backend mounts
+ * the sandbox's workspace from `hostMounts()`, so Python's `/` is the workspace root.
+ */
+describe('the workspace shared with @pyflue/backend-monty', () => {
+  let sandbox: VirtualSandbox
+  let python: PythonBackend
+
+  const open = async (options: Parameters<typeof createVirtualSandbox>[0] = {}) => {
+    sandbox = await createVirtualSandbox(options)
+    python = await montyBackend().createBackend({ sessionId: 'bridge', sandbox })
+  }
+
+  afterEach(async () => {
+    await python?.close()
+    await sandbox?.close()
+  })
+
+  it('Python reads what the session wrote (the seed example)', async () => {
+    await open()
+    await sandbox.writeFile('data.txt', 'hello')
+    const run = await python.run("from pathlib import Path\nPath('/data.txt').read_text()")
+    expect(run.result).toBe('hello')
+  })
+
+  it('the session and the shell read what Python wrote, made directories for, and the next run sees it', async () => {
+    await open()
+    await python.run(
+      "from pathlib import Path\nPath('/out').mkdir()\nPath('/out/report.txt').write_text('total=6')",
+    )
+    expect(await sandbox.readFile('/out/report.txt')).toBe('total=6')
+    expect((await sandbox.exec('cat /out/report.txt')).stdout).toBe('total=6')
+    expect((await python.run("from pathlib import Path\nPath('/out/report.txt').read_text()")).result).toBe(
+      'total=6',
+    )
+  })
+
+  it('seeded files are visible to Python; a read-only policy makes Python writes fail', async () => {
+    await open({ files: { 'data/a.csv': 'x,y\n1,2\n' }, policy: { allowWrite: false } })
+    const run = await python.run("from pathlib import Path\nPath('/data/a.csv').read_text().splitlines()")
+    expect(run.result).toEqual(['x,y', '1,2'])
+    await expect(
+      python.run("from pathlib import Path\nPath('/new.txt').write_text('x')"),
+    ).rejects.toMatchObject({
+      code: 'PYTHON_RUNTIME',
+    })
+    expect(await sandbox.exists('/new.txt')).toBe(false)
+  })
+
+  it('Python cannot leave the workspace through ..', async () => {
+    await open()
+    const run = await python.run(
+      "from pathlib import Path\ntry:\n    r = Path('/../../../../etc/passwd').read_text()[:10]\nexcept Exception as e:\n    r = type(e).__name__\nr",
+    )
+    expect(run.result).not.toContain('root:')
+  })
+})
