@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { createMontyBackend } from './monty-backend.js'
@@ -250,6 +251,20 @@ describe('pool: lifecycle and options', () => {
     expect(() => createMontyBackend({ pool: {} as never })).toThrow(
       expect.objectContaining({ argument: 'pool' }),
     )
+  })
+
+  it('a pool process gets none of the host environment', async () => {
+    process.env.PYFLUE_TEST_SECRET = 'do-not-leak'
+    try {
+      const p = pool({ size: 1 })
+      await p.warm()
+      const [pid] = p.processIds()
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8')
+      expect(environ).not.toContain('PYFLUE_TEST_SECRET')
+      expect(environ).not.toContain('PATH=')
+    } finally {
+      delete process.env.PYFLUE_TEST_SECRET
+    }
   })
 
   it('the default size is between 2 and 16', () => {
