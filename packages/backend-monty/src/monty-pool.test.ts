@@ -151,7 +151,10 @@ describe('pool: crashes lose no state', () => {
     const backend = createMontyBackend({ pool: p })
     await backend.run('kept = "before"')
     const error = await backend
-      .run('big = list(range(3000000))\nbig', { resourceLimits: { maxMemory: 2 ** 31 } })
+      .run('big = list(range(3000000))\nbig', {
+        // Only the heap may end this run, however loaded the machine is.
+        resourceLimits: { maxMemory: 2 ** 31, maxDurationSecs: 120 },
+      })
       .catch((e: unknown) => e)
     expect(error).toMatchObject({ name: 'ResourceLimitError', code: 'RESOURCE_LIMIT', limit: 'maxMemory' })
     expect((await backend.run('kept')).result).toBe('before')

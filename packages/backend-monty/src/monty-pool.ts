@@ -9,6 +9,7 @@ import {
   type HostDirectoryMount,
   InvalidArgumentError,
   ResourceLimitError,
+  raceAbort,
 } from '@pyflue/core'
 import {
   type CallAnswer,
@@ -288,13 +289,24 @@ export class MontyPool {
     for (const proc of [...this.#live]) this.#discard(proc, new ClosedError('Monty pool'))
   }
 
-  /** Waits for a free process (or starts one) and returns an execution on it for one run. */
+  /**
+   * Waits for a free process (or starts one and waits until it is ready) and returns an
+   * execution on it for one run.
+   */
   async execution(
     request: ExecutionRequest,
     mounts: readonly HostDirectoryMount[],
     signal?: AbortSignal,
   ): Promise<Execution> {
     const proc = await this.#acquire(signal)
+    // A fresh process must start before the run's deadline begins.
+    try {
+      await raceAbort(proc.ready, signal)
+    } catch (error) {
+      // Aborted while it starts: it stays for the next run. Died while starting: already gone.
+      if (!proc.ended) this.#release(proc)
+      throw error
+    }
     return this.#executionOn(proc, request, mounts)
   }
 
