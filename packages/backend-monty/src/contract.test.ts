@@ -2,8 +2,15 @@ import { describePythonBackendContract } from '@pyflue/testkit'
 import { createMontyBackend } from './monty-backend.js'
 import { montyBackend } from './monty-backend-factory.js'
 
-// Every capability, abort of a running snippet included (runs given a signal use a worker thread).
-describePythonBackendContract('monty (createMontyBackend)', () => createMontyBackend())
+// Every capability, abort of a running snippet included, in both execution modes.
+describePythonBackendContract('monty (createMontyBackend, pool)', () => createMontyBackend())
+
+// On the calling thread an abort takes effect only at pauses: a busy loop cannot be aborted.
+describePythonBackendContract(
+  'monty (createMontyBackend, in-thread)',
+  () => createMontyBackend({ execution: 'in-thread' }),
+  { capabilities: { abortRunning: false } },
+)
 
 describePythonBackendContract('monty (montyBackend() factory)', () =>
   montyBackend().createBackend({ sessionId: 'contract' }),

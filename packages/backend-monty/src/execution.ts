@@ -52,8 +52,12 @@ export interface Execution {
   start(): Promise<Step>
   resumeLookup(value: { value: unknown } | undefined): Promise<Step>
   resumeCall(answer: CallAnswer): Promise<Step>
-  /** Stops the execution at once (a no-op when it is in-process and between steps). */
-  dispose(): void
+  /**
+   * The run is over: frees what the execution holds. When the program is still computing (a
+   * pool process busy with it), stops it at once; a pending step rejects with `reason`.
+   * Idempotent; a no-op in-thread.
+   */
+  dispose(reason?: unknown): void
 }
 
 /** Turns `@pydantic/monty`'s errors into `MontyFailure`; anything else passes through. */
@@ -92,7 +96,7 @@ export function cachedMonty(source: string, scriptName: string, inputs: readonly
   return monty
 }
 
-/** Runs the program on the calling thread (the fast path). */
+/** Runs the program on the calling thread (the lowest latency; aborts only at pauses). */
 export function inProcessExecution(request: ExecutionRequest, mounts: readonly MountDir[]): Execution {
   let progress: MontySnapshot | MontyNameLookup | MontyComplete | undefined
   const step = (): Step => {

@@ -684,17 +684,18 @@ const cases: Case[] = [
   },
 ]
 
-/** In-process, and on the worker thread that runs given a signal use. */
+/** In a pool process (the default, with and without a signal), and on the calling thread. */
 const modes = [
-  { mode: 'in-process', extra: () => ({}) },
-  { mode: 'worker (signal given)', extra: () => ({ signal: new AbortController().signal }) },
-]
+  { mode: 'pool', execution: 'pool', extra: () => ({}) },
+  { mode: 'pool, signal given', execution: 'pool', extra: () => ({ signal: new AbortController().signal }) },
+  { mode: 'in-thread', execution: 'in-thread', extra: () => ({}) },
+] as const
 
-for (const { mode, extra } of modes) {
+for (const { mode, execution, extra } of modes) {
   describe(`fidelity (${mode}): run A, then run B, gives X`, () => {
     for (const testCase of cases) {
       it(`rule ${testCase.rule}: ${testCase.name}`, async () => {
-        const backend = createMontyBackend()
+        const backend = createMontyBackend({ execution })
         backend.registerDataclass(Row, { fields: ['name', 'score'] })
         const steps = testCase.steps.map((step) => {
           const { code, options } = typeof step === 'string' ? { code: step, options: {} } : step

@@ -8,5 +8,16 @@ export {
   type MontyBackendOptions,
 } from './monty-backend.js'
 export { montyBackend } from './monty-backend-factory.js'
+export {
+  createMontyPool,
+  DEFAULT_POOL_IDLE_TIMEOUT_MS,
+  DEFAULT_POOL_MAX_HEAP_MB,
+  DEFAULT_POOL_NICENESS,
+  defaultPoolSize,
+  MontyPool,
+  type MontyPoolOptions,
+  type MontyPoolStats,
+  sharedMontyPool,
+} from './monty-pool.js'
 export { STATE_FORMAT_VERSION, STATE_MAGIC } from './state-format.js'
 export { isTuple, MAX_VALUE_DEPTH, tuple } from './value-conversion.js'

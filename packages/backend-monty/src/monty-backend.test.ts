@@ -76,8 +76,8 @@ describe('limits', () => {
     await backend.close()
   })
 
-  it("with workerThread: 'never', a signal still aborts at the next pause", async () => {
-    const backend = createMontyBackend({ workerThread: 'never' })
+  it("with execution: 'in-thread', a signal still aborts at the next pause", async () => {
+    const backend = createMontyBackend({ execution: 'in-thread' })
     await backend.run('kept = 1')
     const controller = new AbortController()
     const running = backend.run('kept = 2\nwait()\nkept = 3', {

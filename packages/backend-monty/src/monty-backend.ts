@@ -45,6 +45,7 @@ import {
   typeStub,
   wrapperSource,
 } from './external-functions.js'
+import { type MontyPool, MontyPool as MontyPoolClass, sharedMontyPool } from './monty-pool.js'
 import { buildProgram, END_MARKER, mapTraceback, type Program } from './program-builder.js'
 import { isUsablePythonName } from './python-names.js'
 import {
@@ -57,7 +58,6 @@ import {
 import { analyzeSnippet, type SnippetAnalysis } from './snippet-analysis.js'
 import { findNonData, fromMonty, toMonty } from './value-conversion.js'
 import { describeMontyValue, pythonTypeOf, stubTypeOf } from './value-description.js'
-import { MontyWorker } from './worker-execution.js'
 
 /** Limits a run gets when the caller gives none. */
 export const DEFAULT_RESOURCE_LIMITS: Readonly<
@@ -80,11 +80,15 @@ export interface MontyBackendOptions {
   /** The file name in tracebacks when a run does not name one. Defaults to `'<snippet>'`. */
   scriptName?: string
   /**
-   * `'when-signal'` (default): a run given a `signal` executes on a worker thread, so an abort
-   * stops even a busy loop. `'never'`: every run executes on the calling thread (faster); an
-   * abort then takes effect before the run and at its pauses (external calls, name lookups).
+   * `'pool'` (default): every run executes in a pool process, off the calling thread, so a busy
+   * snippet never stalls the host and an abort or the deadline kills it at once.
+   * `'in-thread'`: every run executes on the calling thread (lowest latency); an abort then takes
+   * effect before the run and at its pauses (external calls, name lookups), and a busy loop
+   * blocks the thread until `maxDurationSecs`.
    */
-  workerThread?: 'when-signal' | 'never'
+  execution?: 'pool' | 'in-thread'
+  /** The pool for `execution: 'pool'`. Default: the process-wide `sharedMontyPool()`. */
+  pool?: MontyPool
 }
 
 const LIMIT_KEYS = ['maxDurationSecs', 'maxMemory', 'maxAllocations', 'maxRecursionDepth'] as const
@@ -102,11 +106,12 @@ export class MontyBackend implements PythonBackend {
   readonly #dataclasses = new DataclassRegistry()
   readonly #mounts: MountDir[]
   readonly #mountSpecs: HostDirectoryMount[]
-  #worker: MontyWorker | undefined
+  readonly #pool: MontyPool | undefined
+  /** The execution of the run in progress, so `close()` can stop it. */
+  #current: Execution | undefined
   readonly #defaults: ResourceLimits
   readonly #maxStdoutBytes: number
   readonly #scriptName: string
-  readonly #useWorker: boolean
   #queue: Promise<unknown> = Promise.resolve()
   /** Built programs by plan (snippet, re-emitted definitions by seq, wrappers, collected names). */
   #programs = new Map<string, Program>()
@@ -120,13 +125,19 @@ export class MontyBackend implements PythonBackend {
     }
     this.#scriptName = options.scriptName ?? '<snippet>'
     if (
-      options.workerThread !== undefined &&
-      options.workerThread !== 'when-signal' &&
-      options.workerThread !== 'never'
+      options.execution !== undefined &&
+      options.execution !== 'pool' &&
+      options.execution !== 'in-thread'
     ) {
-      throw new InvalidArgumentError('workerThread', "workerThread must be 'when-signal' or 'never'.")
+      throw new InvalidArgumentError('execution', "execution must be 'pool' or 'in-thread'.")
     }
-    this.#useWorker = options.workerThread !== 'never'
+    if (options.execution === 'in-thread' && options.pool !== undefined) {
+      throw new InvalidArgumentError('pool', "A pool is used only with execution: 'pool'.")
+    }
+    if (options.pool !== undefined && !(options.pool instanceof MontyPoolClass)) {
+      throw new InvalidArgumentError('pool', 'pool must be a MontyPool made by createMontyPool().')
+    }
+    this.#pool = options.execution === 'in-thread' ? undefined : (options.pool ?? sharedMontyPool())
     const mounts = [...(options.sandbox?.hostMounts?.() ?? []), ...(options.mounts ?? [])]
     this.#mountSpecs = mounts
     this.#mounts = mounts.map(
@@ -188,8 +199,7 @@ export class MontyBackend implements PythonBackend {
     this.#closed = true
     this.#state = emptyState()
     this.#programs = new Map()
-    this.#worker?.terminate()
-    this.#worker = undefined
+    this.#current?.dispose(new ClosedError('python backend'))
   }
 
   #checkOpen(): void {
@@ -215,7 +225,6 @@ export class MontyBackend implements PythonBackend {
     if (typeof code !== 'string') throw new InvalidArgumentError('code', 'The code to run must be a string.')
     const scriptName = options.scriptName ?? this.#scriptName
     const limits = { ...this.#defaults, ...checkLimits(options.resourceLimits, 'resourceLimits') }
-    const deadline = Date.now() + limits.maxDurationSecs! * 1000
     const state = this.#state
 
     const analysis = cachedAnalysis(code)
@@ -379,18 +388,17 @@ export class MontyBackend implements PythonBackend {
       canPause,
       printCallback,
     }
-    // A run given a signal executes on a worker thread, so an abort stops even a busy loop.
-    let execution: Execution
-    if (signal && this.#useWorker) {
-      if (!this.#worker || this.#worker.dead) this.#worker = new MontyWorker()
-      execution = this.#worker.execution(request, this.#mountSpecs)
-    } else {
-      execution = inProcessExecution(request, this.#mounts)
+    const execution = this.#pool
+      ? await this.#pool.execution(request, this.#mountSpecs, signal)
+      : inProcessExecution(request, this.#mounts)
+    if (signal?.aborted) {
+      execution.dispose(createAbortError(signal))
+      throw createAbortError(signal)
     }
-    const onAbort = () => {
-      execution.dispose()
-      this.#worker = undefined
-    }
+    this.#current = execution
+    // The deadline counts from when the run has somewhere to execute.
+    const deadline = Date.now() + limits.maxDurationSecs! * 1000
+    const onAbort = () => execution.dispose(createAbortError(signal))
     signal?.addEventListener('abort', onAbort, { once: true })
     const guard = (promise: Promise<Step>) => (signal ? raceAbort(promise, signal) : promise)
     let afterMarker = false
@@ -430,6 +438,8 @@ export class MontyBackend implements PythonBackend {
       throw this.#mapError(error, program, analysis, limits)
     } finally {
       signal?.removeEventListener('abort', onAbort)
+      this.#current = undefined
+      execution.dispose()
     }
 
     // Check everything before changing the namespace: a refused result leaves it as it was.

@@ -66,8 +66,11 @@ describe('files through a sandbox mount', () => {
     expect(await sandbox.readFile('/workspace/out.txt')).toBe('HELLO FROM THE SANDBOX')
   })
 
-  it('mounts work the same on the worker thread (runs given a signal)', async () => {
-    const backend = createMontyBackend({ sandbox: hostDirSandbox(workspace, 'read-only') })
+  it('mounts work the same in-thread as in a pool process', async () => {
+    const backend = createMontyBackend({
+      sandbox: hostDirSandbox(workspace, 'read-only'),
+      execution: 'in-thread',
+    })
     const signal = new AbortController().signal
     expect((await backend.run('open("/workspace/notes.txt").read()', { signal })).result).toBe(
       'hello from the sandbox',
@@ -93,17 +96,18 @@ describe('files through a sandbox mount', () => {
     ['a symlinked directory outside', 'open("/workspace/link-dir/secret.txt").read()'],
     ['the host path itself', 'open(HOST_SECRET).read()'],
   ]
-  for (const [name, code] of escapes) {
-    it(`refuses ${name}`, async () => {
-      const backend = createMontyBackend({ sandbox: hostDirSandbox(workspace, 'read-write') })
-      const source = code.replace('HOST_SECRET', JSON.stringify(join(outside, 'secret.txt')))
-      const outcome = await backend.run(source).then(
-        (run) => run.result,
-        (error: unknown) => error,
-      )
-      expect(outcome).toMatchObject({ code: 'PYTHON_RUNTIME' })
-    })
-  }
+  for (const [name, code] of escapes)
+    for (const execution of ['pool', 'in-thread'] as const) {
+      it(`refuses ${name} (${execution})`, async () => {
+        const backend = createMontyBackend({ sandbox: hostDirSandbox(workspace, 'read-write'), execution })
+        const source = code.replace('HOST_SECRET', JSON.stringify(join(outside, 'secret.txt')))
+        const outcome = await backend.run(source).then(
+          (run) => run.result,
+          (error: unknown) => error,
+        )
+        expect(outcome).toMatchObject({ code: 'PYTHON_RUNTIME' })
+      })
+    }
 })
 
 describe('no host access without a mount', () => {
@@ -119,17 +123,18 @@ describe('no host access without a mount', () => {
     ['__import__', '__import__("os").system("ls")'],
     ['open for writing', 'open("/tmp/pyflue-written", "w").write("x")'],
   ]
-  for (const [name, code] of blocked) {
-    it(`refuses ${name}`, async () => {
-      const backend = createMontyBackend()
-      const outcome = await backend.run(code).then(
-        (run) => ({ result: run.result }),
-        (error: unknown) => error,
-      )
-      expect(outcome).toBeInstanceOf(Error)
-      expect((outcome as { code?: string }).code).toMatch(/^PYTHON_/)
-    })
-  }
+  for (const [name, code] of blocked)
+    for (const execution of ['pool', 'in-thread'] as const) {
+      it(`refuses ${name} (${execution})`, async () => {
+        const backend = createMontyBackend({ execution })
+        const outcome = await backend.run(code).then(
+          (run) => ({ result: run.result }),
+          (error: unknown) => error,
+        )
+        expect(outcome).toBeInstanceOf(Error)
+        expect((outcome as { code?: string }).code).toMatch(/^PYTHON_/)
+      })
+    }
 
   it('os.getenv sees no host environment', async () => {
     const backend = createMontyBackend()

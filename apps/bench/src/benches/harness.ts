@@ -26,14 +26,14 @@ const bench: Bench = {
       value: formatMs(inMemory),
       baseline: `backend.run(): ${formatMs(raw)}`,
       ratio: inMemory / raw,
-      note: 'the harness passes a signal: monty runs on its worker thread',
+      note: 'monty runs in its pool of processes (the default)',
     })
-    const sameThread = await (await init({ pythonBackend: montyBackend({ workerThread: 'never' }) })).session(
-      'bench-same-thread',
-    )
+    const sameThread = await (
+      await init({ pythonBackend: montyBackend({ execution: 'in-thread' }) })
+    ).session('bench-same-thread')
     const onThread = median(await sample(() => sameThread.runPython(CODE), 1000, 200))
     rows.push({
-      name: "session.runPython, in-memory store, montyBackend({ workerThread: 'never' })",
+      name: "session.runPython, in-memory store, montyBackend({ execution: 'in-thread' })",
       value: formatMs(onThread),
       baseline: `backend.run(): ${formatMs(raw)}`,
       ratio: onThread / raw,
@@ -109,7 +109,7 @@ const bench: Bench = {
       value: formatMs(harnessPrompt),
       baseline: `generateText with a bare backend tool: ${formatMs(direct)}`,
       ratio: harnessPrompt / direct,
-      note: "each session starts monty's worker thread; the baseline runs on the calling thread",
+      note: "runs go through monty's shared process pool; the baseline runs on the calling thread",
     })
     return rows
   },

@@ -56,7 +56,7 @@ async function timeIt(fn: () => Promise<unknown>): Promise<number> {
 }
 
 async function warmTrivialRun(): Promise<BenchRow> {
-  const backend = createMontyBackend()
+  const backend = createMontyBackend({ execution: 'in-thread' })
   const ours = median(await sample(() => backend.run('1 + 2'), 2000, 500))
   const raw = median(await sample(() => new Monty('1 + 2').run(), 2000, 500))
   return {
@@ -68,25 +68,10 @@ async function warmTrivialRun(): Promise<BenchRow> {
   }
 }
 
-async function warmTrivialRunOnWorker(): Promise<BenchRow> {
-  const backend = createMontyBackend()
-  const signal = new AbortController().signal
-  const ours = median(await sample(() => backend.run('1 + 2', { signal }), 1000, 100))
-  const raw = median(await sample(() => new Monty('1 + 2').run(), 2000, 500))
-  await backend.close()
-  return {
-    name: 'warm trivial run given a signal (worker thread, abortable)',
-    value: formatMs(ours),
-    baseline: `raw new Monty(code).run(): ${formatMs(raw)}`,
-    ratio: ours / raw,
-    note: 'the price of abortability',
-  }
-}
-
 async function flatness(): Promise<BenchRow[]> {
   const runs = 10_000
   const code = (i: number) => (i === 0 ? 'v0 = 0' : `v${i} = v${i - 1} + 1`)
-  const backend = createMontyBackend()
+  const backend = createMontyBackend({ execution: 'in-thread' })
   const ours: number[] = []
   for (let i = 0; i < runs; i++) {
     const start = performance.now()
@@ -128,7 +113,7 @@ async function peers(): Promise<BenchRow[]> {
   const ours = median(
     await sample(
       async () => {
-        const backend = createMontyBackend()
+        const backend = createMontyBackend({ execution: 'in-thread' })
         await seedOnce((step) => backend.run(step.code, step.inputs ? { inputs: step.inputs } : {}))
       },
       200,
@@ -176,14 +161,14 @@ async function peers(): Promise<BenchRow[]> {
 }
 
 async function dumpLoad(): Promise<BenchRow[]> {
-  const backend = createMontyBackend()
+  const backend = createMontyBackend({ execution: 'in-thread' })
   await backend.run(
     'records = [{"id": i, "name": "item-" + str(i), "score": i * 0.5, "tags": ["a", "b"]} for i in range(12000)]',
   )
   const data = (await backend.run('records')).result
   const bytes = await backend.dumpState()
   const json = JSON.stringify(data)
-  const other = createMontyBackend()
+  const other = createMontyBackend({ execution: 'in-thread' })
   const dump = median(await sample(() => backend.dumpState(), 30, 3))
   const load = median(await sample(() => other.loadState(bytes), 30, 3))
   const stringify = median(await sample(() => JSON.stringify(data), 30, 3))
@@ -207,13 +192,7 @@ async function dumpLoad(): Promise<BenchRow[]> {
 const bench: Bench = {
   name: 'backend-monty',
   async run() {
-    return [
-      await warmTrivialRun(),
-      await warmTrivialRunOnWorker(),
-      ...(await flatness()),
-      ...(await peers()),
-      ...(await dumpLoad()),
-    ]
+    return [await warmTrivialRun(), ...(await flatness()), ...(await peers()), ...(await dumpLoad())]
   },
 }
 

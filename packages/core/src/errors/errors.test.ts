@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { PackageNotInstalledError, ResultValidationError } from './configuration-errors.js'
 import { ErrorCodes, isPyFlueError, PyFlueError } from './pyflue-error.js'
-import { PythonRuntimeError, PythonSyntaxError, ResourceLimitError } from './python-errors.js'
+import {
+  ExecutionCrashedError,
+  PythonRuntimeError,
+  PythonSyntaxError,
+  ResourceLimitError,
+} from './python-errors.js'
 import { SandboxFileError } from './sandbox-errors.js'
 
 describe('errors', () => {
@@ -12,6 +17,15 @@ describe('errors', () => {
     expect(error.name).toBe('ResourceLimitError')
     expect(error.code).toBe(ErrorCodes.RESOURCE_LIMIT)
     expect(error.message).toBe('The run exceeded its maxDurationSecs limit (5).')
+  })
+
+  it('an execution crash names how the process ended', () => {
+    const error = new ExecutionCrashedError({ exitCode: null, signal: 'SIGKILL' })
+    expect(error.code).toBe(ErrorCodes.EXECUTION_CRASHED)
+    expect(error.name).toBe('ExecutionCrashedError')
+    expect(error.signal).toBe('SIGKILL')
+    expect(error.message).toContain('signal SIGKILL')
+    expect(new ExecutionCrashedError({ exitCode: 3, signal: null }).message).toContain('exit code 3')
   })
 
   it('isPyFlueError recognises instances and the duck-typed form third parties throw', () => {

@@ -38,6 +38,7 @@ export const ErrorCodes = {
   PATH_REFUSED: 'PATH_REFUSED',
   COMMAND_REFUSED: 'COMMAND_REFUSED',
   WRITE_REFUSED: 'WRITE_REFUSED',
+  EXECUTION_CRASHED: 'EXECUTION_CRASHED',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

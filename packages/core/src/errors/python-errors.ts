@@ -154,3 +154,25 @@ export class StateFormatError extends PyFlueError {
     this.reason = reason
   }
 }
+
+/**
+ * The process or thread that was executing a run died before the run finished (killed from
+ * outside, or a crash of the engine). The session is unchanged and the next run works.
+ */
+export class ExecutionCrashedError extends PyFlueError {
+  /** The exit code of the process, when it exited by itself. */
+  readonly exitCode: number | null
+  /** The signal that ended the process (e.g. `'SIGKILL'`), when one did. */
+  readonly signal: string | null
+
+  constructor(init: { exitCode: number | null; signal: string | null; message?: string; cause?: unknown }) {
+    const how = init.signal ? `signal ${init.signal}` : `exit code ${init.exitCode}`
+    super(
+      ErrorCodes.EXECUTION_CRASHED,
+      init.message ?? `The process executing the run ended (${how}) before the run finished.`,
+      { cause: init.cause },
+    )
+    this.exitCode = init.exitCode
+    this.signal = init.signal
+  }
+}

@@ -1,0 +1,504 @@
+import { type ChildProcess, fork } from 'node:child_process'
+import type { Socket } from 'node:net'
+import { availableParallelism, getPriority, setPriority } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import {
+  ClosedError,
+  createAbortError,
+  ExecutionCrashedError,
+  type HostDirectoryMount,
+  InvalidArgumentError,
+  ResourceLimitError,
+  raceAbort,
+} from '@pyflue/core'
+import {
+  type CallAnswer,
+  type Execution,
+  type ExecutionRequest,
+  MontyFailure,
+  type Step,
+} from './execution.js'
+import type { FromRunner, MountSpec, ToRunner } from './pool-protocol.js'
+import { markTuples, unmarkTuples } from './tuple-mark.js'
+
+/** Options of `createMontyPool`. */
+export interface MontyPoolOptions {
+  /** Most processes alive at once (runs beyond it wait their turn). Default `min(max(2, cores), 16)`. */
+  size?: number
+  /** An idle process exits after this many milliseconds. Default 30 000. */
+  idleTimeoutMs?: number
+  /** Cap on each process's V8 heap (`--max-old-space-size`), in MiB. Default 512. */
+  maxHeapMb?: number
+  /**
+   * The processes' scheduling niceness (`os.setPriority`, 0 to 19): higher yields the CPU to the
+   * host first, so a busy snippet delays the host's event loop less. Default 10.
+   */
+  niceness?: number
+}
+
+/** What a pool is doing right now, and what it has done. */
+export interface MontyPoolStats {
+  readonly size: number
+  /** Processes alive (idle, busy or starting). */
+  readonly live: number
+  readonly idle: number
+  /** Processes held by a run. */
+  readonly busy: number
+  /** Runs waiting for a process. */
+  readonly waiting: number
+  /** Processes started since the pool was made. */
+  readonly started: number
+  /** Processes killed by the pool (abort, deadline, close) or found dead. */
+  readonly replaced: number
+}
+
+export const DEFAULT_POOL_IDLE_TIMEOUT_MS = 30_000
+export const DEFAULT_POOL_MAX_HEAP_MB = 512
+export const DEFAULT_POOL_NICENESS = 10
+/** After the deadline, Monty's own timer gets this long to end the run before the process is killed. */
+const KILL_GRACE_MS = 50
+
+/** The default pool size for this machine: one process per core, at least 2, at most 16. */
+export function defaultPoolSize(): number {
+  return Math.min(Math.max(2, availableParallelism()), 16)
+}
+
+// Under vitest the engine runs from `src/*.ts`; the runner is always the built `dist/pool-runner.js`.
+const RUNNER_PATH = fileURLToPath(
+  import.meta.url.endsWith('.ts')
+    ? new URL('../dist/pool-runner.js', import.meta.url)
+    : new URL('./pool-runner.js', import.meta.url),
+)
+
+const OUT_OF_MEMORY =
+  /heap out of memory|Reached heap limit|memory allocation of \d+ bytes failed|out of memory/i
+
+/** One forked process. */
+class PoolProcess {
+  readonly child: ChildProcess
+  readonly ready: Promise<void>
+  /** How it ended, once it has. */
+  ended: { code: number | null; signal: string | null } | undefined
+  /** Why the pool killed it, when it did: the error a pending reply rejects with. */
+  killReason: unknown
+  idleTimer: NodeJS.Timeout | undefined
+  onPrint: ((text: string) => void) | undefined
+  #stderrTail = ''
+  readonly #stderr: Socket | null
+  #pending: { resolve: (m: FromRunner) => void; reject: (e: unknown) => void } | undefined
+  readonly #onEnd: (proc: PoolProcess) => void
+
+  constructor(maxHeapMb: number, niceness: number, onEnd: (proc: PoolProcess) => void) {
+    this.#onEnd = onEnd
+    this.child = fork(RUNNER_PATH, [], {
+      execArgv: [`--max-old-space-size=${maxHeapMb}`],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // Python cannot read the environment anyway; the process gets none of the host's.
+      env: {},
+    })
+    if (niceness > 0 && this.child.pid !== undefined) {
+      try {
+        setPriority(this.child.pid, Math.min(19, getPriority() + niceness))
+      } catch {
+        // Not permitted here: the process keeps the host's priority.
+      }
+    }
+    const stderr = this.child.stderr as Socket | null
+    this.#stderr = stderr
+    stderr?.setEncoding('utf8')
+    stderr?.on('data', (chunk: string) => {
+      this.#stderrTail = (this.#stderrTail + chunk).slice(-4096)
+    })
+    let markReady: () => void
+    let failReady: (error: unknown) => void
+    this.ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve
+      failReady = reject
+    })
+    this.ready.catch(() => {})
+    this.#hold(true)
+    this.child.on('message', (message: FromRunner) => {
+      if (message.type === 'ready') {
+        if (!this.#pending) this.#hold(false)
+        return markReady()
+      }
+      if (message.type === 'print') return this.onPrint?.(message.text)
+      const pending = this.#pending
+      this.#pending = undefined
+      this.#hold(false)
+      pending?.resolve(message)
+    })
+    this.child.on('error', () => {
+      // Reported through 'close' (a failed spawn or a failed send ends the process).
+    })
+    this.child.on('close', (code, signal) => {
+      this.ended = { code, signal }
+      const error = this.deathError()
+      failReady(error)
+      const pending = this.#pending
+      this.#pending = undefined
+      pending?.reject(error)
+      this.#onEnd(this)
+    })
+  }
+
+  /**
+   * Keeps Node alive while the parent waits for this process (its reply, or news of its death:
+   * the exit status and the last of stderr); an idle process keeps nothing alive.
+   */
+  #hold(on: boolean): void {
+    if (on) {
+      this.child.ref()
+      this.child.channel?.ref()
+      this.#stderr?.ref?.()
+    } else {
+      this.child.unref()
+      this.child.channel?.unref()
+      this.#stderr?.unref?.()
+    }
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1
+  }
+
+  get busy(): boolean {
+    return this.#pending !== undefined
+  }
+
+  /** The error a run gets when this process ended under it. */
+  deathError(limits?: Record<string, number>): unknown {
+    if (this.killReason !== undefined) return this.killReason
+    const { code, signal } = this.ended ?? { code: null, signal: null }
+    if (OUT_OF_MEMORY.test(this.#stderrTail) || signal === 'SIGABRT' || code === 134) {
+      const value = limits?.maxMemory
+      return new ResourceLimitError({
+        limit: 'maxMemory',
+        ...(value === undefined ? {} : { value }),
+        message:
+          'The run exceeded its maxMemory limit: the process executing it ran out of memory ' +
+          '(the values it built did not fit in the process heap) and was replaced.',
+      })
+    }
+    return new ExecutionCrashedError({ exitCode: code, signal })
+  }
+
+  /** Sends one message and waits for the reply (print chunks go to `onPrint` meanwhile). */
+  request(message: ToRunner, limits: Record<string, number>): Promise<FromRunner> {
+    if (this.ended) return Promise.reject(this.deathError(limits))
+    return new Promise<FromRunner>((resolve, reject) => {
+      this.#pending = {
+        resolve,
+        reject: (error) => reject(error instanceof ResourceLimitError ? this.deathError(limits) : error),
+      }
+      this.#hold(true)
+      try {
+        this.child.send(message)
+      } catch (error) {
+        this.#pending = undefined
+        reject(error)
+      }
+    })
+  }
+
+  kill(reason: unknown): void {
+    if (this.ended) return
+    this.killReason ??= reason
+    this.child.kill('SIGKILL')
+  }
+}
+
+/**
+ * A pool of child processes that execute Monty programs off the caller's thread. The session
+ * namespace stays in the calling process; a process holds nothing between runs, so killing one
+ * (abort, deadline, crash, memory) loses no session state. Processes are `unref`'d: an idle pool
+ * never keeps Node alive, and an idle process exits after `idleTimeoutMs`.
+ */
+export class MontyPool {
+  readonly size: number
+  readonly idleTimeoutMs: number
+  readonly maxHeapMb: number
+  readonly niceness: number
+  readonly #live = new Set<PoolProcess>()
+  readonly #idle: PoolProcess[] = []
+  readonly #waiters: { give: (proc: PoolProcess) => void; fail: (error: unknown) => void }[] = []
+  #started = 0
+  #replaced = 0
+  #closed = false
+
+  constructor(options: MontyPoolOptions = {}) {
+    const positiveInteger = (value: unknown, name: string, fallback: number) => {
+      if (value === undefined) return fallback
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+        throw new InvalidArgumentError(name, `${name} must be a positive integer; got ${String(value)}.`)
+      }
+      return value
+    }
+    this.size = positiveInteger(options.size, 'size', defaultPoolSize())
+    this.idleTimeoutMs = positiveInteger(options.idleTimeoutMs, 'idleTimeoutMs', DEFAULT_POOL_IDLE_TIMEOUT_MS)
+    this.maxHeapMb = positiveInteger(options.maxHeapMb, 'maxHeapMb', DEFAULT_POOL_MAX_HEAP_MB)
+    const niceness = options.niceness ?? DEFAULT_POOL_NICENESS
+    if (typeof niceness !== 'number' || !Number.isInteger(niceness) || niceness < 0 || niceness > 19) {
+      throw new InvalidArgumentError(
+        'niceness',
+        `niceness must be an integer from 0 to 19; got ${String(niceness)}.`,
+      )
+    }
+    this.niceness = niceness
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  stats(): MontyPoolStats {
+    const idle = this.#idle.length
+    return {
+      size: this.size,
+      live: this.#live.size,
+      idle,
+      busy: this.#live.size - idle,
+      waiting: this.#waiters.length,
+      started: this.#started,
+      replaced: this.#replaced,
+    }
+  }
+
+  /** The process ids of the live processes (for monitoring and tests). */
+  processIds(): number[] {
+    return [...this.#live].map((proc) => proc.pid)
+  }
+
+  /** Starts processes up to `count` (default: the pool size) so the first runs do not wait. */
+  async warm(count = this.size): Promise<void> {
+    this.#checkOpen()
+    const started: PoolProcess[] = []
+    while (this.#live.size < Math.min(count, this.size)) {
+      const proc = this.#spawn()
+      started.push(proc)
+      this.#park(proc)
+    }
+    await Promise.all(started.map((proc) => proc.ready.catch(() => {})))
+  }
+
+  /** Kills every process; runs in progress reject with `ClosedError`; the pool cannot be used again. */
+  async close(): Promise<void> {
+    this.#closed = true
+    for (const waiter of this.#waiters.splice(0)) waiter.fail(new ClosedError('Monty pool'))
+    for (const proc of [...this.#live]) this.#discard(proc, new ClosedError('Monty pool'))
+  }
+
+  /**
+   * Waits for a free process (or starts one and waits until it is ready) and returns an
+   * execution on it for one run.
+   */
+  async execution(
+    request: ExecutionRequest,
+    mounts: readonly HostDirectoryMount[],
+    signal?: AbortSignal,
+  ): Promise<Execution> {
+    const proc = await this.#acquire(signal)
+    // A fresh process must start before the run's deadline begins.
+    try {
+      await raceAbort(proc.ready, signal)
+    } catch (error) {
+      // Aborted while it starts: it stays for the next run. Died while starting: already gone.
+      if (!proc.ended) this.#release(proc)
+      throw error
+    }
+    return this.#executionOn(proc, request, mounts)
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ClosedError('Monty pool')
+  }
+
+  #spawn(): PoolProcess {
+    const proc = new PoolProcess(this.maxHeapMb, this.niceness, (ended) => this.#ended(ended))
+    this.#live.add(proc)
+    this.#started++
+    return proc
+  }
+
+  #acquire(signal: AbortSignal | undefined): Promise<PoolProcess> {
+    this.#checkOpen()
+    if (signal?.aborted) return Promise.reject(createAbortError(signal))
+    const idle = this.#idle.pop()
+    if (idle) {
+      clearTimeout(idle.idleTimer)
+      return Promise.resolve(idle)
+    }
+    if (this.#live.size < this.size) return Promise.resolve(this.#spawn())
+    return new Promise<PoolProcess>((resolve, reject) => {
+      const onAbort = () => {
+        const index = this.#waiters.indexOf(waiter)
+        if (index >= 0) this.#waiters.splice(index, 1)
+        reject(createAbortError(signal))
+      }
+      const waiter = {
+        give: (proc: PoolProcess) => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve(proc)
+        },
+        fail: (error: unknown) => {
+          signal?.removeEventListener('abort', onAbort)
+          reject(error)
+        },
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.#waiters.push(waiter)
+    })
+  }
+
+  /** A run is done with a healthy process: hand it to the next waiter or park it. */
+  #release(proc: PoolProcess): void {
+    if (proc.ended || !this.#live.has(proc)) return
+    const waiter = this.#waiters.shift()
+    if (waiter) waiter.give(proc)
+    else this.#park(proc)
+  }
+
+  #park(proc: PoolProcess): void {
+    this.#idle.push(proc)
+    proc.idleTimer = setTimeout(() => this.#discard(proc, undefined, false), this.idleTimeoutMs)
+    proc.idleTimer.unref()
+  }
+
+  /** Kills a process and frees its slot at once (a waiter gets a fresh process). */
+  #discard(proc: PoolProcess, reason: unknown, replaced = true): void {
+    if (!this.#live.delete(proc)) return
+    clearTimeout(proc.idleTimer)
+    const index = this.#idle.indexOf(proc)
+    if (index >= 0) this.#idle.splice(index, 1)
+    if (replaced) this.#replaced++
+    proc.kill(reason)
+    this.#serveWaiter()
+  }
+
+  #ended(proc: PoolProcess): void {
+    if (this.#live.has(proc)) {
+      // Died by itself (crash, out of memory, killed from outside).
+      this.#live.delete(proc)
+      clearTimeout(proc.idleTimer)
+      const index = this.#idle.indexOf(proc)
+      if (index >= 0) this.#idle.splice(index, 1)
+      this.#replaced++
+    }
+    this.#serveWaiter()
+  }
+
+  #serveWaiter(): void {
+    if (this.#closed || this.#waiters.length === 0 || this.#live.size >= this.size) return
+    this.#waiters.shift()!.give(this.#spawn())
+  }
+
+  #executionOn(
+    proc: PoolProcess,
+    request: ExecutionRequest,
+    mountSpecs: readonly HostDirectoryMount[],
+  ): Execution {
+    const limits = request.limits
+    let done = false
+    let killTimer: NodeJS.Timeout | undefined
+    const durationError = () =>
+      new ResourceLimitError({
+        limit: 'maxDurationSecs',
+        ...(limits.maxDurationSecs === undefined ? {} : { value: limits.maxDurationSecs }),
+        message: `The run exceeded its maxDurationSecs limit (${limits.maxDurationSecs}): the wall-clock deadline passed and the process executing it was killed.`,
+      })
+    let expired = false
+    const send = async (message: ToRunner): Promise<Step> => {
+      if (done) throw new ClosedError('Monty pool execution')
+      if (expired) {
+        this.#discard(proc, durationError())
+        throw durationError()
+      }
+      await proc.ready
+      proc.onPrint = request.printCallback
+      const reply = await proc.request(message, limits)
+      switch (reply.type) {
+        case 'lookup':
+          return { kind: 'lookup', name: reply.name }
+        case 'call':
+          return {
+            kind: 'call',
+            name: reply.name,
+            args: unmarkTuples(reply.args) as unknown[],
+            kwargs: unmarkTuples(reply.kwargs) as Record<string, unknown>,
+          }
+        case 'complete':
+          return { kind: 'complete', output: unmarkTuples(reply.output) }
+        case 'error':
+          if (reply.kind === 'other') throw new Error(reply.message)
+          throw new MontyFailure(reply.kind, reply.typeName, reply.message, reply.frames)
+        default:
+          throw new Error(`Unexpected message from a Monty pool process: ${reply.type}`)
+      }
+    }
+    const mounts: MountSpec[] = mountSpecs.map((m) => ({
+      sandboxPath: m.sandboxPath,
+      hostDir: m.hostDir,
+      mode: m.mode === 'read-only' ? 'read-only' : 'read-write',
+    }))
+    return {
+      start: () => {
+        if (limits.maxDurationSecs !== undefined) {
+          killTimer = setTimeout(
+            () => {
+              expired = true
+              if (proc.busy) this.#discard(proc, durationError())
+            },
+            limits.maxDurationSecs * 1000 + KILL_GRACE_MS,
+          )
+          killTimer.unref()
+        }
+        return send({
+          type: 'run',
+          source: request.source,
+          scriptName: request.scriptName,
+          inputNames: [...request.inputNames],
+          inputs: markTuples(request.inputs),
+          limits,
+          canPause: request.canPause,
+          mounts,
+        })
+      },
+      resumeLookup: (value) =>
+        send(
+          value
+            ? { type: 'lookup', has: true, value: markTuples(value.value) }
+            : { type: 'lookup', has: false },
+        ),
+      resumeCall: (answer: CallAnswer) =>
+        send(
+          'exception' in answer
+            ? { type: 'call', exception: answer.exception }
+            : { type: 'call', value: markTuples(answer.value) },
+        ),
+      dispose: (reason?: unknown) => {
+        if (done) return
+        done = true
+        clearTimeout(killTimer)
+        proc.onPrint = undefined
+        // Still computing (aborted, closed, or the engine gave up on it): kill it. Otherwise the
+        // process is clean (a paused program is simply dropped by the next run) and goes back.
+        if (proc.busy) this.#discard(proc, reason ?? new ClosedError('Monty pool execution'))
+        else this.#release(proc)
+      },
+    }
+  }
+}
+
+/** Makes a pool of its own (for isolation between parts of an application, or other limits). */
+export function createMontyPool(options: MontyPoolOptions = {}): MontyPool {
+  return new MontyPool(options)
+}
+
+let shared: MontyPool | undefined
+
+/** The process-wide pool every backend uses unless given one (made with defaults when first used). */
+export function sharedMontyPool(): MontyPool {
+  if (!shared || shared.closed) shared = new MontyPool()
+  return shared
+}

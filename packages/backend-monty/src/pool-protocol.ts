@@ -1,0 +1,42 @@
+/** Messages between the engine (parent) and a pool process (`pool-runner.ts`). */
+
+/** A bind mount as the runner recreates it with `MountDir`. */
+export interface MountSpec {
+  readonly sandboxPath: string
+  readonly hostDir: string
+  readonly mode: 'read-only' | 'read-write'
+}
+
+/** Parent → process. Values are tuple-marked (`tuple-mark.ts`). */
+export type ToRunner =
+  | {
+      readonly type: 'run'
+      readonly source: string
+      readonly scriptName: string
+      readonly inputNames: readonly string[]
+      readonly inputs: unknown
+      readonly limits: Record<string, number>
+      readonly canPause: boolean
+      readonly mounts: readonly MountSpec[]
+    }
+  | { readonly type: 'lookup'; readonly has: boolean; readonly value?: unknown }
+  | {
+      readonly type: 'call'
+      readonly value?: unknown
+      readonly exception?: { readonly type: string; readonly message: string }
+    }
+
+/** Process → parent. */
+export type FromRunner =
+  | { readonly type: 'ready' }
+  | { readonly type: 'print'; readonly text: string }
+  | { readonly type: 'lookup'; readonly name: string }
+  | { readonly type: 'call'; readonly name: string; readonly args: unknown; readonly kwargs: unknown }
+  | { readonly type: 'complete'; readonly output: unknown }
+  | {
+      readonly type: 'error'
+      readonly kind: 'syntax' | 'runtime' | 'other'
+      readonly typeName: string
+      readonly message: string
+      readonly frames: readonly { line: number; column: number; functionName?: string }[]
+    }

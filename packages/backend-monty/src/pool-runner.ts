@@ -1,0 +1,92 @@
+/**
+ * The entry of a pool process (`child_process.fork` of `dist/pool-runner.js`). It holds no
+ * session state: it executes one program at a time and asks the parent for every name lookup
+ * and external call, exactly as the in-thread path does, and sends print output as it comes.
+ */
+import { type MontyComplete, MontyNameLookup, MontySnapshot, MountDir } from '@pydantic/monty'
+import { cachedMonty, MontyFailure, toMontyFailure } from './execution.js'
+import type { FromRunner, ToRunner } from './pool-protocol.js'
+import { markTuples, unmarkTuples } from './tuple-mark.js'
+
+const send = (message: FromRunner): void => {
+  process.send!(message)
+}
+
+let progress: MontySnapshot | MontyNameLookup | MontyComplete | undefined
+
+function report(): void {
+  if (progress instanceof MontyNameLookup) send({ type: 'lookup', name: progress.variableName })
+  else if (progress instanceof MontySnapshot) {
+    send({
+      type: 'call',
+      name: progress.functionName,
+      args: markTuples(progress.args),
+      kwargs: markTuples(progress.kwargs),
+    })
+  } else send({ type: 'complete', output: markTuples((progress as MontyComplete).output) })
+}
+
+function fail(error: unknown): void {
+  const failure = toMontyFailure(error)
+  progress = undefined
+  if (failure instanceof MontyFailure) {
+    send({
+      type: 'error',
+      kind: failure.kind,
+      typeName: failure.typeName,
+      message: failure.pythonMessage,
+      frames: failure.frames,
+    })
+  } else {
+    send({
+      type: 'error',
+      kind: 'other',
+      typeName: 'Error',
+      message: String((failure as Error)?.message ?? failure),
+      frames: [],
+    })
+  }
+}
+
+function handle(message: ToRunner): void {
+  try {
+    if (message.type === 'run') {
+      const monty = cachedMonty(message.source, message.scriptName, message.inputNames)
+      const mount = message.mounts.map((m) => new MountDir(m.sandboxPath, m.hostDir, { mode: m.mode }))
+      const options = {
+        ...(message.inputNames.length > 0
+          ? { inputs: unmarkTuples(message.inputs) as Record<string, unknown> }
+          : {}),
+        limits: message.limits,
+        printCallback: (_stream: string, text: string) => {
+          send({ type: 'print', text })
+          return undefined
+        },
+        ...(mount.length > 0 ? { mount } : {}),
+      }
+      if (!message.canPause) {
+        const output = monty.run(options)
+        progress = undefined
+        send({ type: 'complete', output: markTuples(output) })
+        return
+      }
+      progress = monty.start(options)
+    } else if (message.type === 'lookup') {
+      progress = (progress as MontyNameLookup).resume(
+        message.has ? { value: unmarkTuples(message.value) } : undefined,
+      )
+    } else {
+      progress = (progress as MontySnapshot).resume(
+        message.exception ? { exception: message.exception } : { returnValue: unmarkTuples(message.value) },
+      )
+    }
+    report()
+  } catch (error) {
+    fail(error)
+  }
+}
+
+process.on('message', (message) => handle(message as ToRunner))
+// The parent owns this process: when it goes away, so does the process.
+process.on('disconnect', () => process.exit(0))
+send({ type: 'ready' })
