@@ -72,19 +72,12 @@ export function checkModelSetting(
 }
 
 /**
- * Imports a provider package (exported for tests) from the harness's own location first (where its optional peer
- * dependency resolves), then through core's `importOptionalPackage`, which also looks in the
- * application's directory and otherwise throws the install-command error.
+ * Imports a provider package (exported for tests) from the harness's own location first (where
+ * its optional peer dependency resolves), then from the application's directory; otherwise the
+ * install-command error (see core's `importOptionalPackage`).
  */
-export async function importProviderPackage(
-  packageName: string,
-  what: string,
-): Promise<Record<string, unknown>> {
-  try {
-    return (await import(/* @vite-ignore */ packageName)) as Record<string, unknown>
-  } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code
-    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error
-  }
-  return importOptionalPackage(packageName, what)
+export function importProviderPackage(packageName: string, what: string): Promise<Record<string, unknown>> {
+  return importOptionalPackage(packageName, what, {
+    importer: (specifier) => import(/* @vite-ignore */ specifier),
+  })
 }
