@@ -44,6 +44,12 @@ export function checkApplicationTools(tools: ToolSet | undefined): ToolSet {
   return tools
 }
 
+/** An application tool that Python called from inside `run_code`: its call, then its result or error. */
+export type PythonToolEvent =
+  | { type: 'python-tool-call'; callId: string; toolName: string; input: unknown }
+  | { type: 'python-tool-result'; callId: string; toolName: string; input: unknown; output: unknown }
+  | { type: 'python-tool-error'; callId: string; toolName: string; input: unknown; error: unknown }
+
 /**
  * The application tools Python can call inside `run_code`: every tool with an `execute`
  * function and a name that is a Python identifier. Each becomes an `ExternalFunctionDefinition`
@@ -52,7 +58,7 @@ export function checkApplicationTools(tools: ToolSet | undefined): ToolSet {
  */
 export function applicationToolsAsExternalFunctions(
   tools: ToolSet,
-  context: { signal?: AbortSignal; toolCallIdPrefix: string },
+  context: { signal?: AbortSignal; toolCallIdPrefix: string; onEvent?: (event: PythonToolEvent) => void },
 ): ExternalFunctions {
   const functions: ExternalFunctions = {}
   let calls = 0
@@ -67,12 +73,33 @@ export function applicationToolsAsExternalFunctions(
       ...(parameterNames ? { parameterNames } : {}),
       execute: async (args) => {
         calls += 1
-        const output = execute(args, {
-          toolCallId: `${context.toolCallIdPrefix}:${name}:${calls}`,
-          messages: [],
-          ...(context.signal ? { abortSignal: context.signal } : {}),
-        })
-        return raceAbort(Promise.resolve(await collectOutput(output)), context.signal)
+        const toolCallId = `${context.toolCallIdPrefix}:${name}:${calls}`
+        context.onEvent?.({ type: 'python-tool-call', callId: toolCallId, toolName: name, input: args })
+        try {
+          const output = execute(args, {
+            toolCallId,
+            messages: [],
+            ...(context.signal ? { abortSignal: context.signal } : {}),
+          })
+          const value = await raceAbort(Promise.resolve(collectOutput(output)), context.signal)
+          context.onEvent?.({
+            type: 'python-tool-result',
+            callId: toolCallId,
+            toolName: name,
+            input: args,
+            output: value,
+          })
+          return value
+        } catch (error) {
+          context.onEvent?.({
+            type: 'python-tool-error',
+            callId: toolCallId,
+            toolName: name,
+            input: args,
+            error,
+          })
+          throw error
+        }
       },
     }
     functions[name] = definition

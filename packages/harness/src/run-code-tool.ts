@@ -11,7 +11,7 @@ import {
 } from '@pyflue/core'
 import { type Tool, type ToolSet, tool } from 'ai'
 import { z } from 'zod'
-import { applicationToolsAsExternalFunctions } from './application-tools.js'
+import { applicationToolsAsExternalFunctions, type PythonToolEvent } from './application-tools.js'
 import { DEFAULT_MAX_OUTPUT_CHARS, formatRunFailure, formatRunSuccess } from './format-run-output.js'
 
 /** Something `run_code` can run Python in: a harness session, or a bare `PythonBackend`. */
@@ -39,6 +39,8 @@ export interface RunCodeToolOptions {
   maxOutputChars?: number
   /** Called with each chunk the code prints, as it is printed, with the tool call's id. */
   onStdout?: (toolCallId: string, text: string) => void
+  /** Called when the code calls one of `tools` (and when that call returns or throws), with the `run_code` call's id. */
+  onToolEvent?: (toolCallId: string, event: PythonToolEvent) => void
   /** Called after each run with its outcome, for logging and demos. */
   onRun?: (event: RunCodeEvent) => void
 }
@@ -101,6 +103,9 @@ export function runCodeTool(
         ...applicationToolsAsExternalFunctions(applicationTools, {
           toolCallIdPrefix: toolCallId,
           ...(abortSignal ? { signal: abortSignal } : {}),
+          ...(options.onToolEvent
+            ? { onEvent: (event: PythonToolEvent) => options.onToolEvent?.(toolCallId, event) }
+            : {}),
         }),
         ...options.externalFunctions,
       }

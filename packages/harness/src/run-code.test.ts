@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { init } from './init.js'
 import { runCodeTool } from './run-code-tool.js'
+import type { SessionEvent } from './session-events.js'
 import { type ScriptContext, scriptedModel } from './testing/scripted-model.js'
 
 const lastOutput = (context: ScriptContext): string => String(context.toolResults.at(-1)?.output ?? '')
@@ -125,6 +126,69 @@ describe('run_code in the model loop', () => {
     const reply = await session.prompt('go')
     expect(reply.text).toContain('caught: ')
     expect(reply.text).toContain('service unavailable')
+  })
+
+  it('stream shows the application tools that run_code called, inside that call, with results and errors', async () => {
+    const double = tool({
+      description: 'Doubles a number.',
+      inputSchema: z.object({ n: z.number() }),
+      execute: async ({ n }) => n * 2,
+    })
+    const refuse = tool({
+      description: 'Always fails.',
+      inputSchema: z.object({}),
+      execute: async (): Promise<number> => {
+        throw new Error('no')
+      },
+    })
+    const model = scriptedModel([
+      {
+        toolCalls: [
+          {
+            toolName: 'run_code',
+            input: { code: 'a = double(n=4)\ntry:\n    refuse()\nexcept Exception:\n    pass\na' },
+          },
+        ],
+      },
+      (context) => ({ text: lastOutput(context) }),
+    ])
+    const session = await (await init({ model, pythonBackend: 'monty', tools: { double, refuse } })).session(
+      'ptc-events',
+    )
+    const events: SessionEvent[] = []
+    for await (const event of session.stream('go')) events.push(event)
+    const runCall = events.find((e) => e.type === 'tool-call' && e.toolName === 'run_code')
+    expect(runCall).toBeDefined()
+    const runId = (runCall as { toolCallId: string }).toolCallId
+    const inner = events.filter((e) => e.type.startsWith('python-tool'))
+    expect(inner).toEqual([
+      {
+        type: 'python-tool-call',
+        toolCallId: runId,
+        callId: `${runId}:double:1`,
+        toolName: 'double',
+        input: { n: 4 },
+      },
+      {
+        type: 'python-tool-result',
+        toolCallId: runId,
+        callId: `${runId}:double:1`,
+        toolName: 'double',
+        input: { n: 4 },
+        output: 8,
+      },
+      {
+        type: 'python-tool-call',
+        toolCallId: runId,
+        callId: `${runId}:refuse:2`,
+        toolName: 'refuse',
+        input: {},
+      },
+      expect.objectContaining({ type: 'python-tool-error', toolCallId: runId, toolName: 'refuse' }),
+    ])
+    const order = events.map((e) => e.type)
+    expect(order.indexOf('tool-call')).toBeLessThan(order.indexOf('python-tool-call'))
+    expect(order.lastIndexOf('python-tool-error')).toBeLessThan(order.indexOf('tool-result'))
   })
 
   it('lists session variables in the run_code description and truncates long output with a marker', async () => {

@@ -8,6 +8,27 @@ export type SessionEvent =
   | { type: 'tool-call'; toolCallId: string; toolName: string; input: unknown }
   /** A chunk printed by the Python code of a `run_code` call, as it was printed (before its `tool-result`). */
   | { type: 'run-code-stdout'; toolCallId: string; text: string }
+  /**
+   * Python code of the `run_code` call `toolCallId` called an application tool (programmatic
+   * tool calling); `callId` identifies that inner call. Then comes its result or error.
+   */
+  | { type: 'python-tool-call'; toolCallId: string; callId: string; toolName: string; input: unknown }
+  | {
+      type: 'python-tool-result'
+      toolCallId: string
+      callId: string
+      toolName: string
+      input: unknown
+      output: unknown
+    }
+  | {
+      type: 'python-tool-error'
+      toolCallId: string
+      callId: string
+      toolName: string
+      input: unknown
+      error: unknown
+    }
   /** A tool call finished; `output` is what the model reads. */
   | { type: 'tool-result'; toolCallId: string; toolName: string; input: unknown; output: unknown }
   /** A tool call threw; the error also goes back to the model. */

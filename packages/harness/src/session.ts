@@ -33,11 +33,14 @@ import {
   type ToolSet,
 } from 'ai'
 import { EventQueue } from './event-queue.js'
-import { type RunCodeEvent, runCodeTool } from './run-code-tool.js'
+import { type RunCodeEvent, type RunCodeToolOptions, runCodeTool } from './run-code-tool.js'
 import { sandboxTools } from './sandbox-tools.js'
 import type { SessionEvent } from './session-events.js'
 import { SESSION_RECORD_VERSION, type SessionStore } from './session-store.js'
 import { buildSystemPrompt } from './system-prompt.js'
+
+/** Where a `run_code` call reports what it does while it runs. */
+type RunCodeActivity = Pick<RunCodeToolOptions, 'onStdout' | 'onToolEvent'>
 
 /** Everything a session is made from; built by `Agent.session()`. */
 export interface SessionSettings {
@@ -268,21 +271,26 @@ export class Session {
   ): Promise<PromptReply<T>> {
     this.#checkPrompt(text)
     const op = this.#begin(options.signal)
-    // Stdout of a run_code call is held until the stream has shown that call's `tool-call` event.
+    // What a run_code call does (stdout, tools its Python calls) is held until the stream has
+    // shown that call's `tool-call` event.
     const shownCalls = new Set<string>()
-    const heldStdout = new Map<string, string[]>()
-    const emitStdout = (toolCallId: string, chunk: string) => {
-      if (shownCalls.has(toolCallId)) queue.push({ type: 'run-code-stdout', toolCallId, text: chunk })
-      else heldStdout.set(toolCallId, [...(heldStdout.get(toolCallId) ?? []), chunk])
+    const held = new Map<string, SessionEvent[]>()
+    const emitForCall = (toolCallId: string, event: SessionEvent) => {
+      if (shownCalls.has(toolCallId)) queue.push(event)
+      else held.set(toolCallId, [...(held.get(toolCallId) ?? []), event])
     }
-    const flushStdout = (toolCallId: string) => {
-      for (const chunk of heldStdout.get(toolCallId) ?? [])
-        queue.push({ type: 'run-code-stdout', toolCallId, text: chunk })
-      heldStdout.delete(toolCallId)
+    const activity: RunCodeActivity = {
+      onStdout: (toolCallId, chunk) =>
+        emitForCall(toolCallId, { type: 'run-code-stdout', toolCallId, text: chunk }),
+      onToolEvent: (toolCallId, event) => emitForCall(toolCallId, { ...event, toolCallId }),
+    }
+    const flushHeld = (toolCallId: string) => {
+      for (const event of held.get(toolCallId) ?? []) queue.push(event)
+      held.delete(toolCallId)
     }
     try {
       return await this.#exclusive(op, async () => {
-        const setup = await this.#setup(text, op, options, emitStdout)
+        const setup = await this.#setup(text, op, options, activity)
         const result = streamText({
           model: setup.model,
           system: setup.system,
@@ -307,10 +315,10 @@ export class Session {
                   input: part.input,
                 })
                 shownCalls.add(part.toolCallId)
-                flushStdout(part.toolCallId)
+                flushHeld(part.toolCallId)
                 break
               case 'tool-result':
-                flushStdout(part.toolCallId)
+                flushHeld(part.toolCallId)
                 queue.push({
                   type: 'tool-result',
                   toolCallId: part.toolCallId,
@@ -320,7 +328,7 @@ export class Session {
                 })
                 break
               case 'tool-error':
-                flushStdout(part.toolCallId)
+                flushHeld(part.toolCallId)
                 queue.push({
                   type: 'tool-error',
                   toolCallId: part.toolCallId,
@@ -404,12 +412,7 @@ export class Session {
 
   // ---- internals ----
 
-  async #setup(
-    text: string,
-    op: Operation,
-    options: PromptOptions<unknown>,
-    onStdout?: (toolCallId: string, text: string) => void,
-  ) {
+  async #setup(text: string, op: Operation, options: PromptOptions<unknown>, activity?: RunCodeActivity) {
     const model = await raceAbort(this.#settings.getModel(), op.signal)
     const { pythonBackend: backend, sandbox, tools: applicationTools } = this.#settings
     const system = await buildSystemPrompt({
@@ -426,7 +429,7 @@ export class Session {
         ...(sandbox ? { sandbox } : {}),
         maxOutputChars: this.#settings.maxOutputChars,
         ...(this.#settings.resourceLimits ? { resourceLimits: this.#settings.resourceLimits } : {}),
-        ...(onStdout ? { onStdout } : {}),
+        ...(activity ? activity : {}),
         ...(options.onRunCode ? { onRun: options.onRunCode } : {}),
       })
     }
