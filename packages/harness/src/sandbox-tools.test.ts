@@ -71,6 +71,14 @@ describe('file and shell tools', () => {
     expect(await tools.grep.execute!({ pattern: '(' }, call)).toMatch(/^Error \(INVALID_ARGUMENT\)/)
   })
 
+  it('grep cannot stall the host with a catastrophic pattern (RE2 matches in linear time)', async () => {
+    const { tools } = await toolsFor({ 'evil.txt': `${'a'.repeat(100_000)}b\n` })
+    // With JavaScript's backtracking engine this pattern would not finish in a lifetime.
+    expect(await tools.grep.execute!({ pattern: '(a+)+$' }, call)).toMatch(/^No matches/)
+    expect(await tools.grep.execute!({ pattern: '(a+)+b$' }, call)).toMatch(/^\/evil\.txt:1: a{1000}/)
+    expect(await tools.grep.execute!({ pattern: '(?<=a)b' }, call)).toMatch(/^Error \(INVALID_ARGUMENT\)/)
+  })
+
   it('bash runs commands and reports the exit code, stdout and stderr', async () => {
     const { tools } = await toolsFor({ 'a.txt': 'abc' })
     expect(await tools.bash.execute!({ command: 'cat a.txt' }, call)).toBe('exit code: 0\nstdout:\nabc')

@@ -1,5 +1,6 @@
 import { getSandboxPolicy, InvalidArgumentError, raceAbort, type Sandbox } from '@pyflue/core'
 import { type Tool, tool } from 'ai'
+import { RE2JS } from 're2js'
 import { z } from 'zod'
 import { DEFAULT_MAX_OUTPUT_CHARS } from './format-run-output.js'
 import { formatToolError } from './format-tool-error.js'
@@ -144,7 +145,7 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
     }),
     grep: tool({
       description:
-        'Search file contents in the sandbox with a regular expression (JavaScript syntax). Prints path:line: text for each match.',
+        'Search file contents in the sandbox with a regular expression (RE2 syntax: like JavaScript, without lookaround or backreferences). Prints path:line: text for each match.',
       inputSchema: z.object({
         pattern: z.string().min(1).describe('Regular expression.'),
         path: z.string().optional().describe('File or directory to search. Default: the working directory.'),
@@ -153,9 +154,10 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
       }),
       execute: ({ pattern, path, include, ignoreCase }, { abortSignal }) =>
         guarded(abortSignal, async () => {
-          let regex: RegExp
+          // RE2 matches in linear time, so a model-written pattern cannot stall the host.
+          let regex: RE2JS
           try {
-            regex = new RegExp(pattern, ignoreCase ? 'i' : '')
+            regex = RE2JS.compile(pattern, ignoreCase ? RE2JS.CASE_INSENSITIVE : 0)
           } catch (error) {
             throw new InvalidArgumentError(
               'pattern',
@@ -184,7 +186,7 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
             if (text.includes('\u0000')) continue
             const lines = text.split('\n')
             for (let i = 0; i < lines.length; i++) {
-              if (regex.test(lines[i]!)) {
+              if (regex.matcher(lines[i]!).find()) {
                 matches.push(`${file.path}:${i + 1}: ${lines[i]}`)
                 if (matches.length >= MAX_MATCHES) {
                   matches.push(`(stopped after ${MAX_MATCHES} matches)`)
