@@ -1,17 +1,27 @@
 import { describe, expect, it } from 'vitest'
-import { globToRegExp } from './glob-pattern.js'
+import { globMatcher } from './glob-pattern.js'
 
-describe('globToRegExp', () => {
+describe('globMatcher', () => {
   it('matches *, **, ?, braces and classes', () => {
-    expect(globToRegExp('*.csv').test('data.csv')).toBe(true)
-    expect(globToRegExp('*.csv').test('dir/data.csv')).toBe(false)
-    expect(globToRegExp('**/*.csv').test('data.csv')).toBe(true)
-    expect(globToRegExp('**/*.csv').test('a/b/data.csv')).toBe(true)
-    expect(globToRegExp('src/*.{ts,js}').test('src/a.js')).toBe(true)
-    expect(globToRegExp('src/*.{ts,js}').test('src/a.py')).toBe(false)
-    expect(globToRegExp('file?.txt').test('file1.txt')).toBe(true)
-    expect(globToRegExp('[ab].md').test('b.md')).toBe(true)
-    expect(globToRegExp('[!ab].md').test('b.md')).toBe(false)
-    expect(globToRegExp('a.b').test('axb')).toBe(false)
+    expect(globMatcher('*.csv').test('data.csv')).toBe(true)
+    expect(globMatcher('*.csv').test('dir/data.csv')).toBe(false)
+    expect(globMatcher('**/*.csv').test('data.csv')).toBe(true)
+    expect(globMatcher('**/*.csv').test('a/b/data.csv')).toBe(true)
+    expect(globMatcher('src/*.{ts,js}').test('src/a.js')).toBe(true)
+    expect(globMatcher('src/*.{ts,js}').test('src/a.py')).toBe(false)
+    expect(globMatcher('file?.txt').test('file1.txt')).toBe(true)
+    expect(globMatcher('[ab].md').test('b.md')).toBe(true)
+    expect(globMatcher('[!ab].md').test('b.md')).toBe(false)
+    expect(globMatcher('a.b').test('axb')).toBe(false)
+  })
+
+  it('matches in linear time: a glob with many stars against a long name finishes', () => {
+    const name = 'a'.repeat(5000)
+    expect(globMatcher(`${'*a'.repeat(30)}*b`).test(name)).toBe(false)
+    expect(globMatcher(`${'*a'.repeat(30)}*`).test(name)).toBe(true)
+  })
+
+  it('a malformed glob is InvalidArgumentError', () => {
+    expect(() => globMatcher('{a,b')).toThrow(/Invalid glob/)
   })
 })

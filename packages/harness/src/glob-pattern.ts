@@ -1,9 +1,18 @@
+import { InvalidArgumentError } from '@pyflue/core'
+import { RE2JS } from 're2js'
+
+/** Tests `/`-separated relative paths against a glob. */
+export interface GlobMatcher {
+  test(path: string): boolean
+}
+
 /**
- * Compiles a glob pattern to a regular expression over `/`-separated relative paths:
- * `**` matches any number of directories, `*` anything within one name, `?` one character,
- * `{a,b}` either alternative and `[abc]` one of a set.
+ * Compiles a glob pattern over `/`-separated relative paths: `**` matches any number of
+ * directories, `*` anything within one name, `?` one character, `{a,b}` either alternative and
+ * `[abc]` one of a set. Matching is RE2's (linear time), so a model-written glob such as
+ * `*a*a*a*a*a*b` cannot stall the host. A malformed glob is `InvalidArgumentError`.
  */
-export function globToRegExp(pattern: string): RegExp {
+export function globMatcher(pattern: string): GlobMatcher {
   let source = ''
   let braces = 0
   for (let i = 0; i < pattern.length; i++) {
@@ -48,5 +57,14 @@ export function globToRegExp(pattern: string): RegExp {
       source += ch.replace(/[.+^$()|\\\]{}]/g, '\\$&')
     }
   }
-  return new RegExp(`^${source}$`)
+  let compiled: RE2JS
+  try {
+    compiled = RE2JS.compile(`^${source}$`)
+  } catch (error) {
+    throw new InvalidArgumentError(
+      'pattern',
+      `Invalid glob ${JSON.stringify(pattern)}: ${(error as Error).message}`,
+    )
+  }
+  return { test: (path) => compiled.matches(path) }
 }

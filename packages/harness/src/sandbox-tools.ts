@@ -4,7 +4,7 @@ import { RE2JS } from 're2js'
 import { z } from 'zod'
 import { DEFAULT_MAX_OUTPUT_CHARS } from './format-run-output.js'
 import { formatToolError } from './format-tool-error.js'
-import { globToRegExp } from './glob-pattern.js'
+import { globMatcher } from './glob-pattern.js'
 import { truncateText } from './truncate-text.js'
 import { walkSandboxFiles } from './walk-sandbox.js'
 
@@ -132,7 +132,7 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
       execute: ({ pattern, path }, { abortSignal }) =>
         guarded(abortSignal, async () => {
           const root = sandbox.resolvePath(path ?? '.')
-          const matcher = globToRegExp(pattern.replace(/^\.\//, ''))
+          const matcher = globMatcher(pattern.replace(/^\.\//, ''))
           const { files, truncated } = await walkSandboxFiles(sandbox, root, maxFiles)
           const found = files
             .filter((file) => matcher.test(file.relative))
@@ -170,7 +170,7 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
             ? await walkSandboxFiles(sandbox, root, maxFiles)
             : { files: [{ path: root, relative: root.slice(root.lastIndexOf('/') + 1) }], truncated: false }
           const includeMatcher = include
-            ? globToRegExp(include.includes('/') ? include : `**/${include}`)
+            ? globMatcher(include.includes('/') ? include : `**/${include}`)
             : undefined
           const matches: string[] = []
           for (const file of files.sort((a, b) => a.path.localeCompare(b.path))) {
