@@ -178,6 +178,16 @@ describe('exec', () => {
     expect((await sandbox.exec('echo after')).stdout).toBe('after\n')
   })
 
+  it('timeoutMs also ends a busy loop that never waits (which blocks timers), not only the command limit', async () => {
+    const sandbox = await make()
+    // Without a deadline inside the interpreter this loop would run until just-bash's command
+    // count limit (exit 126); with it, it ends at the deadline with 124.
+    const loop = await sandbox.exec('i=0; while true; do i=$((i+1)); done', { timeoutMs: 200 })
+    expect(loop.exitCode).toBe(124)
+    expect(loop.stderr).toContain('timed out after 200 ms')
+    expect((await sandbox.exec('echo after')).stdout).toBe('after\n')
+  })
+
   it('a command that finishes before its timeout keeps its own exit code', async () => {
     const sandbox = await make()
     expect(await sandbox.exec('exit 2', { timeoutMs: 10_000 })).toEqual({

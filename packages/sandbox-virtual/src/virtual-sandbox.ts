@@ -24,7 +24,7 @@ import {
   toSandboxFileError,
   withSandboxPolicy,
 } from '@pyflue/core'
-import { Bash } from 'just-bash'
+import { Bash, type BashOptions } from 'just-bash'
 import type { VirtualSandboxOptions } from './virtual-sandbox-options.js'
 import { checkEnv, checkVirtualSandboxOptions } from './virtual-sandbox-options.js'
 import type { WorkspaceDirectory } from './workspace-directory.js'
@@ -101,6 +101,7 @@ class WorkspaceSandbox implements VirtualSandbox {
   readonly #root: string
   readonly #readOnly: boolean
   readonly #limits: WorkspaceLimits
+  readonly #bashOptions: BashOptions
   readonly #bash: Bash
   readonly #running = new Set<RunningExec>()
   #closed = false
@@ -114,7 +115,7 @@ class WorkspaceSandbox implements VirtualSandbox {
       ...(options.maxTotalBytes === undefined ? {} : { maxTotalBytes: options.maxTotalBytes }),
       ...(options.maxFileCount === undefined ? {} : { maxFileCount: options.maxFileCount }),
     })
-    this.#bash = new Bash({
+    this.#bashOptions = {
       fs: new WorkspaceFs({ root: directory.root, readOnly, limits: this.#limits }),
       cwd,
       env: { ...(options.env ?? {}) },
@@ -130,7 +131,8 @@ class WorkspaceSandbox implements VirtualSandbox {
             },
           }
         : {}),
-    })
+    }
+    this.#bash = new Bash(this.#bashOptions)
   }
 
   /** Writes the seed files and creates `cwd`. Ignores read-only (the caller's own files). */
@@ -213,7 +215,16 @@ class WorkspaceSandbox implements VirtualSandbox {
           )
         }, timeoutMs)
       }
-      this.#bash
+      // A shell loop that never awaits blocks timers, so the timer above cannot end it: a run with
+      // a deadline gets its own interpreter whose deadline just-bash checks between statements.
+      const bash =
+        timeoutMs === undefined
+          ? this.#bash
+          : new Bash({
+              ...this.#bashOptions,
+              executionLimits: { maxExecutionTimeMs: Math.max(1, Math.ceil(timeoutMs)) },
+            })
+      bash
         .exec(command, {
           cwd,
           ...(options.env ? { env: { ...options.env } } : {}),
@@ -224,7 +235,7 @@ class WorkspaceSandbox implements VirtualSandbox {
           (result) =>
             finish(() =>
               resolve(
-                timedOut
+                timedOut || (result.exitCode === 124 && result.stderr.includes('execution deadline'))
                   ? { stdout: result.stdout, stderr: `${result.stderr}${note}`, exitCode: 124 }
                   : { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode },
               ),
