@@ -67,6 +67,9 @@ export const DEFAULT_RESOURCE_LIMITS: Readonly<
 /** Default cap on captured `print` output per run. */
 export const DEFAULT_MAX_STDOUT_BYTES = 1_000_000
 
+/** Default cap on the bytes one run may write through a read-write mount (64 MiB). */
+export const DEFAULT_MAX_WRITE_BYTES_PER_RUN = 64 * 1024 * 1024
+
 /** Options of `createMontyBackend` and `montyBackend`. */
 export interface MontyBackendOptions {
   /** A sandbox whose `hostMounts()` are mounted into Python (read-only when the mount says so). */
@@ -77,6 +80,12 @@ export interface MontyBackendOptions {
   defaultLimits?: ResourceLimits
   /** Cap on captured `print` output per run, in bytes. Defaults to 1 000 000. */
   maxStdoutBytes?: number
+  /**
+   * Cap on the bytes one run may write through each read-write mount; a write past it is a
+   * Python `OSError` the snippet can catch, and nothing of it is written. A mount's own
+   * `writeBytesLimit` (a sandbox's remaining size budget) lowers it. Defaults to 64 MiB.
+   */
+  maxWriteBytesPerRun?: number
   /** The file name in tracebacks when a run does not name one. Defaults to `'<snippet>'`. */
   scriptName?: string
   /**
@@ -104,8 +113,9 @@ export class MontyBackend implements PythonBackend {
   readonly contractVersion = PYTHON_BACKEND_CONTRACT_VERSION
   #state: SessionState = emptyState()
   readonly #dataclasses = new DataclassRegistry()
-  readonly #mounts: MountDir[]
-  readonly #mountSpecs: HostDirectoryMount[]
+  readonly #sandbox: Sandbox | undefined
+  readonly #extraMounts: readonly HostDirectoryMount[]
+  readonly #maxWriteBytes: number
   readonly #pool: MontyPool | undefined
   /** The execution of the run in progress, so `close()` can stop it. */
   #current: Execution | undefined
@@ -138,13 +148,34 @@ export class MontyBackend implements PythonBackend {
       throw new InvalidArgumentError('pool', 'pool must be a MontyPool made by createMontyPool().')
     }
     this.#pool = options.execution === 'in-thread' ? undefined : (options.pool ?? sharedMontyPool())
-    const mounts = [...(options.sandbox?.hostMounts?.() ?? []), ...(options.mounts ?? [])]
-    this.#mountSpecs = mounts
-    this.#mounts = mounts.map(
-      (mount) =>
-        new MountDir(mount.sandboxPath, mount.hostDir, {
-          mode: mount.mode === 'read-only' ? 'read-only' : 'read-write',
-        }),
+    this.#sandbox = options.sandbox
+    this.#extraMounts = [...(options.mounts ?? [])]
+    this.#maxWriteBytes = options.maxWriteBytesPerRun ?? DEFAULT_MAX_WRITE_BYTES_PER_RUN
+    if (!Number.isFinite(this.#maxWriteBytes) || this.#maxWriteBytes < 0) {
+      throw new InvalidArgumentError(
+        'maxWriteBytesPerRun',
+        'maxWriteBytesPerRun must be a non-negative number.',
+      )
+    }
+  }
+
+  /**
+   * The mounts of one run, asked of the sandbox again each time (its remaining size budget
+   * changes), each read-write mount with its write cap for this run.
+   */
+  #runMounts(): HostDirectoryMount[] {
+    return [...(this.#sandbox?.hostMounts?.() ?? []), ...this.#extraMounts].map((mount) =>
+      mount.mode === 'read-only'
+        ? { sandboxPath: mount.sandboxPath, hostDir: mount.hostDir, mode: 'read-only' }
+        : {
+            sandboxPath: mount.sandboxPath,
+            hostDir: mount.hostDir,
+            mode: 'read-write',
+            writeBytesLimit: Math.max(
+              0,
+              Math.min(mount.writeBytesLimit ?? Number.POSITIVE_INFINITY, this.#maxWriteBytes),
+            ),
+          },
     )
   }
 
@@ -388,9 +419,10 @@ export class MontyBackend implements PythonBackend {
       canPause,
       printCallback,
     }
+    const mounts = this.#runMounts()
     const execution = this.#pool
-      ? await this.#pool.execution(request, this.#mountSpecs, signal)
-      : inProcessExecution(request, this.#mounts)
+      ? await this.#pool.execution(request, mounts, signal)
+      : inProcessExecution(request, mounts.map(toMountDir))
     if (signal?.aborted) {
       execution.dispose(createAbortError(signal))
       throw createAbortError(signal)
@@ -765,5 +797,13 @@ function raceDeadline<T>(
       (value) => finish(() => resolve(value)),
       (error: unknown) => finish(() => reject(error)),
     )
+  })
+}
+
+/** A fresh `MountDir` for one run: Monty counts `writeBytesLimit` over a mount's whole life. */
+function toMountDir(mount: HostDirectoryMount): MountDir {
+  return new MountDir(mount.sandboxPath, mount.hostDir, {
+    mode: mount.mode,
+    ...(mount.writeBytesLimit === undefined ? {} : { writeBytesLimit: mount.writeBytesLimit }),
   })
 }

@@ -440,6 +440,7 @@ export class MontyPool {
       sandboxPath: m.sandboxPath,
       hostDir: m.hostDir,
       mode: m.mode === 'read-only' ? 'read-only' : 'read-write',
+      ...(m.writeBytesLimit === undefined ? {} : { writeBytesLimit: m.writeBytesLimit }),
     }))
     return {
       start: () => {

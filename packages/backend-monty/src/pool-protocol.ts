@@ -5,6 +5,8 @@ export interface MountSpec {
   readonly sandboxPath: string
   readonly hostDir: string
   readonly mode: 'read-only' | 'read-write'
+  /** The most bytes this run may write through the mount. */
+  readonly writeBytesLimit?: number
 }
 
 /** Parent → process. Values are tuple-marked (`tuple-mark.ts`). */

@@ -52,7 +52,13 @@ function handle(message: ToRunner): void {
   try {
     if (message.type === 'run') {
       const monty = cachedMonty(message.source, message.scriptName, message.inputNames)
-      const mount = message.mounts.map((m) => new MountDir(m.sandboxPath, m.hostDir, { mode: m.mode }))
+      const mount = message.mounts.map(
+        (m) =>
+          new MountDir(m.sandboxPath, m.hostDir, {
+            mode: m.mode,
+            ...(m.writeBytesLimit === undefined ? {} : { writeBytesLimit: m.writeBytesLimit }),
+          }),
+      )
       const options = {
         ...(message.inputNames.length > 0
           ? { inputs: unmarkTuples(message.inputs) as Record<string, unknown> }

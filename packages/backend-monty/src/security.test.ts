@@ -90,6 +90,43 @@ describe('files through a sandbox mount', () => {
     await expect(stat(join(workspace, 'new.txt'))).rejects.toThrow()
   })
 
+  for (const execution of ['pool', 'in-thread'] as const) {
+    it(`caps the bytes one run may write through a mount, per run (${execution})`, async () => {
+      const backend = createMontyBackend({
+        sandbox: hostDirSandbox(workspace, 'read-write'),
+        execution,
+        maxWriteBytesPerRun: 1000,
+      })
+      const write = (name: string, size: number) =>
+        `from pathlib import Path\ntry:\n    Path("/workspace/${name}").write_text("x" * ${size})\n    r = "ok"\nexcept OSError as e:\n    r = "OSError: " + str(e)\nr`
+      expect((await backend.run(write(`cap-${execution}-small.txt`, 600))).result).toBe('ok')
+      // The cap is per run: a second run may write as much again.
+      expect((await backend.run(write(`cap-${execution}-again.txt`, 600))).result).toBe('ok')
+      const refused = (await backend.run(write(`cap-${execution}-big.txt`, 5000))).result
+      expect(refused).toMatch(/^OSError: .*limit/)
+      const written = await stat(join(workspace, `cap-${execution}-big.txt`)).then(
+        (s) => s.size,
+        () => 0,
+      )
+      expect(written).toBe(0)
+      await backend.close()
+    })
+  }
+
+  it("a mount's own writeBytesLimit (a sandbox's remaining budget) lowers the cap", async () => {
+    const sandbox = hostDirSandbox(workspace, 'read-write')
+    const budgeted = {
+      ...sandbox,
+      hostMounts: () => sandbox.hostMounts!().map((m) => ({ ...m, writeBytesLimit: 10 })),
+    }
+    const backend = createMontyBackend({ sandbox: budgeted })
+    const run = await backend.run(
+      'from pathlib import Path\ntry:\n    Path("/workspace/budget.txt").write_text("y" * 50)\n    r = "ok"\nexcept OSError:\n    r = "refused"\nr',
+    )
+    expect(run.result).toBe('refused')
+    await backend.close()
+  })
+
   const escapes: [string, string][] = [
     ['.. out of the mount', 'open("/workspace/../outside/secret.txt").read()'],
     ['a symlink to a file outside', 'open("/workspace/link-to-secret").read()'],

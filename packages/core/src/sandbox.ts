@@ -49,6 +49,12 @@ export interface HostDirectoryMount {
   hostDir: string
   /** `'read-only'` when the sandbox's policy refuses writes. */
   mode: 'read-write' | 'read-only'
+  /**
+   * The most bytes a backend may let one run write through this mount, when the sandbox has a
+   * size budget (what remains of it). Absent: no budget from the sandbox; the backend's own
+   * per-run write cap still applies. `hostMounts()` is asked again before every run.
+   */
+  writeBytesLimit?: number
 }
 
 /**

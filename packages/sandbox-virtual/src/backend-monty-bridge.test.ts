@@ -52,6 +52,17 @@ describe('the workspace shared with @pyflue/backend-monty', () => {
     expect(await sandbox.exists('/new.txt')).toBe(false)
   })
 
+  it('maxTotalBytes reaches Python: a run cannot write past what remains of the budget', async () => {
+    await open({ maxTotalBytes: 1000, files: { 'seed.txt': 'x'.repeat(400) } })
+    expect(sandbox.hostMounts()[0]!.writeBytesLimit).toBe(600)
+    const write = (name: string, size: number) =>
+      `from pathlib import Path\ntry:\n    Path('/${name}').write_text('y' * ${size})\n    r = 'ok'\nexcept OSError:\n    r = 'refused'\nr`
+    expect((await python.run(write('big.txt', 800))).result).toBe('refused')
+    expect(await sandbox.exists('/big.txt')).toBe(false)
+    expect((await python.run(write('fits.txt', 500))).result).toBe('ok')
+    expect(await sandbox.readFile('/fits.txt')).toBe('y'.repeat(500))
+  })
+
   it('Python cannot leave the workspace through ..', async () => {
     await open()
     const run = await python.run(

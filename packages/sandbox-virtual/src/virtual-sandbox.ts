@@ -347,7 +347,15 @@ class WorkspaceSandbox implements VirtualSandbox {
 
   hostMounts(): readonly HostDirectoryMount[] {
     if (this.#closed) return []
-    return [{ sandboxPath: '/', hostDir: this.#root, mode: this.#readOnly ? 'read-only' : 'read-write' }]
+    const remaining = this.#limits.remainingBytes()
+    return [
+      {
+        sandboxPath: '/',
+        hostDir: this.#root,
+        mode: this.#readOnly ? 'read-only' : 'read-write',
+        ...(remaining === undefined || this.#readOnly ? {} : { writeBytesLimit: remaining }),
+      },
+    ]
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,7 @@ export class WorkspaceLimits {
   readonly #root: string
   readonly values: WorkspaceLimitValues
   #usage: WorkspaceUsage | undefined
+  #lastBytes = 0
   #queue: Promise<unknown> = Promise.resolve()
 
   constructor(root: string, values: WorkspaceLimitValues) {
@@ -42,7 +43,18 @@ export class WorkspaceLimits {
 
   /** Forgets the cached usage; the next check measures again. */
   invalidate(): void {
+    if (this.#usage) this.#lastBytes = this.#usage.bytes
     this.#usage = undefined
+  }
+
+  /**
+   * What remains of `maxTotalBytes` as last measured (by the latest file verb or command), for
+   * `hostMounts()`; `undefined` without a byte limit. Python writes since then are not in it.
+   */
+  remainingBytes(): number | undefined {
+    const { maxTotalBytes } = this.values
+    if (maxTotalBytes === undefined) return undefined
+    return Math.max(0, maxTotalBytes - (this.#usage?.bytes ?? this.#lastBytes))
   }
 
   /** The current usage (measured if not cached). */
