@@ -61,6 +61,14 @@ describe('the workspace shared with @pyflue/backend-monty', () => {
     expect(await sandbox.exists('/big.txt')).toBe(false)
     expect((await python.run(write('fits.txt', 500))).result).toBe('ok')
     expect(await sandbox.readFile('/fits.txt')).toBe('y'.repeat(500))
+    // What Python wrote counts against the budget from the next change on.
+    await expect(sandbox.writeFile('/more.txt', 'z'.repeat(200))).rejects.toMatchObject({
+      code: 'SANDBOX_LIMIT',
+    })
+    expect((await sandbox.exec("printf '%0200d' 0 > /more.txt")).exitCode).not.toBe(0)
+    const kept = (await sandbox.exists('/more.txt')) ? await sandbox.readFile('/more.txt') : ''
+    expect(kept).toBe('')
+    expect(sandbox.hostMounts()[0]!.writeBytesLimit).toBe(100)
   })
 
   it('Python cannot leave the workspace through ..', async () => {

@@ -45,6 +45,9 @@ export interface VirtualSandbox extends Sandbox {
 /** The name of this sandbox in the registry and in `Sandbox.name`. */
 export const VIRTUAL_SANDBOX_NAME = 'virtual'
 
+/** How much later than `timeoutMs` the interpreter's own deadline falls (see `exec`). */
+const INTERPRETER_DEADLINE_GRACE_MS = 50
+
 /** After a timeout, how long `exec` waits for the stopped command's partial output. */
 const TIMEOUT_GRACE_MS = 100
 
@@ -175,7 +178,6 @@ class WorkspaceSandbox implements VirtualSandbox {
     }
     throwIfAborted(options.signal)
     this.#assertOpen()
-    this.#limits.invalidate()
     const { signal, timeoutMs } = options
     const controller = new AbortController()
     return new Promise<ShellResult>((resolve, reject) => {
@@ -217,12 +219,13 @@ class WorkspaceSandbox implements VirtualSandbox {
       }
       // A shell loop that never awaits blocks timers, so the timer above cannot end it: a run with
       // a deadline gets its own interpreter whose deadline just-bash checks between statements.
+      // It is a little later than the timer, which ends every command that lets timers run.
       const bash =
         timeoutMs === undefined
           ? this.#bash
           : new Bash({
               ...this.#bashOptions,
-              executionLimits: { maxExecutionTimeMs: Math.max(1, Math.ceil(timeoutMs)) },
+              executionLimits: { maxExecutionTimeMs: Math.ceil(timeoutMs) + INTERPRETER_DEADLINE_GRACE_MS },
             })
       bash
         .exec(command, {
@@ -301,7 +304,6 @@ class WorkspaceSandbox implements VirtualSandbox {
   async mkdir(path: string, options: { recursive?: boolean } = {}): Promise<void> {
     const recursive = options.recursive === true
     const { target, host } = await this.#locate('mkdir', path, recursive)
-    this.#limits.invalidate()
     const existing = await lstat(host).catch(() => undefined)
     if (existing) {
       const isDirectory = existing.isDirectory() || (recursive && (await this.#isDirectoryLink(target)))
@@ -348,6 +350,9 @@ class WorkspaceSandbox implements VirtualSandbox {
   hostMounts(): readonly HostDirectoryMount[] {
     if (this.#closed) return []
     const remaining = this.#limits.remainingBytes()
+    // The backend asks before every run, and Python then writes straight to the directory:
+    // the next checked change measures the workspace again.
+    this.#limits.invalidate()
     return [
       {
         sandboxPath: '/',
@@ -373,7 +378,6 @@ class WorkspaceSandbox implements VirtualSandbox {
     }
     const { target, host } = await this.#locate('writeFile', path, true)
     if (target === '/') throw new SandboxFileError({ errno: 'EISDIR', path: target, operation: 'writeFile' })
-    this.#limits.invalidate()
     const existing = await stat(host).catch(() => undefined)
     if (existing?.isDirectory()) {
       throw new SandboxFileError({ errno: 'EISDIR', path: target, operation: 'writeFile' })

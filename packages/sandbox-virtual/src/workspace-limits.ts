@@ -18,10 +18,11 @@ export interface WorkspaceLimitValues {
 /**
  * Enforces `maxTotalBytes` and `maxFileCount` on the workspace.
  *
- * The usage is measured by walking the workspace (without following links), because Python
- * writes straight to the directory and no counter could see it. A measurement is cached until
- * `invalidate()`; the sandbox invalidates it at the start of every file verb and every `exec`,
- * and each checked change updates it, so a shell loop that writes many files walks once.
+ * The usage is measured by walking the workspace (without following links). A measurement is
+ * cached and each checked change (file verbs, shell writes) updates it; it is dropped by
+ * `invalidate()` after changes that cannot be counted exactly (rm, mv, cp) and whenever
+ * `hostMounts()` hands the directory to Python, which writes straight to it. So a workspace is
+ * walked once after each Python run, not at every file verb or command.
  * Checked changes run one at a time (`exclusive`), so two writers cannot both squeeze in.
  */
 export class WorkspaceLimits {
