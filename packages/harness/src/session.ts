@@ -212,36 +212,27 @@ export class Session {
   async prompt<T = undefined>(text: string, options: PromptOptions<T> = {}): Promise<PromptReply<T>> {
     this.#checkPrompt(text)
     const op = this.#begin(options.signal)
-    try {
-      return await this.#exclusive(op, async () => {
-        const setup = await this.#setup(text, op, options)
-        const call = generateText({
-          model: setup.model,
-          system: setup.system,
-          messages: setup.messages,
-          tools: setup.tools,
-          stopWhen: stepCountIs(options.maxSteps ?? this.#settings.maxSteps),
-          abortSignal: op.signal,
-          ...(options.result === undefined ? {} : { output: Output.object({ schema: options.result }) }),
-        })
-        const result = await raceAbort(call, op.signal)
-        const typed =
-          options.result === undefined ? undefined : readTypedOutput(() => result.output, result.text)
-        const added = [setup.userMessage, ...result.response.messages]
-        await this.#commit(added)
-        return {
-          text: result.text,
-          steps: result.steps as StepResult<ToolSet>[],
-          usage: result.totalUsage,
-          result: typed as T,
-          messages: structuredClone(added),
-        }
+    return this.#promptOperation(op, async () => {
+      const setup = await this.#setup(text, op, options)
+      const call = generateText({
+        model: setup.model,
+        system: setup.system,
+        messages: setup.messages,
+        tools: setup.tools,
+        stopWhen: stepCountIs(options.maxSteps ?? this.#settings.maxSteps),
+        abortSignal: op.signal,
+        ...(options.result === undefined ? {} : { output: Output.object({ schema: options.result }) }),
       })
-    } catch (error) {
-      throw normalizeFailure(error, op.signal)
-    } finally {
-      op.done()
-    }
+      const result = await raceAbort(call, op.signal)
+      const typed =
+        options.result === undefined ? undefined : readTypedOutput(() => result.output, result.text)
+      return this.#commitReply<T>([setup.userMessage, ...result.response.messages], {
+        text: result.text,
+        steps: result.steps as StepResult<ToolSet>[],
+        usage: result.totalUsage,
+        result: typed as T,
+      })
+    })
   }
 
   /**
@@ -288,97 +279,89 @@ export class Session {
       for (const event of held.get(toolCallId) ?? []) queue.push(event)
       held.delete(toolCallId)
     }
-    try {
-      return await this.#exclusive(op, async () => {
-        const setup = await this.#setup(text, op, options, activity)
-        const result = streamText({
-          model: setup.model,
-          system: setup.system,
-          messages: setup.messages,
-          tools: setup.tools,
-          stopWhen: stepCountIs(options.maxSteps ?? this.#settings.maxSteps),
-          abortSignal: op.signal,
-          onError: () => {},
-          ...(options.result === undefined ? {} : { output: Output.object({ schema: options.result }) }),
-        })
-        const pump = async () => {
-          for await (const part of result.fullStream) {
-            switch (part.type) {
-              case 'text-delta':
-                queue.push({ type: 'text-delta', text: part.text })
-                break
-              case 'tool-call':
-                queue.push({
-                  type: 'tool-call',
-                  toolCallId: part.toolCallId,
-                  toolName: part.toolName,
-                  input: part.input,
-                })
-                shownCalls.add(part.toolCallId)
-                flushHeld(part.toolCallId)
-                break
-              case 'tool-result':
-                flushHeld(part.toolCallId)
-                queue.push({
-                  type: 'tool-result',
-                  toolCallId: part.toolCallId,
-                  toolName: part.toolName,
-                  input: part.input,
-                  output: part.output,
-                })
-                break
-              case 'tool-error':
-                flushHeld(part.toolCallId)
-                queue.push({
-                  type: 'tool-error',
-                  toolCallId: part.toolCallId,
-                  toolName: part.toolName,
-                  input: part.input,
-                  error: part.error,
-                })
-                break
-              case 'finish-step':
-                queue.push({ type: 'step-finish', finishReason: part.finishReason, usage: part.usage })
-                break
-              case 'error':
-                throw part.error
-              case 'abort':
-                throw createAbortError(op.signal)
-              default:
-                break
-            }
+    return this.#promptOperation(op, async () => {
+      const setup = await this.#setup(text, op, options, activity)
+      const result = streamText({
+        model: setup.model,
+        system: setup.system,
+        messages: setup.messages,
+        tools: setup.tools,
+        stopWhen: stepCountIs(options.maxSteps ?? this.#settings.maxSteps),
+        abortSignal: op.signal,
+        onError: () => {},
+        ...(options.result === undefined ? {} : { output: Output.object({ schema: options.result }) }),
+      })
+      const pump = async () => {
+        for await (const part of result.fullStream) {
+          switch (part.type) {
+            case 'text-delta':
+              queue.push({ type: 'text-delta', text: part.text })
+              break
+            case 'tool-call':
+              queue.push({
+                type: 'tool-call',
+                toolCallId: part.toolCallId,
+                toolName: part.toolName,
+                input: part.input,
+              })
+              shownCalls.add(part.toolCallId)
+              flushHeld(part.toolCallId)
+              break
+            case 'tool-result':
+              flushHeld(part.toolCallId)
+              queue.push({
+                type: 'tool-result',
+                toolCallId: part.toolCallId,
+                toolName: part.toolName,
+                input: part.input,
+                output: part.output,
+              })
+              break
+            case 'tool-error':
+              flushHeld(part.toolCallId)
+              queue.push({
+                type: 'tool-error',
+                toolCallId: part.toolCallId,
+                toolName: part.toolName,
+                input: part.input,
+                error: part.error,
+              })
+              break
+            case 'finish-step':
+              queue.push({ type: 'step-finish', finishReason: part.finishReason, usage: part.usage })
+              break
+            case 'error':
+              throw part.error
+            case 'abort':
+              throw createAbortError(op.signal)
+            default:
+              break
           }
         }
-        await raceAbort(pump(), op.signal)
-        const [finalText, steps, usage, response, finishReason] = await raceAbort(
-          Promise.all([result.text, result.steps, result.totalUsage, result.response, result.finishReason]),
+      }
+      await raceAbort(pump(), op.signal)
+      const [finalText, steps, usage, response, finishReason] = await raceAbort(
+        Promise.all([result.text, result.steps, result.totalUsage, result.response, result.finishReason]),
+        op.signal,
+      )
+      let typed: unknown
+      if (options.result !== undefined) {
+        typed = await raceAbort(
+          Promise.resolve(result.output).catch((error: unknown) => {
+            throw new ResultValidationError([{ message: (error as Error).message }], finalText)
+          }),
           op.signal,
         )
-        let typed: unknown
-        if (options.result !== undefined) {
-          typed = await raceAbort(
-            Promise.resolve(result.output).catch((error: unknown) => {
-              throw new ResultValidationError([{ message: (error as Error).message }], finalText)
-            }),
-            op.signal,
-          )
-        }
-        const added = [setup.userMessage, ...response.messages]
-        await this.#commit(added)
-        queue.push({ type: 'finish', text: finalText, finishReason, usage })
-        return {
-          text: finalText,
-          steps: steps as StepResult<ToolSet>[],
-          usage,
-          result: typed as T,
-          messages: structuredClone(added),
-        }
+      }
+      const reply = await this.#commitReply<T>([setup.userMessage, ...response.messages], {
+        text: finalText,
+        steps: steps as StepResult<ToolSet>[],
+        usage,
+        result: typed as T,
       })
-    } catch (error) {
-      throw normalizeFailure(error, op.signal)
-    } finally {
-      op.done()
-    }
+      queue.push({ type: 'finish', text: finalText, finishReason, usage })
+      return reply
+    })
   }
 
   /** Stops every operation in flight; each rejects with an `AbortError`. The session stays usable. */
@@ -411,6 +394,26 @@ export class Session {
   }
 
   // ---- internals ----
+
+  /** Runs a prompt's body alone in the session, with its failures normalised, and ends `op`. */
+  async #promptOperation<R>(op: Operation, body: () => Promise<R>): Promise<R> {
+    try {
+      return await this.#exclusive(op, body)
+    } catch (error) {
+      throw normalizeFailure(error, op.signal)
+    } finally {
+      op.done()
+    }
+  }
+
+  /** Adds a prompt's messages to the history (and saves it), then makes its reply. */
+  async #commitReply<T>(
+    added: ModelMessage[],
+    reply: Omit<PromptReply<T>, 'messages'>,
+  ): Promise<PromptReply<T>> {
+    await this.#commit(added)
+    return { ...reply, messages: structuredClone(added) }
+  }
 
   async #setup(text: string, op: Operation, options: PromptOptions<unknown>, activity?: RunCodeActivity) {
     const model = await raceAbort(this.#settings.getModel(), op.signal)
