@@ -214,15 +214,7 @@ export class Session {
     const op = this.#begin(options.signal)
     return this.#promptOperation(op, async () => {
       const setup = await this.#setup(text, op, options)
-      const call = generateText({
-        model: setup.model,
-        system: setup.system,
-        messages: setup.messages,
-        tools: setup.tools,
-        stopWhen: stepCountIs(options.maxSteps ?? this.#settings.maxSteps),
-        abortSignal: op.signal,
-        ...(options.result === undefined ? {} : { output: Output.object({ schema: options.result }) }),
-      })
+      const call = generateText(setup.callOptions)
       const result = await raceAbort(call, op.signal)
       const typed =
         options.result === undefined ? undefined : readTypedOutput(() => result.output, result.text)
@@ -282,14 +274,8 @@ export class Session {
     return this.#promptOperation(op, async () => {
       const setup = await this.#setup(text, op, options, activity)
       const result = streamText({
-        model: setup.model,
-        system: setup.system,
-        messages: setup.messages,
-        tools: setup.tools,
-        stopWhen: stepCountIs(options.maxSteps ?? this.#settings.maxSteps),
-        abortSignal: op.signal,
+        ...setup.callOptions,
         onError: () => {},
-        ...(options.result === undefined ? {} : { output: Output.object({ schema: options.result }) }),
       })
       const pump = async () => {
         for await (const part of result.fullStream) {
@@ -440,7 +426,17 @@ export class Session {
       Object.assign(tools, sandboxTools(sandbox, { maxOutputChars: this.#settings.maxOutputChars }))
     Object.assign(tools, applicationTools)
     const userMessage: ModelMessage = { role: 'user', content: text }
-    return { model, system, tools, userMessage, messages: [...this.#messages, userMessage] }
+    // What generateText and streamText both take.
+    const callOptions = {
+      model,
+      system,
+      messages: [...this.#messages, userMessage],
+      tools,
+      stopWhen: stepCountIs(options.maxSteps ?? this.#settings.maxSteps),
+      abortSignal: op.signal,
+      ...(options.result === undefined ? {} : { output: Output.object({ schema: options.result }) }),
+    }
+    return { userMessage, callOptions }
   }
 
   async #commit(added: ModelMessage[]): Promise<void> {
