@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest'
+import { InvalidArgumentError } from './errors/pyflue-error.js'
+import { closestKey, refuseUnknownKeys } from './option-keys.js'
+
+describe('refuseUnknownKeys', () => {
+  it('accepts known keys, undefined and null', () => {
+    expect(() => refuseUnknownKeys({ inputs: {} }, ['inputs', 'limits'], 'run options')).not.toThrow()
+    expect(() => refuseUnknownKeys(undefined, ['inputs'], 'run options')).not.toThrow()
+    expect(() => refuseUnknownKeys(null, ['inputs'], 'run options')).not.toThrow()
+  })
+
+  it('refuses an unknown key, naming it and the closest known one', () => {
+    let caught: unknown
+    try {
+      refuseUnknownKeys({ input: { a: 1 } }, ['inputs', 'limits'], 'run options')
+    } catch (error) {
+      caught = error
+    }
+    expect(caught).toBeInstanceOf(InvalidArgumentError)
+    expect((caught as InvalidArgumentError).argument).toBe('run options.input')
+    expect((caught as Error).message).toContain('`input`')
+    expect((caught as Error).message).toContain('Did you mean `inputs`?')
+  })
+
+  it('refuses an unknown key whose value is undefined', () => {
+    expect(() => refuseUnknownKeys({ timeout: undefined }, ['maxDurationSecs'], 'limits')).toThrow(
+      InvalidArgumentError,
+    )
+  })
+
+  it('refuses a non-object', () => {
+    expect(() => refuseUnknownKeys(3, ['a'], 'options')).toThrow(InvalidArgumentError)
+    expect(() => refuseUnknownKeys([], ['a'], 'options')).toThrow(InvalidArgumentError)
+  })
+
+  it('suggests nothing when no key is close', () => {
+    expect(closestKey('python', ['pythonBackend', 'sandbox'])).toBeUndefined()
+    expect(closestKey('sandbx', ['pythonBackend', 'sandbox'])).toBe('sandbox')
+    expect(closestKey('timeout', ['maxDurationSecs', 'maxMemory'])).toBeUndefined()
+  })
+})
