@@ -112,7 +112,7 @@ export function describeSandboxContract(
       })
 
       test('an expired timeoutMs resolves with exit code 124', async () => {
-        const result = await sandbox.exec('sleep 5; echo finished', { timeoutMs: 300 })
+        const result = await sandbox.exec('sleep 60; echo finished', { timeoutMs: 300 })
         expect(result.exitCode).toBe(124)
         expect(result.stdout).not.toContain('finished')
       })
@@ -127,7 +127,7 @@ export function describeSandboxContract(
       test('an abort during a command rejects with AbortError carrying the reason as cause', async () => {
         const controller = new AbortController()
         const reason = new Error('user pressed stop')
-        const running = sandbox.exec('sleep 5', { signal: controller.signal })
+        const running = sandbox.exec('sleep 60', { signal: controller.signal })
         setTimeout(() => controller.abort(reason), 150)
         const error = await expectAbortError(running)
         expect((error as { cause?: unknown }).cause).toBe(reason)
