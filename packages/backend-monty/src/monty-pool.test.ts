@@ -4,6 +4,7 @@ import { promisify } from 'node:util'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { createMontyBackend } from './monty-backend.js'
 import { createMontyPool, defaultPoolSize, type MontyPool } from './monty-pool.js'
+
 /** vi.waitFor gives up after 1 s by default; a loaded machine may take longer to reap a process. */
 const PATIENT = { timeout: 30_000, interval: 20 }
 const pools: MontyPool[] = []
