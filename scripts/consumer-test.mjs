@@ -48,9 +48,10 @@ function exec(command, args, cwd) {
 }
 
 /** pnpm as the test command was started with (`npx -y pnpm@… test`), or the pinned one. */
+const { npm_execpath: pnpmPath, npm_config_user_agent: agent = '' } = process.env
 const pnpm = (args, cwd) =>
-  process.env.npm_execpath && /pnpm/.test(process.env.npm_config_user_agent ?? '')
-    ? exec(process.execPath, [process.env.npm_execpath, ...args], cwd)
+  pnpmPath && agent.startsWith('pnpm/')
+    ? exec(process.execPath, [pnpmPath, ...args], cwd)
     : exec('npx', ['-y', 'pnpm@10.34.8', ...args], cwd)
 const npm = (args, cwd) => exec('npm', args, cwd)
 

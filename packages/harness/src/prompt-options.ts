@@ -5,22 +5,13 @@
 import {
   checkResourceLimits,
   InvalidArgumentError,
+  PYTHON_RUN_OPTION_KEYS,
   type ResourceLimits,
   refuseUnknownKeys,
 } from '@pyflue/core'
 import type { FinishReason } from 'ai'
 
 const PROMPT_OPTION_KEYS = ['result', 'signal', 'maxSteps', 'onRunCode'] as const
-const RUN_PYTHON_OPTION_KEYS = [
-  'inputs',
-  'externalFunctions',
-  'result',
-  'resourceLimits',
-  'typeCheck',
-  'signal',
-  'onStdout',
-  'scriptName',
-] as const
 
 /** Refuses unknown keys and invalid values of prompt/stream options; returns the step budget. */
 export function checkPromptOptions(options: unknown, defaultMaxSteps: number, where: string): number {
@@ -43,7 +34,7 @@ export function runPythonOptions<O extends object>(
   options: O,
   sessionLimits: ResourceLimits | undefined,
 ): O & { resourceLimits?: ResourceLimits } {
-  refuseUnknownKeys(options, RUN_PYTHON_OPTION_KEYS, 'runPython options')
+  refuseUnknownKeys(options, PYTHON_RUN_OPTION_KEYS, 'runPython options')
   const own = (options as { resourceLimits?: ResourceLimits }).resourceLimits
   checkResourceLimits(own, 'runPython options.resourceLimits')
   if (sessionLimits === undefined) return options

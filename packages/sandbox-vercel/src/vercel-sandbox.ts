@@ -1,6 +1,7 @@
 import {
   type CreateSandboxOptions,
   InvalidArgumentError,
+  refuseUnknownKeys,
   type SandboxFactory,
   throwIfAborted,
 } from '@pyflue/core'
@@ -160,10 +161,30 @@ function credentialsOf(options: VercelSandboxOptions): {
   return {}
 }
 
+const VERCEL_SANDBOX_OPTION_KEYS = Object.keys({
+  sandboxId: true,
+  token: true,
+  teamId: true,
+  projectId: true,
+  runtime: true,
+  image: true,
+  timeoutMs: true,
+  env: true,
+  vcpus: true,
+  ports: true,
+  name: true,
+  nameFromId: true,
+  tags: true,
+  fetch: true,
+  cwd: true,
+  stopOnClose: true,
+} satisfies Record<keyof VercelSandboxOptions, true>)
+
 function checkOptions(options: VercelSandboxOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('options', 'vercelSandbox options must be an object.')
   }
+  refuseUnknownKeys(options, VERCEL_SANDBOX_OPTION_KEYS, 'vercelSandbox options')
   if (options.runtime !== undefined && options.image !== undefined) {
     throw new InvalidArgumentError('image', 'Pass either runtime or image, not both.')
   }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Sandbox } from '@pyflue/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { checkSuiteOptions } from './check-options.js'
 import { expectAbortError, expectRejectsWith } from './expect-errors.js'
 
 /** Options of `describeSandboxContract`. */
@@ -25,6 +26,7 @@ export function describeSandboxContract(
   makeSandbox: () => Sandbox | Promise<Sandbox>,
   options: SandboxContractOptions = {},
 ): void {
+  checkSuiteOptions(options, ['timeoutMs', 'dispose'], 'describeSandboxContract options')
   describe(`Sandbox contract: ${name}`, () => {
     let sandbox: Sandbox
     let dir: string
