@@ -164,7 +164,13 @@ export class WorkspaceFiles {
   }
 
   async mkdir(path: string, recursive: boolean): Promise<void> {
-    const existing = await this.#existing('mkdir', path)
+    const existing = await this.#existing('mkdir', path).catch((error: unknown) => {
+      // A file where a directory should be: with `recursive` the contract says EEXIST.
+      if (recursive && error instanceof SandboxFileError && error.errno === 'ENOTDIR') {
+        throw new SandboxFileError({ errno: 'EEXIST', path, operation: 'mkdir' })
+      }
+      throw error
+    })
     if (existing) {
       if (recursive && existing.isDirectory()) return
       throw new SandboxFileError({ errno: 'EEXIST', path, operation: 'mkdir' })
