@@ -301,11 +301,11 @@ class WorkspaceSandbox implements VirtualSandbox {
     await this.#write(path, content)
   }
 
-  stat(path: string): Promise<FileStat> {
+  async stat(path: string): Promise<FileStat> {
     return this.#files.stat(this.#target(path))
   }
 
-  readdir(path: string): Promise<string[]> {
+  async readdir(path: string): Promise<string[]> {
     return this.#files.readdir(this.#target(path))
   }
 

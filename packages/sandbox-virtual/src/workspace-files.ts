@@ -149,7 +149,9 @@ export class WorkspaceFiles {
             try {
               handle = await open(parent.entry(name), APPEND_FLAGS, 0o644)
             } catch (error) {
-              if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw linkRefused(path)
+              const code = (error as NodeJS.ErrnoException).code
+              if (code === 'ELOOP') throw linkRefused(path)
+              if (code === 'ENXIO' || code === 'EOPNOTSUPP') throw notRegularRefused('appendFile', path)
               throw error
             }
             try {

@@ -52,17 +52,22 @@ export function notRegularRefused(operation: string, sandboxPath: string): Sandb
  * descriptor holds exactly `root + sandboxPath`: if any component was a link (or was swapped for
  * one while opening), the real path differs and the directory is refused with `PathRefusedError`.
  * Opening a directory has no effect on it, so a refused one was not touched. Missing components
- * reject with the Node error (`ENOENT`/`ENOTDIR`), for the caller to translate.
+ * reject with the Node error (`ENOENT`/`ENOTDIR`), for the caller to translate. A refusal names
+ * `reportAs` (the path the caller asked for).
  */
-export async function openDirectory(root: string, sandboxPath: string): Promise<PinnedDirectory> {
+export async function openDirectory(
+  root: string,
+  sandboxPath: string,
+  reportAs: string = sandboxPath,
+): Promise<PinnedDirectory> {
   const expected = sandboxPath === '/' ? root : `${root}${sandboxPath}`
   let handle: FileHandle
   try {
     handle = await open(expected, DIRECTORY_FLAGS)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw linkRefused(sandboxPath)
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw linkRefused(reportAs)
     if ((error as NodeJS.ErrnoException).code === 'ENOTDIR' && (await isLink(expected))) {
-      throw linkRefused(sandboxPath)
+      throw linkRefused(reportAs)
     }
     throw error
   }
@@ -77,7 +82,7 @@ export async function openDirectory(root: string, sandboxPath: string): Promise<
   }
   if (real !== expected) {
     await handle.close()
-    throw linkRefused(sandboxPath)
+    throw linkRefused(reportAs)
   }
   return { self, entry: (name) => `${self}/${name}`, close: () => handle.close() }
 }
@@ -100,7 +105,7 @@ export async function withParent<T>(
   work: (parent: PinnedDirectory, name: string) => Promise<T>,
 ): Promise<T> {
   const cut = sandboxPath.lastIndexOf('/')
-  const parent = await openDirectory(root, sandboxPath.slice(0, cut) || '/')
+  const parent = await openDirectory(root, sandboxPath.slice(0, cut) || '/', sandboxPath)
   try {
     return await work(parent, sandboxPath.slice(cut + 1))
   } finally {
@@ -125,6 +130,8 @@ export async function openRegularFile(
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'ELOOP') throw linkRefused(sandboxPath)
+      // A Unix socket cannot be opened at all.
+      if (code === 'ENXIO' || code === 'EOPNOTSUPP') throw notRegularRefused(operation, sandboxPath)
       throw error
     }
     const stat = await handle.stat()
