@@ -83,8 +83,8 @@ async function exercise(route: Route, policy: SandboxPolicy): Promise<{ log: str
   const tools = sandboxTools(sandbox)
   const log: string[] = []
   const files: string[][] = []
-  const step = async (label: string, work: () => Promise<unknown>) => {
-    log.push(`${label}: ${await outcome(work())}`)
+  const step = async (label: string, work: () => unknown) => {
+    log.push(`${label}: ${await outcome(Promise.resolve().then(work))}`)
     files.push(await snapshot(sandbox))
   }
   try {

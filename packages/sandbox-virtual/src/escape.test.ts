@@ -5,7 +5,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -13,7 +12,7 @@ import {
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import type { Sandbox } from '@pyflue/core'
 import { PathRefusedError, type SandboxFileError } from '@pyflue/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
