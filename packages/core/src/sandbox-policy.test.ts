@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { CommandRefusedError, WriteRefusedError } from './errors/sandbox-errors.js'
 import type { Sandbox } from './sandbox.js'
-import { checkCommand, getSandboxPolicy, resolveSandboxPolicy, withSandboxPolicy } from './sandbox-policy.js'
+import {
+  checkCommand,
+  combineSandboxPolicies,
+  getSandboxPolicy,
+  type ResolvedSandboxPolicy,
+  resolveSandboxPolicy,
+  withSandboxPolicy,
+} from './sandbox-policy.js'
 
 /** A sandbox that records what reached it; every verb does real (in-memory) work. */
 function recordingSandbox() {
@@ -170,5 +177,58 @@ describe('withSandboxPolicy', () => {
     expect(guarded.resolvePath('x')).toBe('/work/x')
     expect(getSandboxPolicy(guarded)).toMatchObject({ allowShell: false, allowWrite: true })
     expect(getSandboxPolicy(sandbox)).toBeUndefined()
+  })
+
+  it("wraps the view a sandbox's restrict() returns, given the resolved policy", async () => {
+    const { sandbox } = recordingSandbox()
+    const { sandbox: view, calls: viewCalls } = recordingSandbox()
+    const given: ResolvedSandboxPolicy[] = []
+    sandbox.restrict = (policy) => {
+      given.push(policy)
+      return view
+    }
+    const guarded = withSandboxPolicy(sandbox, { allowWrite: false })
+    expect(given).toEqual([resolveSandboxPolicy({ allowWrite: false })])
+    await guarded.exec('ls')
+    expect(viewCalls).toEqual(['exec ls'])
+  })
+
+  it('a policy over a wrapped sandbox applies both, over the original sandbox', async () => {
+    const { sandbox } = recordingSandbox()
+    const given: ResolvedSandboxPolicy[] = []
+    sandbox.restrict = (policy) => {
+      given.push(policy)
+      return sandbox
+    }
+    const once = withSandboxPolicy(sandbox, { allowedCommands: ['ls', 'cat'] })
+    const twice = withSandboxPolicy(once, { allowWrite: false, allowedCommands: ['cat', 'rm'] })
+    expect(getSandboxPolicy(twice)).toEqual({
+      allowWrite: false,
+      allowShell: true,
+      allowedCommands: ['cat'],
+      blockCompoundCommands: true,
+    })
+    expect(given.at(-1)).toEqual(getSandboxPolicy(twice))
+    await expect(twice.exec('ls')).rejects.toBeInstanceOf(CommandRefusedError)
+    await expect(twice.writeFile('a', 'x')).rejects.toBeInstanceOf(WriteRefusedError)
+  })
+})
+
+describe('combineSandboxPolicies', () => {
+  it('allows only what both allow', () => {
+    expect(combineSandboxPolicies({}, {})).toEqual(resolveSandboxPolicy({}))
+    expect(combineSandboxPolicies({ allowWrite: false }, { allowShell: false })).toMatchObject({
+      allowWrite: false,
+      allowShell: false,
+    })
+    expect(combineSandboxPolicies({ allowedCommands: ['ls'] }, {})).toMatchObject({
+      allowedCommands: ['ls'],
+      blockCompoundCommands: true,
+    })
+    expect(
+      combineSandboxPolicies({ blockCompoundCommands: true }, { blockCompoundCommands: false }),
+    ).toMatchObject({
+      blockCompoundCommands: true,
+    })
   })
 })

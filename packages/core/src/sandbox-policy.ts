@@ -53,6 +53,26 @@ export function resolveSandboxPolicy(policy: SandboxPolicy = {}): ResolvedSandbo
 }
 
 /**
+ * The policy that allows only what both `a` and `b` allow: writes and the shell only when both
+ * allow them, only the commands both list (either list alone when only one has one), compound
+ * commands blocked when either blocks them. Used when a policy is applied over another.
+ */
+export function combineSandboxPolicies(a: SandboxPolicy, b: SandboxPolicy): ResolvedSandboxPolicy {
+  const left = resolveSandboxPolicy(a)
+  const right = resolveSandboxPolicy(b)
+  const allowedCommands =
+    left.allowedCommands && right.allowedCommands
+      ? left.allowedCommands.filter((name) => right.allowedCommands!.includes(name))
+      : (left.allowedCommands ?? right.allowedCommands)
+  return {
+    allowWrite: left.allowWrite && right.allowWrite,
+    allowShell: left.allowShell && right.allowShell,
+    allowedCommands,
+    blockCompoundCommands: left.blockCompoundCommands || right.blockCompoundCommands,
+  }
+}
+
+/**
  * Checks one command line against a policy. Returns the refusal, or `undefined` when it may run.
  * Pure: runs nothing.
  */
@@ -114,17 +134,28 @@ export function checkCommand(policy: SandboxPolicy, command: string): CommandRef
   return undefined
 }
 
+/** The sandbox each policy wrapper was made over, so a second policy applies to the original. */
+const wrappedBases = new WeakMap<Sandbox, Sandbox>()
+
 /**
- * Wraps any sandbox so that it obeys `policy`. Refusals reject with `CommandRefusedError` or
- * `WriteRefusedError` before the wrapped sandbox is called, so nothing happens. Reads pass
- * through. With `allowWrite: false`, `hostMounts()` reports every mount as read-only.
- *
- * `allowWrite: false` cannot see inside commands: `cp`, `rm` or `sed -i` write through the
- * shell unless `allowedCommands` leaves them out (a sandbox may enforce read-only files
- * itself; `@pyflue/sandbox-virtual` does).
+ * Wraps any sandbox so that it obeys `policy`. This is the one way a policy is applied: the
+ * harness, the sandbox packages' own `policy` options and applications all call it, so a policy
+ * has the same effect wherever it is given.
+ * - Refusals reject with `CommandRefusedError` or `WriteRefusedError` before the wrapped sandbox
+ *   is called, so nothing happens. Reads pass through.
+ * - When the sandbox has `restrict(policy)`, the wrapper is made over the view it returns, which
+ *   enforces the policy inside the sandbox too (`@pyflue/sandbox-virtual` makes its files
+ *   read-only for every shell command under `allowWrite: false`). Without it, `allowWrite: false`
+ *   cannot see inside commands: `cp`, `rm` or `sed -i` write through the shell unless
+ *   `allowedCommands` leaves them out.
+ * - With `allowWrite: false`, `hostMounts()` reports every mount as read-only.
+ * - Wrapping a wrapped sandbox applies both policies (`combineSandboxPolicies`) over the original.
  */
-export function withSandboxPolicy(sandbox: Sandbox, policy: SandboxPolicy): Sandbox {
-  const rules = resolveSandboxPolicy(policy)
+export function withSandboxPolicy(outer: Sandbox, policy: SandboxPolicy): Sandbox {
+  const earlier = getSandboxPolicy(outer)
+  const base = wrappedBases.get(outer) ?? outer
+  const rules = earlier ? combineSandboxPolicies(earlier, policy) : resolveSandboxPolicy(policy)
+  const sandbox = base.restrict ? base.restrict(rules) : base
   const refuseWrite = (operation: string, path: string) =>
     Promise.reject(new WriteRefusedError({ operation, path: sandbox.resolvePath(path) }))
 
@@ -160,6 +191,7 @@ export function withSandboxPolicy(sandbox: Sandbox, policy: SandboxPolicy): Sand
     wrapped.close = (options) => close(options)
   }
   Object.defineProperty(wrapped, 'policy', { value: rules, enumerable: false })
+  wrappedBases.set(wrapped, base)
   return wrapped
 }
 

@@ -1,3 +1,5 @@
+import type { ResolvedSandboxPolicy } from './sandbox-policy.js'
+
 /**
  * The contract version this file describes; a sandbox states it in `Sandbox.contractVersion`.
  */
@@ -127,6 +129,12 @@ export interface Sandbox {
    * Python backend can mount them without copying. Absent or empty when the files are remote.
    */
   hostMounts?(): readonly HostDirectoryMount[]
+  /**
+   * Optional: a view of this sandbox (the same files, the same lifetime) that enforces `policy`
+   * inside the sandbox, where a wrapper cannot see (e.g. read-only files for every shell command).
+   * `withSandboxPolicy` calls it and wraps the view; callers use `withSandboxPolicy`, not this.
+   */
+  restrict?(policy: ResolvedSandboxPolicy): Sandbox
   /**
    * Releases the sandbox. Local sandboxes delete their files. Remote sandboxes disconnect and
    * leave the provider's sandbox running unless `kill: true`. Closing twice is a no-op.

@@ -71,6 +71,55 @@ describe('the workspace shared with @pyflue/backend-monty', () => {
     expect(sandbox.hostMounts()[0]!.writeBytesLimit).toBe(100)
   })
 
+  it('budgets hold across Python runs: ten runs of 900 KB each under a 1 MiB limit leave under 1 MiB', async () => {
+    const limit = 1024 * 1024
+    await open({ maxTotalBytes: limit })
+    const outcomes: string[] = []
+    for (let run = 0; run < 10; run++) {
+      const result = await python.run(
+        `from pathlib import Path\ntry:\n    Path('/big-${run}.bin').write_text('y' * 900000)\n    r = 'ok'\nexcept OSError:\n    r = 'refused'\nr`,
+      )
+      outcomes.push(String(result.result))
+    }
+    expect(outcomes[0]).toBe('ok')
+    expect(outcomes.slice(1)).toEqual(Array(9).fill('refused'))
+    const names = await sandbox.readdir('/')
+    let total = 0
+    for (const name of names) total += (await sandbox.stat(name)).size ?? 0
+    expect(total).toBeLessThanOrEqual(limit)
+    // Nothing half-written: every file there is whole.
+    expect(names).toEqual(['big-0.bin'])
+    expect(sandbox.hostMounts()[0]!.writeBytesLimit).toBe(limit - 900000)
+  })
+
+  it('Python writes count against maxFileCount before the next run: a full workspace is mounted read-only', async () => {
+    await open({ maxFileCount: 5 })
+    await python.run("from pathlib import Path\nfor i in range(5):\n    Path(f'/f{i}').write_text('x')")
+    expect(sandbox.hostMounts()[0]!.mode).toBe('read-only')
+    await expect(
+      python.run("from pathlib import Path\nPath('/one-more').write_text('x')"),
+    ).rejects.toMatchObject({ code: 'PYTHON_RUNTIME' })
+    expect(await sandbox.exists('/one-more')).toBe(false)
+    await expect(sandbox.writeFile('/from-host', 'x')).rejects.toMatchObject({ code: 'SANDBOX_LIMIT' })
+    // Freeing room makes the mount writable again.
+    await sandbox.rm('/f0')
+    expect(sandbox.hostMounts()[0]!.mode).toBe('read-write')
+  })
+
+  it('Python (Monty) cannot create links, FIFOs or device nodes', async () => {
+    await open({ files: { 'f.txt': 'x' } })
+    for (const code of [
+      "from pathlib import Path\nPath('/l').symlink_to('/f.txt')",
+      "import os\nos.symlink('/f.txt', '/l')",
+      "import os\nos.mkfifo('/p')",
+      "import os\nos.mknod('/n')",
+      "import os\nos.link('/f.txt', '/h')",
+    ]) {
+      await expect(python.run(code)).rejects.toMatchObject({ code: 'PYTHON_RUNTIME' })
+    }
+    expect(await sandbox.readdir('/')).toEqual(['f.txt'])
+  })
+
   it('Python cannot leave the workspace through ..', async () => {
     await open()
     const run = await python.run(

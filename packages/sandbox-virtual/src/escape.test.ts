@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process'
 import {
   linkSync,
+  lstatSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -12,9 +12,9 @@ import {
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import type { Sandbox } from '@pyflue/core'
-import { PathRefusedError, SandboxFileError } from '@pyflue/core'
+import { PathRefusedError, type SandboxFileError } from '@pyflue/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { closingSandboxes } from './test-sandboxes.js'
 
@@ -101,33 +101,22 @@ describe('absolute host paths', () => {
 })
 
 describe('symbolic links', () => {
-  it('created from the shell, an outside target is never reached', async () => {
+  it('the shell cannot create one: ln -s fails, so the workspace never holds a link', async () => {
     const sandbox = await make()
     const result = await sandbox.exec(
       [
         `ln -s ${outside}/secret.txt abs-link`,
         `ln -s ${outside} abs-dir`,
         `ln -s ${'../'.repeat(12)}${outside.slice(1)}/secret.txt rel-link`,
+        'ln -s . self-link',
         'cat abs-link abs-dir/secret.txt rel-link',
         'echo pwned > abs-link; echo pwned > abs-dir/new.txt; echo pwned > rel-link',
       ].join('; '),
     )
     expect(result.stdout + result.stderr).not.toContain(SECRET)
-    expectOutsideUntouched()
-    // just-bash rewrites a link target to the same spelling inside the workspace root, so the
-    // links on disk point inside the workspace, and what was written through them stayed there.
+    expect(result.stderr.match(/^ln: /gm)).toHaveLength(4)
     const root = hostDir(sandbox)
-    for (const name of ['abs-link', 'abs-dir', 'rel-link']) {
-      const target = resolve(root, readlinkSync(join(root, name)))
-      expect(target === root || target.startsWith(`${root}/`)).toBe(true)
-    }
-    for (const path of ['abs-link', 'abs-dir/secret.txt', 'rel-link']) {
-      const read = await sandbox.readFile(path).then(
-        (text) => text,
-        (error: unknown) => String(error),
-      )
-      expect(read).not.toContain(SECRET)
-    }
+    for (const name of readdirSync(root)) expect(lstatSync(join(root, name)).isSymbolicLink()).toBe(false)
     expectOutsideUntouched()
   })
 
@@ -190,18 +179,17 @@ describe('symbolic links', () => {
     if (await sandbox.exists('copy.txt')) expect(await sandbox.readFile('copy.txt')).not.toContain(SECRET)
   })
 
-  it('a chain of links inside the workspace is followed while it stays inside', async () => {
+  it('a link planted inside the workspace is refused too, whatever its target (no link is followed)', async () => {
     const sandbox = await make()
     const root = hostDir(sandbox)
     await sandbox.writeFile('real/deep/file.txt', 'inside')
     symlinkSync('real', join(root, 'hop1'))
-    symlinkSync('hop1/deep', join(root, 'hop2'))
-    symlinkSync(join(root, 'hop2', 'file.txt'), join(root, 'abs-inside'))
-    expect(await sandbox.readFile('hop2/file.txt')).toBe('inside')
-    expect(await sandbox.readFile('abs-inside')).toBe('inside')
-    symlinkSync('loop-b', join(root, 'loop-a'))
-    symlinkSync('loop-a', join(root, 'loop-b'))
-    expect(await rejection(sandbox.readFile('loop-a'))).toBeInstanceOf(SandboxFileError)
+    symlinkSync(join(root, 'real', 'deep', 'file.txt'), join(root, 'abs-inside'))
+    for (const path of ['hop1/deep/file.txt', 'abs-inside']) {
+      expect(await rejection(sandbox.readFile(path))).toBeInstanceOf(PathRefusedError)
+    }
+    expect((await sandbox.exec('cat hop1/deep/file.txt abs-inside')).stdout).toBe('')
+    expect(await sandbox.readFile('real/deep/file.txt')).toBe('inside')
   })
 })
 

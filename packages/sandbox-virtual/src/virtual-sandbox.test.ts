@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs'
+import { existsSync, symlinkSync } from 'node:fs'
+import { join } from 'node:path'
 import {
   ClosedError,
   defaultRegistry,
@@ -292,18 +293,16 @@ describe('file verbs', () => {
     expect((await fileError(sandbox.stat('nope'))).errno).toBe('ENOENT')
   })
 
-  it('stat of a symlink describes the target, isSymbolicLink the link', async () => {
+  it('the workspace never holds a link: ln -s fails, and a planted link is refused by stat', async () => {
     const sandbox = await make()
     await sandbox.writeFile('target.txt', 'abc')
-    await sandbox.exec('ln -s target.txt link.txt && mkdir real && ln -s real dirlink')
-    expect(await sandbox.stat('link.txt')).toMatchObject({
-      isFile: true,
-      isDirectory: false,
-      isSymbolicLink: true,
-      size: 3,
-    })
-    expect(await sandbox.stat('dirlink')).toMatchObject({ isDirectory: true, isSymbolicLink: true })
-    expect(await sandbox.readFile('link.txt')).toBe('abc')
+    const made = await sandbox.exec('ln -s target.txt link.txt; mkdir real; ln -s real dirlink; echo done')
+    expect(made.stdout).toBe('done\n')
+    expect(made.stderr).toMatch(/^ln: /m)
+    expect(await sandbox.readdir('/')).toEqual(['real', 'target.txt'])
+    symlinkSync('target.txt', join(sandbox.hostMounts!()[0]!.hostDir, 'planted'))
+    expect(await sandbox.stat('planted').catch((e: unknown) => e)).toBeInstanceOf(PathRefusedError)
+    expect(await sandbox.exists('planted')).toBe(false)
   })
 
   it('readdir resolves sorted names without . or ..; ENOENT if missing, ENOTDIR for a file', async () => {
@@ -375,10 +374,10 @@ describe('file verbs', () => {
     expect(await sandbox.readFile('again.txt')).toBe('still works')
   })
 
-  it('rm of a symlink removes the link, not the target', async () => {
+  it('rm of a planted symlink removes the link, not the target', async () => {
     const sandbox = await make()
     await sandbox.writeFile('keep/t.txt', 'x')
-    await sandbox.exec('ln -s keep linkdir')
+    symlinkSync('keep', join(sandbox.hostMounts!()[0]!.hostDir, 'linkdir'))
     await sandbox.rm('linkdir', { recursive: true })
     expect(await sandbox.exists('linkdir')).toBe(false)
     expect(await sandbox.readFile('keep/t.txt')).toBe('x')

@@ -1,12 +1,9 @@
-import { randomBytes } from 'node:crypto'
-import type { Stats } from 'node:fs'
-import { chmod, lstat, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
 import type {
   CreateSandboxOptions,
   ExecOptions,
   FileStat,
   HostDirectoryMount,
+  ResolvedSandboxPolicy,
   Sandbox,
   SandboxFactory,
   ShellResult,
@@ -19,11 +16,9 @@ import {
   isPyFlueError,
   refuseUnknownKeys,
   resolveSandboxPath,
-  resolveSandboxPolicy,
   SANDBOX_CONTRACT_VERSION,
-  SandboxFileError,
   throwIfAborted,
-  toSandboxFileError,
+  WriteRefusedError,
   withSandboxPolicy,
 } from '@pyflue/core'
 import { Bash, type BashOptions } from 'just-bash'
@@ -31,9 +26,10 @@ import type { VirtualSandboxOptions } from './virtual-sandbox-options.js'
 import { checkEnv, checkVirtualSandboxOptions } from './virtual-sandbox-options.js'
 import type { WorkspaceDirectory } from './workspace-directory.js'
 import { createWorkspaceDirectory } from './workspace-directory.js'
+import { WorkspaceFiles } from './workspace-files.js'
 import { WorkspaceFs } from './workspace-fs.js'
 import { WorkspaceLimits } from './workspace-limits.js'
-import { checkedSandboxPath, hostPathFor } from './workspace-paths.js'
+import { checkedSandboxPath } from './workspace-paths.js'
 
 /**
  * A `Sandbox` whose optional members are always there: `hostMounts()` (the workspace, for an
@@ -55,7 +51,8 @@ const TIMEOUT_GRACE_MS = 100
 
 /**
  * Creates a virtual sandbox: a private workspace directory on this host and a just-bash shell
- * over it. With `options.policy` the result is wrapped by `withSandboxPolicy`.
+ * over it. With `options.policy` the result is `withSandboxPolicy(sandbox, policy)`, the same call
+ * the harness makes for `init({ sandboxPolicy })`, so a policy means the same wherever it is given.
  * Throws `InvalidArgumentError` for bad options, `PathRefusedError` for a bad seed path or
  * `cwd`, `SandboxLimitError` when the seed files exceed a limit (nothing is left behind).
  */
@@ -66,10 +63,9 @@ export async function createVirtualSandbox(
   const checked = checkVirtualSandboxOptions(options)
   throwIfAborted(init.signal)
   const cwd = checkedSandboxPath('/', checked.cwd ?? '/')
-  const readOnly = checked.policy !== undefined && !resolveSandboxPolicy(checked.policy).allowWrite
   const directory = createWorkspaceDirectory(checked.tmpDir)
   try {
-    const sandbox = new WorkspaceSandbox(directory, checked, cwd, readOnly)
+    const sandbox = new WorkspaceSandbox(workspaceState(directory, checked), cwd, false)
     await sandbox.seed(checked.files ?? {})
     throwIfAborted(init.signal)
     return checked.policy ? (withSandboxPolicy(sandbox, checked.policy) as VirtualSandbox) : sandbox
@@ -97,29 +93,56 @@ interface RunningExec {
   close(): void
 }
 
-/** The sandbox itself; see the package README for every guarantee. */
+/** What a sandbox and its restricted views share: the files, their limits, the lifetime. */
+interface WorkspaceState {
+  readonly directory: WorkspaceDirectory
+  readonly options: VirtualSandboxOptions
+  readonly limits: WorkspaceLimits
+  readonly files: WorkspaceFiles
+  readonly running: Set<RunningExec>
+  closed: boolean
+}
+
+function workspaceState(directory: WorkspaceDirectory, options: VirtualSandboxOptions): WorkspaceState {
+  const limits = new WorkspaceLimits(directory.root, {
+    ...(options.maxTotalBytes === undefined ? {} : { maxTotalBytes: options.maxTotalBytes }),
+    ...(options.maxFileCount === undefined ? {} : { maxFileCount: options.maxFileCount }),
+  })
+  return {
+    directory,
+    options,
+    limits,
+    files: new WorkspaceFiles(directory.root, limits),
+    running: new Set(),
+    closed: false,
+  }
+}
+
+/**
+ * The sandbox itself, or a read-only view of it (`restrict`); see the package README for every
+ * guarantee. A read-only view's shell sees the same files through a file system that refuses
+ * every change, and its Python mount is read-only.
+ */
 class WorkspaceSandbox implements VirtualSandbox {
   readonly name = VIRTUAL_SANDBOX_NAME
   readonly contractVersion = SANDBOX_CONTRACT_VERSION
   readonly cwd: string
-  readonly #directory: WorkspaceDirectory
+  readonly #state: WorkspaceState
   readonly #root: string
   readonly #readOnly: boolean
   readonly #limits: WorkspaceLimits
+  readonly #files: WorkspaceFiles
   readonly #bashOptions: BashOptions
   readonly #bash: Bash
-  readonly #running = new Set<RunningExec>()
-  #closed = false
 
-  constructor(directory: WorkspaceDirectory, options: VirtualSandboxOptions, cwd: string, readOnly: boolean) {
-    this.#directory = directory
+  constructor(state: WorkspaceState, cwd: string, readOnly: boolean) {
+    const { directory, options } = state
+    this.#state = state
     this.#root = directory.root
     this.#readOnly = readOnly
     this.cwd = cwd
-    this.#limits = new WorkspaceLimits(directory.root, {
-      ...(options.maxTotalBytes === undefined ? {} : { maxTotalBytes: options.maxTotalBytes }),
-      ...(options.maxFileCount === undefined ? {} : { maxFileCount: options.maxFileCount }),
-    })
+    this.#limits = state.limits
+    this.#files = state.files
     this.#bashOptions = {
       fs: new WorkspaceFs({ root: directory.root, readOnly, limits: this.#limits }),
       cwd,
@@ -140,9 +163,18 @@ class WorkspaceSandbox implements VirtualSandbox {
     this.#bash = new Bash(this.#bashOptions)
   }
 
+  /**
+   * The view `withSandboxPolicy` wraps: under `allowWrite: false` the same files read-only for
+   * every file verb, shell command and Python run; otherwise this sandbox itself.
+   */
+  restrict(policy: ResolvedSandboxPolicy): Sandbox {
+    if (policy.allowWrite || this.#readOnly) return this
+    return new WorkspaceSandbox(this.#state, this.cwd, true)
+  }
+
   /** Writes the seed files and creates `cwd`. Ignores read-only (the caller's own files). */
   async seed(files: Readonly<Record<string, string | Uint8Array>>): Promise<void> {
-    await this.#mkdirs(this.cwd)
+    await this.#files.mkdir(this.cwd, true)
     for (const [path, content] of Object.entries(files)) await this.#write(path, content)
   }
 
@@ -174,8 +206,7 @@ class WorkspaceSandbox implements VirtualSandbox {
   }
 
   async #run(command: string, cwd: string, options: ExecOptions): Promise<ShellResult> {
-    const cwdStat = await this.#statFollow(cwd).catch(() => undefined)
-    if (!cwdStat?.isDirectory()) {
+    if (!(await this.#files.isDirectory(cwd))) {
       throwIfAborted(options.signal)
       return { stdout: '', stderr: `bash: cd: ${cwd}: No such file or directory\n`, exitCode: 1 }
     }
@@ -195,7 +226,7 @@ class WorkspaceSandbox implements VirtualSandbox {
         clearTimeout(timer)
         clearTimeout(graceTimer)
         signal?.removeEventListener('abort', onAbort)
-        this.#running.delete(running)
+        this.#state.running.delete(running)
         settle()
       }
       const onAbort = () => {
@@ -208,7 +239,7 @@ class WorkspaceSandbox implements VirtualSandbox {
           finish(() => reject(new ClosedError('sandbox')))
         },
       }
-      this.#running.add(running)
+      this.#state.running.add(running)
       signal?.addEventListener('abort', onAbort, { once: true })
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
@@ -259,40 +290,26 @@ class WorkspaceSandbox implements VirtualSandbox {
   }
 
   async readFile(path: string): Promise<string> {
-    const { target, host } = await this.#locate('readFile', path, true)
-    return this.#fileOp('readFile', target, () => readFile(host, 'utf8'))
+    return (await this.#files.readFile('readFile', this.#target(path))).toString('utf8')
   }
 
   async readFileBuffer(path: string): Promise<Uint8Array> {
-    const { target, host } = await this.#locate('readFileBuffer', path, true)
-    const bytes = await this.#fileOp('readFileBuffer', target, () => readFile(host))
+    const bytes = await this.#files.readFile('readFileBuffer', this.#target(path))
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   }
 
   async writeFile(path: string, content: string | Uint8Array): Promise<void> {
     this.#assertOpen()
+    this.#refuseIfReadOnly('writeFile', path)
     await this.#write(path, content)
   }
 
   async stat(path: string): Promise<FileStat> {
-    const { target, host } = await this.#locate('stat', path, false)
-    const link = await this.#fileOp('stat', target, () => lstat(host))
-    const info = link.isSymbolicLink()
-      ? await this.#fileOp('stat', target, async () => stat(await this.#hostPath('stat', target, true)))
-      : link
-    return {
-      isFile: info.isFile(),
-      isDirectory: info.isDirectory(),
-      isSymbolicLink: link.isSymbolicLink(),
-      size: info.size,
-      mtime: info.mtime,
-    }
+    return this.#files.stat(this.#target(path))
   }
 
   async readdir(path: string): Promise<string[]> {
-    const { target, host } = await this.#locate('readdir', path, true)
-    const names = await this.#fileOp('readdir', target, () => readdir(host))
-    return names.sort()
+    return this.#files.readdir(this.#target(path))
   }
 
   async exists(path: string): Promise<boolean> {
@@ -305,72 +322,43 @@ class WorkspaceSandbox implements VirtualSandbox {
   }
 
   async mkdir(path: string, options: { recursive?: boolean } = {}): Promise<void> {
-    const recursive = options.recursive === true
-    const { target, host } = await this.#locate('mkdir', path, recursive)
-    const existing = await lstat(host).catch(() => undefined)
-    if (existing) {
-      const isDirectory = existing.isDirectory() || (recursive && (await this.#isDirectoryLink(target)))
-      if (recursive && isDirectory) return
-      throw new SandboxFileError({ errno: 'EEXIST', path: target, operation: 'mkdir' })
-    }
-    const missing = recursive ? await this.#missingAncestors(host) : 0
-    await this.#limits.reserve(
-      async () => ({ bytes: 0, entries: 1 + missing }),
-      () =>
-        this.#fileOp('mkdir', target, async () => {
-          try {
-            await mkdir(host, { recursive })
-          } catch (error) {
-            // A file where a directory should be: with `recursive` the contract says EEXIST.
-            if (recursive && (error as NodeJS.ErrnoException).code === 'ENOTDIR') {
-              throw new SandboxFileError({ errno: 'EEXIST', path: target, operation: 'mkdir' })
-            }
-            throw error
-          }
-        }),
-    )
+    this.#refuseIfReadOnly('mkdir', path)
+    await this.#files.mkdir(this.#target(path), options.recursive === true)
   }
 
   async rm(path: string, options: { recursive?: boolean; force?: boolean } = {}): Promise<void> {
-    const { target, host } = await this.#locate('rm', path, false)
-    const recursive = options.recursive === true
-    const force = options.force === true
-    try {
-      if (target === '/') {
-        // The workspace root itself stays: `rm('/', { recursive: true })` empties it.
-        if (!recursive) throw new SandboxFileError({ errno: 'EISDIR', path: target, operation: 'rm' })
-        for (const name of await readdir(host)) {
-          await this.#fileOp('rm', target, () => rm(join(host, name), { recursive: true, force: true }))
-        }
-        return
-      }
-      await this.#fileOp('rm', target, () => rm(host, { recursive, force }))
-    } finally {
-      this.#limits.invalidate()
-    }
+    this.#refuseIfReadOnly('rm', path)
+    await this.#files.rm(this.#target(path), options.recursive === true, options.force === true)
   }
 
+  /**
+   * The workspace as one mount. The backend asks before every run, and Python then writes straight
+   * to the directory: with a size limit the workspace is measured here (so what earlier runs wrote
+   * is charged before this one starts), the run may write only what remains, and a workspace at its
+   * `maxFileCount` is mounted read-only. The next checked change measures again.
+   */
   hostMounts(): readonly HostDirectoryMount[] {
-    if (this.#closed) return []
-    const remaining = this.#limits.remainingBytes()
-    // The backend asks before every run, and Python then writes straight to the directory:
-    // the next checked change measures the workspace again.
+    if (this.#state.closed) return []
+    const budget = this.#limits.active ? this.#limits.measureNow() : undefined
     this.#limits.invalidate()
+    const readOnly = this.#readOnly || budget?.full === true
     return [
       {
         sandboxPath: '/',
         hostDir: this.#root,
-        mode: this.#readOnly ? 'read-only' : 'read-write',
-        ...(remaining === undefined || this.#readOnly ? {} : { writeBytesLimit: remaining }),
+        mode: readOnly ? 'read-only' : 'read-write',
+        ...(budget?.remainingBytes === undefined || readOnly
+          ? {}
+          : { writeBytesLimit: budget.remainingBytes }),
       },
     ]
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    for (const running of [...this.#running]) running.close()
-    this.#directory.remove()
+    if (this.#state.closed) return
+    this.#state.closed = true
+    for (const running of [...this.#state.running]) running.close()
+    this.#state.directory.remove()
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -379,113 +367,21 @@ class WorkspaceSandbox implements VirtualSandbox {
     if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
       throw new InvalidArgumentError('content', 'writeFile needs the content as a string or a Uint8Array.')
     }
-    const { target, host } = await this.#locate('writeFile', path, true)
-    if (target === '/') throw new SandboxFileError({ errno: 'EISDIR', path: target, operation: 'writeFile' })
-    const existing = await stat(host).catch(() => undefined)
-    if (existing?.isDirectory()) {
-      throw new SandboxFileError({ errno: 'EISDIR', path: target, operation: 'writeFile' })
-    }
-    const size = typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength
-    const missing = existing ? 0 : await this.#missingAncestors(host)
-    await this.#limits.reserve(
-      async () => ({
-        bytes: size - (existing?.isFile() ? existing.size : 0),
-        entries: existing ? 0 : 1 + missing,
-      }),
-      () =>
-        this.#fileOp('writeFile', target, async () => {
-          if (missing > 0) await mkdir(dirname(host), { recursive: true })
-          await writeAtomically(host, content, existing?.isFile() ? existing.mode & 0o7777 : undefined)
-        }),
-    )
+    await this.#files.write(this.#target(path), content)
   }
 
-  async #mkdirs(path: string): Promise<void> {
-    const host = await this.#hostPath('mkdir', path, true)
-    const missing = await this.#missingAncestors(host)
-    const exists = await stat(host).catch(() => undefined)
-    if (exists?.isDirectory()) return
-    await this.#limits.reserve(
-      async () => ({ bytes: 0, entries: missing + 1 }),
-      () => this.#fileOp('mkdir', path, () => mkdir(host, { recursive: true })),
-    )
-  }
-
-  /** Resolves a caller's path: checks it, then maps it to the host without leaving the root. */
-  async #locate(operation: string, path: string, followFinal: boolean) {
+  /** Checks a caller's path (the sandbox must be open) and resolves it against `cwd`. */
+  #target(path: string): string {
     this.#assertOpen()
-    const target = checkedSandboxPath(this.cwd, path)
-    return { target, host: await this.#hostPath(operation, target, followFinal) }
+    return checkedSandboxPath(this.cwd, path)
   }
 
-  #hostPath(operation: string, target: string, followFinal: boolean): Promise<string> {
-    return hostPathFor(this.#root, target, { followFinal, operation })
-  }
-
-  async #statFollow(target: string): Promise<Stats> {
-    return stat(await this.#hostPath('stat', target, true))
-  }
-
-  async #isDirectoryLink(target: string): Promise<boolean> {
-    return (await this.#statFollow(target).catch(() => undefined))?.isDirectory() === true
-  }
-
-  /** How many ancestors of the host path `host` are missing (a write would create them). */
-  async #missingAncestors(host: string): Promise<number> {
-    let missing = 0
-    let current = dirname(host)
-    while (current.length > this.#root.length) {
-      if (
-        await lstat(current).then(
-          () => true,
-          () => false,
-        )
-      )
-        break
-      missing++
-      current = dirname(current)
-    }
-    return missing
-  }
-
-  /** Runs a Node file-system call and turns its failure into a `SandboxFileError` (no host paths). */
-  async #fileOp<T>(operation: string, target: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run()
-    } catch (error) {
-      if (isPyFlueError(error)) throw error
-      const converted = toSandboxFileError(error, operation, target)
-      if (converted instanceof SandboxFileError) {
-        throw new SandboxFileError({ errno: converted.errno, path: target, operation })
-      }
-      throw new SandboxFileError({
-        errno: 'EIO',
-        path: target,
-        operation,
-        message: `${operation} ${target}: ${(error as NodeJS.ErrnoException).code ?? 'input/output error'}`,
-      })
-    }
+  #refuseIfReadOnly(operation: string, path: string): void {
+    if (this.#readOnly) throw new WriteRefusedError({ operation, path: this.resolvePath(path) })
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new ClosedError('sandbox')
-  }
-}
-
-/**
- * Writes `content` to a temporary file beside `host`, then renames it over `host`: a failed
- * write leaves the old file whole, and a file that shares its inode with another name (a hard
- * link) is replaced rather than changed in place, so the write cannot reach the other name.
- */
-async function writeAtomically(host: string, content: string | Uint8Array, mode: number | undefined) {
-  const temporary = join(dirname(host), `.pyflue-${randomBytes(8).toString('hex')}.tmp`)
-  try {
-    await writeFile(temporary, content, { flag: 'wx', ...(mode === undefined ? {} : { mode }) })
-    if (mode !== undefined) await chmod(temporary, mode)
-    await rename(temporary, host)
-  } catch (error) {
-    await unlink(temporary).catch(() => {})
-    throw error
+    if (this.#state.closed) throw new ClosedError('sandbox')
   }
 }
 

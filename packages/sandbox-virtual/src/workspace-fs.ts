@@ -1,3 +1,4 @@
+import { PathRefusedError, SandboxFileError } from '@pyflue/core'
 import type {
   BufferEncoding,
   ByteString,
@@ -9,6 +10,7 @@ import type {
   RmOptions,
 } from 'just-bash'
 import { ReadWriteFs } from 'just-bash'
+import { WorkspaceFiles } from './workspace-files.js'
 import type { WorkspaceLimits, WorkspaceUsage } from './workspace-limits.js'
 
 /** The largest file a shell command reads at once (just-bash's own default is 10 MiB). */
@@ -20,10 +22,16 @@ type ReadOptions = Parameters<IFileSystem['readFile']>[1]
 
 /**
  * The file system the shell sees: just-bash's `ReadWriteFs` rooted at the workspace directory
- * (which refuses `..` above the root, absolute host paths and links that leave the root), plus
- * what the sandbox adds on top:
+ * with symbolic links off (it refuses `..` above the root, absolute host paths, every path that
+ * goes through a link, and `symlink()` itself), plus what the sandbox adds on top:
+ * - no links: `ln -s`, `tar -x` of a link entry and every other creator fail with `EPERM`, so the
+ *   workspace never holds a link a later move could turn outward;
  * - `readOnly`: every change fails with `EROFS`, so no command can write (policy `allowWrite: false`);
  * - size limits: changes that would pass `maxTotalBytes` or `maxFileCount` fail before they happen;
+ * - reads, writes, appends, `mkdir`, `rm`, `stat` and `readdir` go through `WorkspaceFiles` (the
+ *   sandbox's own race-safe verbs: pinned parent directories, no link followed, no FIFO opened);
+ *   `cp`, `mv`, `chmod`, `utimes`, `link` and `readlink` use ReadWriteFs's path gates, which hold
+ *   because no link can appear in the workspace (see the README's Security section);
  * - `lstat('/')` works (ReadWriteFs refuses it, which breaks `find /` and `du /`).
  */
 export class WorkspaceFs implements IFileSystem {
@@ -31,40 +39,48 @@ export class WorkspaceFs implements IFileSystem {
   readonly #readOnly: boolean
   readonly #limits: WorkspaceLimits
   readonly #root: string
+  readonly #files: WorkspaceFiles
   #mutations: Promise<unknown> = Promise.resolve()
 
   constructor(options: { root: string; readOnly: boolean; limits: WorkspaceLimits }) {
     this.#inner = new ReadWriteFs({
       root: options.root,
-      allowSymlinks: true,
+      allowSymlinks: false,
       maxFileReadSize: SHELL_MAX_FILE_READ_BYTES,
     })
     this.#readOnly = options.readOnly
     this.#limits = options.limits
     this.#root = options.root
+    this.#files = new WorkspaceFiles(options.root, options.limits)
   }
 
-  // Reads pass straight through.
-  readFile(path: string, options?: ReadOptions): Promise<string> {
-    return this.#inner.readFile(path, options)
+  // Reads: through the sandbox's race-safe verbs, errors in Node's words (commands match on them).
+  async readFile(path: string, options?: ReadOptions): Promise<string> {
+    const bytes = await this.#read(path)
+    const encoding = typeof options === 'string' ? options : options?.encoding
+    return bytes.toString(nodeEncoding(encoding ?? undefined))
   }
-  readFileBytes(path: string): Promise<ByteString> {
-    return this.#inner.readFileBytes(path)
+  async readFileBytes(path: string): Promise<ByteString> {
+    return (await this.#read(path)).toString('latin1') as unknown as ByteString
   }
-  readFileBuffer(path: string): Promise<Uint8Array> {
-    return this.#inner.readFileBuffer(path)
+  async readFileBuffer(path: string): Promise<Uint8Array> {
+    const bytes = await this.#read(path)
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   }
-  exists(path: string): Promise<boolean> {
-    return this.#inner.exists(path)
+  async exists(path: string): Promise<boolean> {
+    return this.#files.lstat('stat', this.#path(path)).then(
+      () => true,
+      () => false,
+    )
   }
   stat(path: string): Promise<FsStat> {
-    return this.#inner.stat(path)
+    return this.#stat(path)
   }
   lstat(path: string): Promise<FsStat> {
-    return this.#inner.resolvePath('/', path) === '/' ? this.#inner.stat('/') : this.#inner.lstat(path)
+    return this.#stat(path)
   }
   readdir(path: string): Promise<string[]> {
-    return this.#inner.readdir(path)
+    return nodeErrors(() => this.#files.readdir(this.#path(path)))
   }
   readdirWithFileTypes(path: string): Promise<DirentEntry[]> {
     return this.#inner.readdirWithFileTypes(path)
@@ -85,58 +101,32 @@ export class WorkspaceFs implements IFileSystem {
   // Changes: refused when read-only, checked against the limits otherwise.
   async writeFile(path: string, content: FileContent, options?: WriteOptions): Promise<void> {
     this.#refuseIfReadOnly('write', path)
-    await this.#mutate(async () => {
-      await this.#limits.reserve(
-        async () => {
-          const old = await this.#existing(path)
-          return {
-            bytes: contentBytes(content, options) - (old?.isFile ? old.size : 0),
-            entries: old ? 0 : 1 + (await this.#missingParents(path)),
-          }
-        },
-        () => this.#inner.writeFile(path, content, options),
-      )
-    })
+    await this.#mutate(() =>
+      nodeErrors(() => this.#files.write(this.#path(path), contentBuffer(content, options))),
+    )
   }
 
   async appendFile(path: string, content: FileContent, options?: WriteOptions): Promise<void> {
     this.#refuseIfReadOnly('append', path)
-    await this.#mutate(async () => {
-      await this.#limits.reserve(
-        async () => {
-          const old = await this.#existing(path)
-          return {
-            bytes: contentBytes(content, options),
-            entries: old ? 0 : 1 + (await this.#missingParents(path)),
-          }
-        },
-        () => this.#inner.appendFile(path, content, options),
-      )
-    })
+    await this.#mutate(() =>
+      nodeErrors(() => this.#files.append(this.#path(path), contentBuffer(content, options))),
+    )
   }
 
   async mkdir(path: string, options?: MkdirOptions): Promise<void> {
     this.#refuseIfReadOnly('mkdir', path)
-    await this.#mutate(async () => {
-      await this.#limits.reserve(
-        async () => {
-          if (await this.#existing(path)) return { bytes: 0, entries: 0 }
-          return { bytes: 0, entries: 1 + (options?.recursive ? await this.#missingParents(path) : 0) }
-        },
-        () => this.#inner.mkdir(path, options),
-      )
-    })
+    await this.#mutate(() =>
+      nodeErrors(() => this.#files.mkdir(this.#path(path), options?.recursive === true)),
+    )
   }
 
   async rm(path: string, options?: RmOptions): Promise<void> {
     this.#refuseIfReadOnly('rm', path)
-    await this.#mutate(async () => {
-      try {
-        await this.#inner.rm(path, options)
-      } finally {
-        this.#limits.invalidate()
-      }
-    })
+    await this.#mutate(() =>
+      nodeErrors(() =>
+        this.#files.rm(this.#path(path), options?.recursive === true, options?.force === true),
+      ),
+    )
   }
 
   async cp(src: string, dest: string, options?: CpOptions): Promise<void> {
@@ -168,14 +158,12 @@ export class WorkspaceFs implements IFileSystem {
     })
   }
 
-  async symlink(target: string, linkPath: string): Promise<void> {
+  /** Always refused: the workspace never holds a symbolic link (see the README's Security section). */
+  async symlink(_target: string, linkPath: string): Promise<void> {
     this.#refuseIfReadOnly('symlink', linkPath)
-    await this.#mutate(async () => {
-      await this.#limits.reserve(
-        async () => ({ bytes: 0, entries: 1 }),
-        () => this.#inner.symlink(target, linkPath),
-      )
-    })
+    throw new Error(
+      `EPERM: operation not permitted, symlink '${linkPath}' (this sandbox refuses symbolic links)`,
+    )
   }
 
   async link(existingPath: string, newPath: string): Promise<void> {
@@ -220,6 +208,26 @@ export class WorkspaceFs implements IFileSystem {
     }
   }
 
+  #path(path: string): string {
+    return this.#inner.resolvePath('/', path)
+  }
+
+  #read(path: string): Promise<Buffer> {
+    return nodeErrors(() => this.#files.readFile('open', this.#path(path), SHELL_MAX_FILE_READ_BYTES))
+  }
+
+  async #stat(path: string): Promise<FsStat> {
+    const info = await nodeErrors(() => this.#files.lstat('stat', this.#path(path)))
+    return {
+      isFile: info.isFile(),
+      isDirectory: info.isDirectory(),
+      isSymbolicLink: false,
+      mode: info.mode,
+      size: info.size,
+      mtime: info.mtime,
+    }
+  }
+
   #refuseIfReadOnly(operation: string, path: string): void {
     if (this.#readOnly) throw new Error(`EROFS: read-only file system, ${operation} '${path}'`)
   }
@@ -230,18 +238,6 @@ export class WorkspaceFs implements IFileSystem {
     } catch {
       return undefined
     }
-  }
-
-  /** How many ancestors of `path` do not exist yet (a write creates them). */
-  async #missingParents(path: string): Promise<number> {
-    let missing = 0
-    let current = this.#inner.resolvePath('/', path)
-    while (current !== '/') {
-      current = current.slice(0, current.lastIndexOf('/')) || '/'
-      if (current === '/' || (await this.#inner.exists(current))) break
-      missing++
-    }
-    return missing
   }
 
   /** Entries and bytes under `path` (the path itself included), read through the shell's view. */
@@ -270,10 +266,28 @@ function rootIsBusy(root: string): boolean {
   return active instanceof Set && active.has(root)
 }
 
-function contentBytes(content: FileContent, options: WriteOptions): number {
-  if (typeof content !== 'string') return content.byteLength
+function contentBuffer(content: FileContent, options: WriteOptions): Uint8Array {
+  if (typeof content !== 'string') return content
   const encoding = typeof options === 'string' ? options : options?.encoding
-  return Buffer.byteLength(content, nodeEncoding(encoding))
+  return Buffer.from(content, nodeEncoding(encoding))
+}
+
+/**
+ * Runs a sandbox verb for a shell command and rethrows its failure the way Node words it
+ * (`ENOENT: no such file or directory, open '/x'`): just-bash's commands match on those words.
+ */
+async function nodeErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    if (error instanceof SandboxFileError) {
+      throw Object.assign(new Error(`${error.errno}: ${error.message}`), { code: error.errno })
+    }
+    if (error instanceof PathRefusedError) {
+      throw Object.assign(new Error(`EACCES: permission denied, ${error.message}`), { code: 'EACCES' })
+    }
+    throw error
+  }
 }
 
 function nodeEncoding(encoding: BufferEncoding | undefined): NodeJS.BufferEncoding {

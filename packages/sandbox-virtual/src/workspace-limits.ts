@@ -1,4 +1,5 @@
 import type { Dirent } from 'node:fs'
+import { lstatSync, readdirSync } from 'node:fs'
 import { lstat, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { SandboxLimitError } from '@pyflue/core'
@@ -21,8 +22,8 @@ export interface WorkspaceLimitValues {
  * The usage is measured by walking the workspace (without following links). A measurement is
  * cached and each checked change (file verbs, shell writes) updates it; it is dropped by
  * `invalidate()` after changes that cannot be counted exactly (rm, mv, cp) and whenever
- * `hostMounts()` hands the directory to Python, which writes straight to it. So a workspace is
- * walked once after each Python run, not at every file verb or command.
+ * `hostMounts()` hands the directory to Python, which writes straight to it. `hostMounts()`
+ * measures first (`measureNow`), so what Python wrote in one run is charged before the next starts.
  * Checked changes run one at a time (`exclusive`), so two writers cannot both squeeze in.
  */
 export class WorkspaceLimits {
@@ -56,6 +57,21 @@ export class WorkspaceLimits {
     const { maxTotalBytes } = this.values
     if (maxTotalBytes === undefined) return undefined
     return Math.max(0, maxTotalBytes - (this.#usage?.bytes ?? this.#lastBytes))
+  }
+
+  /**
+   * Measures the workspace now, synchronously (`hostMounts()` is synchronous and must charge what
+   * earlier Python runs wrote before the next one starts). Returns what remains of
+   * `maxTotalBytes` and whether the workspace is at or over `maxFileCount`.
+   */
+  measureNow(): { remainingBytes: number | undefined; full: boolean } {
+    const usage = measureUsageSync(this.#root, this.values.maxTotalBytes !== undefined)
+    this.#usage = usage
+    const { maxTotalBytes, maxFileCount } = this.values
+    return {
+      remainingBytes: maxTotalBytes === undefined ? undefined : Math.max(0, maxTotalBytes - usage.bytes),
+      full: maxFileCount !== undefined && usage.entries >= maxFileCount,
+    }
   }
 
   /** The current usage (measured if not cached). */
@@ -130,6 +146,34 @@ export async function measureUsage(root: string, withBytes: boolean): Promise<Wo
       else if (withBytes && entry.isFile()) {
         try {
           usage.bytes += (await lstat(path)).size
+        } catch {
+          // Removed while we looked.
+        }
+      }
+    }
+  }
+  return usage
+}
+
+/** `measureUsage`, synchronously (for `hostMounts()`). */
+export function measureUsageSync(root: string, withBytes: boolean): WorkspaceUsage {
+  const usage: WorkspaceUsage = { entries: 0, bytes: 0 }
+  const directories = [root]
+  while (directories.length > 0) {
+    const directory = directories.pop()!
+    let entries: Dirent[]
+    try {
+      entries = readdirSync(directory, { withFileTypes: true })
+    } catch {
+      continue
+    }
+    usage.entries += entries.length
+    for (const entry of entries) {
+      const path = join(directory, entry.name)
+      if (entry.isDirectory()) directories.push(path)
+      else if (withBytes && entry.isFile()) {
+        try {
+          usage.bytes += lstatSync(path).size
         } catch {
           // Removed while we looked.
         }
