@@ -121,7 +121,7 @@ function connectionOptions(options: E2BSandboxOptions) {
 export async function connectE2BSandbox(
   options: E2BSandboxOptions & { signal?: AbortSignal } = {},
 ): Promise<Sandbox> {
-  checkOptions(options)
+  checkOptions(options, ['signal'])
   throwIfAborted(options.signal)
   const connection = {
     ...connectionOptions(options),
@@ -179,11 +179,11 @@ const E2B_SANDBOX_OPTION_KEYS = Object.keys({
   killOnClose: true,
 } satisfies Record<keyof E2BSandboxOptions, true>)
 
-function checkOptions(options: E2BSandboxOptions): void {
+function checkOptions(options: E2BSandboxOptions, alsoKnown: readonly string[] = []): void {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('options', 'e2bSandbox options must be an object.')
   }
-  refuseUnknownKeys(options, E2B_SANDBOX_OPTION_KEYS, 'e2bSandbox options')
+  refuseUnknownKeys(options, [...E2B_SANDBOX_OPTION_KEYS, ...alsoKnown], 'e2bSandbox options')
   if (options.cwd !== undefined && (typeof options.cwd !== 'string' || !options.cwd.startsWith('/'))) {
     throw new InvalidArgumentError('cwd', `cwd must be an absolute POSIX path: got ${String(options.cwd)}`)
   }

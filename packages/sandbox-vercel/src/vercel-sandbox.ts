@@ -100,7 +100,7 @@ export async function createVercelSandbox(
     reuseByName?: boolean
   } = {},
 ): Promise<VercelSandbox> {
-  checkOptions(options)
+  checkOptions(options, ['signal', 'reuseByName'])
   if (options.reuseByName && options.name === undefined) {
     throw new InvalidArgumentError('name', 'reuseByName needs a name.')
   }
@@ -180,11 +180,11 @@ const VERCEL_SANDBOX_OPTION_KEYS = Object.keys({
   stopOnClose: true,
 } satisfies Record<keyof VercelSandboxOptions, true>)
 
-function checkOptions(options: VercelSandboxOptions): void {
+function checkOptions(options: VercelSandboxOptions, alsoKnown: readonly string[] = []): void {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('options', 'vercelSandbox options must be an object.')
   }
-  refuseUnknownKeys(options, VERCEL_SANDBOX_OPTION_KEYS, 'vercelSandbox options')
+  refuseUnknownKeys(options, [...VERCEL_SANDBOX_OPTION_KEYS, ...alsoKnown], 'vercelSandbox options')
   if (options.runtime !== undefined && options.image !== undefined) {
     throw new InvalidArgumentError('image', 'Pass either runtime or image, not both.')
   }
