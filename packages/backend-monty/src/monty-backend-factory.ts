@@ -1,11 +1,14 @@
-import type { PythonBackendFactory } from '@pyflue/core'
-import { MontyBackend, type MontyBackendOptions } from './monty-backend.js'
+import { checkResourceLimits, type PythonBackendFactory, refuseUnknownKeys } from '@pyflue/core'
+import { MONTY_BACKEND_OPTION_KEYS, MontyBackend, type MontyBackendOptions } from './monty-backend.js'
 
 /**
  * The factory the registry resolves `'monty'` to. `createBackend({ sandbox })` mounts the
  * sandbox's host directories (`Sandbox.hostMounts()`) so Python sees the same files.
  */
 export function montyBackend(options: MontyBackendOptions = {}): PythonBackendFactory {
+  // Checked here, at the call that received them, not at the first session.
+  refuseUnknownKeys(options, MONTY_BACKEND_OPTION_KEYS, 'montyBackend options')
+  checkResourceLimits(options.defaultLimits, 'montyBackend options.defaultLimits')
   return {
     name: 'monty',
     async createBackend(createOptions) {

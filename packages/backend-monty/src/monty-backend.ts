@@ -9,6 +9,7 @@ import {
   type HostDirectoryMount,
   InvalidArgumentError,
   PYTHON_BACKEND_CONTRACT_VERSION,
+  PYTHON_RUN_OPTION_KEYS,
   type PythonBackend,
   type PythonRunOptions,
   type PythonRunResult,
@@ -21,6 +22,7 @@ import {
   ResourceLimitError,
   type ResourceLimits,
   raceAbort,
+  refuseUnknownKeys,
   type Sandbox,
   type StandardSchemaV1,
   ValueConversionError,
@@ -102,6 +104,18 @@ export interface MontyBackendOptions {
 
 const LIMIT_KEYS = ['maxDurationSecs', 'maxMemory', 'maxAllocations', 'maxRecursionDepth'] as const
 
+/** The keys of `MontyBackendOptions`; any other is refused. */
+export const MONTY_BACKEND_OPTION_KEYS = Object.keys({
+  sandbox: true,
+  mounts: true,
+  defaultLimits: true,
+  maxStdoutBytes: true,
+  maxWriteBytesPerRun: true,
+  scriptName: true,
+  execution: true,
+  pool: true,
+} satisfies Record<keyof MontyBackendOptions, true>)
+
 /** Makes a Monty backend directly, without a factory or a harness. */
 export function createMontyBackend(options: MontyBackendOptions = {}): MontyBackend {
   return new MontyBackend(options)
@@ -128,6 +142,7 @@ export class MontyBackend implements PythonBackend {
   #closed = false
 
   constructor(options: MontyBackendOptions = {}) {
+    refuseUnknownKeys(options, MONTY_BACKEND_OPTION_KEYS, 'montyBackend options')
     this.#defaults = { ...DEFAULT_RESOURCE_LIMITS, ...checkLimits(options.defaultLimits, 'defaultLimits') }
     this.#maxStdoutBytes = options.maxStdoutBytes ?? DEFAULT_MAX_STDOUT_BYTES
     if (!Number.isFinite(this.#maxStdoutBytes) || this.#maxStdoutBytes < 0) {
@@ -254,6 +269,7 @@ export class MontyBackend implements PythonBackend {
     const signal = options.signal
     if (signal?.aborted) throw createAbortError(signal)
     if (typeof code !== 'string') throw new InvalidArgumentError('code', 'The code to run must be a string.')
+    refuseUnknownKeys(options, PYTHON_RUN_OPTION_KEYS, 'run options')
     const scriptName = options.scriptName ?? this.#scriptName
     const limits = { ...this.#defaults, ...checkLimits(options.resourceLimits, 'resourceLimits') }
     const state = this.#state
@@ -743,6 +759,7 @@ function checkLimits(limits: ResourceLimits | undefined, argument: string): Reso
   if (typeof limits !== 'object' || limits === null) {
     throw new InvalidArgumentError(argument, `${argument} must be an object.`)
   }
+  refuseUnknownKeys(limits, LIMIT_KEYS, argument)
   const out: ResourceLimits = {}
   for (const key of LIMIT_KEYS) {
     const value = limits[key]

@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it, vi } from 'vitest'
 import { createMontyBackend } from './monty-backend.js'
 import { createMontyPool, defaultPoolSize, type MontyPool } from './monty-pool.js'
 
+/** vi.waitFor gives up after 1 s by default; a loaded machine may take longer to reap a process. */
+const PATIENT = { timeout: 30_000, interval: 20 }
 const pools: MontyPool[] = []
 function pool(options: Parameters<typeof createMontyPool>[0] = {}): MontyPool {
   const made = createMontyPool(options)
@@ -71,7 +73,7 @@ describe('pool: abort kills the process', () => {
     controller.abort()
     await expect(running).rejects.toMatchObject({ name: 'AbortError' })
     expect(p.stats().replaced).toBe(1)
-    await vi.waitFor(() => expect(isAlive(pid!)).toBe(false))
+    await vi.waitFor(() => expect(isAlive(pid!)).toBe(false), PATIENT)
     expect((await backend.run('kept')).result).toBe(1)
     expect(p.processIds()).not.toContain(pid)
   })
@@ -90,7 +92,7 @@ describe('pool: abort kills the process', () => {
     await started
     const controller = new AbortController()
     const queued = waiting.run('1', { signal: controller.signal })
-    await vi.waitFor(() => expect(p.stats().waiting).toBe(1))
+    await vi.waitFor(() => expect(p.stats().waiting).toBe(1), PATIENT)
     controller.abort()
     await expect(queued).rejects.toMatchObject({ name: 'AbortError' })
     expect(p.stats().waiting).toBe(0)
@@ -121,7 +123,7 @@ describe('pool: crashes lose no state', () => {
     await backend.run('kept = [1, 2]\ndef total():\n    return sum(kept)')
     const [pid] = p.processIds()
     process.kill(pid!, 'SIGKILL')
-    await vi.waitFor(() => expect(p.stats().live).toBe(0))
+    await vi.waitFor(() => expect(p.stats().live).toBe(0), PATIENT)
     expect((await backend.run('kept.append(3)\ntotal()')).result).toBe(6)
     expect(p.processIds()).not.toContain(pid)
   })
@@ -214,8 +216,8 @@ describe('pool: lifecycle and options', () => {
     const backend = createMontyBackend({ pool: p })
     await backend.run('kept = 7')
     const [pid] = p.processIds()
-    await vi.waitFor(() => expect(p.stats().live).toBe(0))
-    await vi.waitFor(() => expect(isAlive(pid!)).toBe(false))
+    await vi.waitFor(() => expect(p.stats().live).toBe(0), PATIENT)
+    await vi.waitFor(() => expect(isAlive(pid!)).toBe(false), PATIENT)
     expect((await backend.run('kept')).result).toBe(7)
   })
 
@@ -236,7 +238,7 @@ describe('pool: lifecycle and options', () => {
     expect(pids).toHaveLength(2)
     expect(p.stats()).toMatchObject({ live: 2, idle: 2, busy: 0 })
     await p.close()
-    await vi.waitFor(() => expect(pids.filter(isAlive)).toEqual([]))
+    await vi.waitFor(() => expect(pids.filter(isAlive)).toEqual([]), PATIENT)
     await expect(createMontyBackend({ pool: p }).run('1')).rejects.toMatchObject({ code: 'CLOSED' })
   })
 

@@ -10,6 +10,7 @@ import {
   InvalidArgumentError,
   ResourceLimitError,
   raceAbort,
+  refuseUnknownKeys,
 } from '@pyflue/core'
 import {
   type CallAnswer,
@@ -228,6 +229,11 @@ export class MontyPool {
   #closed = false
 
   constructor(options: MontyPoolOptions = {}) {
+    refuseUnknownKeys(
+      options,
+      ['size', 'idleTimeoutMs', 'maxHeapMb', 'niceness'] satisfies (keyof MontyPoolOptions)[],
+      'createMontyPool options',
+    )
     const positiveInteger = (value: unknown, name: string, fallback: number) => {
       if (value === undefined) return fallback
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {

@@ -34,7 +34,9 @@ describe('refuseUnknownKeys', () => {
   })
 
   it('suggests nothing when no key is close', () => {
-    expect(closestKey('python', ['pythonBackend', 'sandbox'])).toBeUndefined()
+    expect(closestKey('python', ['pythonBackend', 'sandbox'])).toBe('pythonBackend')
+    expect(closestKey('maxDuration', ['maxDurationSecs', 'maxMemory'])).toBe('maxDurationSecs')
+    expect(closestKey('colour', ['pythonBackend', 'sandbox'])).toBeUndefined()
     expect(closestKey('sandbx', ['pythonBackend', 'sandbox'])).toBe('sandbox')
     expect(closestKey('timeout', ['maxDurationSecs', 'maxMemory'])).toBeUndefined()
   })

@@ -9,8 +9,8 @@ import { InvalidArgumentError } from './errors/pyflue-error.js'
  * Throws `InvalidArgumentError` when `options` has an own enumerable key not in `known`.
  * - `where` names the options object in the message and in `error.argument` (e.g. `'init options'`
  *   gives `argument: 'init options.input'`).
- * - The message names the refused key and, when one is close (edit distance at most a third of
- *   the key's length, at least 1), the closest known key: "did you mean `inputs`?".
+ * - The message names the refused key and, when one is close (see `closestKey`), the closest
+ *   known key: "did you mean `inputs`?".
  * - `undefined` and `null` options are accepted (nothing to check); a non-object is refused.
  * - Keys whose value is `undefined` are still refused when unknown: a typo is a typo.
  */
@@ -30,8 +30,20 @@ export function refuseUnknownKeys(options: unknown, known: readonly string[], wh
   }
 }
 
-/** The known key nearest to `key` by edit distance, when it is near enough to be a typo. */
+/**
+ * The known key nearest to `key`, when it is near enough to be a typo: a known key that starts
+ * with `key` or that `key` starts with (at least 3 characters, case-insensitive; `maxDuration` →
+ * `maxDurationSecs`), else the one with the least edit distance within a third of the key's length.
+ */
 export function closestKey(key: string, known: readonly string[]): string | undefined {
+  const lower = key.toLowerCase()
+  if (lower.length >= 3) {
+    const prefixed = known.find((candidate) => {
+      const other = candidate.toLowerCase()
+      return other.startsWith(lower) || (other.length >= 3 && lower.startsWith(other))
+    })
+    if (prefixed !== undefined) return prefixed
+  }
   const budget = Math.max(1, Math.floor(key.length / 3))
   let best: string | undefined
   let bestDistance = Number.POSITIVE_INFINITY

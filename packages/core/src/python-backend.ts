@@ -74,6 +74,18 @@ export interface PythonRunOptions<S extends StandardSchemaV1 | undefined = Stand
   scriptName?: string
 }
 
+/** The keys of `PythonRunOptions`; a backend refuses any other with `InvalidArgumentError`. */
+export const PYTHON_RUN_OPTION_KEYS = Object.keys({
+  inputs: true,
+  externalFunctions: true,
+  result: true,
+  resourceLimits: true,
+  typeCheck: true,
+  signal: true,
+  onStdout: true,
+  scriptName: true,
+} satisfies Record<keyof PythonRunOptions, true>)
+
 /** What a successful run resolves with. */
 export interface PythonRunResult<T = unknown> {
   /** The value of the snippet's last expression (or `null`), converted by the backend's value table; the validated output when `result` was given. */

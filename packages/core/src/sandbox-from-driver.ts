@@ -1,8 +1,9 @@
 import { raceAbort, throwIfAborted } from './abort.js'
 import { SandboxFileError } from './errors/sandbox-errors.js'
+import { refuseUnknownKeys } from './option-keys.js'
 import { parentPath, resolveSandboxPath } from './paths.js'
 import type { ExecOptions, FileStat, HostDirectoryMount, Sandbox, ShellResult } from './sandbox.js'
-import { SANDBOX_CONTRACT_VERSION } from './sandbox.js'
+import { EXEC_OPTION_KEYS, SANDBOX_CONTRACT_VERSION } from './sandbox.js'
 
 /**
  * The smaller surface a provider adapter implements; `sandboxFromDriver` turns it into a full
@@ -41,7 +42,8 @@ export interface SandboxFromDriverOptions {
 }
 
 /**
- * Builds a contract-conforming `Sandbox` from a driver. It supplies path resolution against
+ * Builds a contract-conforming `Sandbox` from a driver. It supplies the refusal of unknown `exec`
+ * option keys, path resolution against
  * `cwd`, the `writeFile` parent guarantee, sorted `readdir`, an `exists` that never throws,
  * Node-style error codes turned into `SandboxFileError`, and the abort race of `exec` (an
  * aborted caller is released at once; the driver's later outcome goes to `onOrphanSettled`).
@@ -65,6 +67,7 @@ export function sandboxFromDriver(driver: SandboxDriver, options: SandboxFromDri
     cwd,
     resolvePath,
     async exec(command, execOptions = {}) {
+      refuseUnknownKeys(execOptions, EXEC_OPTION_KEYS, 'exec options')
       throwIfAborted(execOptions.signal)
       const run = driver.exec(command, {
         ...execOptions,

@@ -1,4 +1,5 @@
 import { CommandRefusedError, WriteRefusedError } from './errors/sandbox-errors.js'
+import { refuseUnknownKeys } from './option-keys.js'
 import type { ExecOptions, HostDirectoryMount, Sandbox, ShellResult } from './sandbox.js'
 import { analyzeShellCommand } from './shell-command.js'
 
@@ -34,7 +35,15 @@ export interface ResolvedSandboxPolicy {
 }
 
 /** Applies the documented defaults to a policy. */
+const SANDBOX_POLICY_KEYS = Object.keys({
+  allowWrite: true,
+  allowShell: true,
+  allowedCommands: true,
+  blockCompoundCommands: true,
+} satisfies Record<keyof SandboxPolicy, true>)
+
 export function resolveSandboxPolicy(policy: SandboxPolicy = {}): ResolvedSandboxPolicy {
+  refuseUnknownKeys(policy, SANDBOX_POLICY_KEYS, 'sandbox policy')
   return {
     allowWrite: policy.allowWrite ?? true,
     allowShell: policy.allowShell ?? true,

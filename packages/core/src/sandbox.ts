@@ -28,6 +28,14 @@ export interface ExecOptions {
   signal?: AbortSignal
 }
 
+/** The keys of `ExecOptions`; `exec` refuses any other with `InvalidArgumentError`. */
+export const EXEC_OPTION_KEYS = Object.keys({
+  cwd: true,
+  env: true,
+  timeoutMs: true,
+  signal: true,
+} satisfies Record<keyof ExecOptions, true>)
+
 /**
  * File metadata. `isSymbolicLink`, `size` and `mtime` are omitted when the provider does not
  * expose them; they are never invented. For a symlink, `isFile`, `isDirectory`, `size` and

@@ -1,9 +1,11 @@
 import {
+  checkResourceLimits,
   defaultRegistry,
   InvalidArgumentError,
   type PyFlueRegistry,
   type PythonBackendFactory,
   type ResourceLimits,
+  refuseUnknownKeys,
   type SandboxFactory,
   type SandboxPolicy,
 } from '@pyflue/core'
@@ -36,9 +38,27 @@ export interface InitOptions {
   maxSteps?: number
   /** Cap on each tool's text output to the model, in characters. Default 8000. */
   maxOutputChars?: number
-  /** Limits of every `run_code` run; omitted limits take the backend's defaults. */
+  /**
+   * The default limits of every Python run of the agent's sessions: the model's `run_code` and
+   * `session.runPython` alike (a run's own `resourceLimits` override them key by key); omitted
+   * limits take the backend's defaults.
+   */
   resourceLimits?: ResourceLimits
 }
+
+const INIT_OPTION_KEYS = [
+  'model',
+  'pythonBackend',
+  'sandbox',
+  'sandboxPolicy',
+  'instructions',
+  'tools',
+  'store',
+  'registry',
+  'maxSteps',
+  'maxOutputChars',
+  'resourceLimits',
+] as const satisfies readonly (keyof InitOptions)[]
 
 /**
  * Makes an agent. Backend and sandbox names resolve through the registry now (a missing package
@@ -48,6 +68,11 @@ export interface InitOptions {
 export async function init(options: InitOptions = {}): Promise<Agent> {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('options', 'init() takes an options object.')
+  }
+  refuseUnknownKeys(options, INIT_OPTION_KEYS, 'init options')
+  checkResourceLimits(options.resourceLimits, 'init options.resourceLimits')
+  if (options.instructions !== undefined && typeof options.instructions !== 'string') {
+    throw new InvalidArgumentError('init options.instructions', 'instructions must be a string.')
   }
   if (options.model !== undefined) checkModelSetting(options.model)
   const registry = options.registry ?? defaultRegistry

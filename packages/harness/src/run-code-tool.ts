@@ -7,6 +7,7 @@ import {
   type PythonRunResult,
   type PythonVariableInfo,
   type ResourceLimits,
+  refuseUnknownKeys,
   type Sandbox,
 } from '@pyflue/core'
 import { type Tool, type ToolSet, tool } from 'ai'
@@ -66,6 +67,18 @@ const BACKEND_NOTES: Readonly<Record<string, string>> = {
 /** Backends known to mount a sandbox's `hostMounts()` for Python (see `CreatePythonBackendOptions.sandbox`). */
 const BACKENDS_THAT_MOUNT_SANDBOXES: ReadonlySet<string> = new Set(['monty'])
 
+const RUN_CODE_TOOL_OPTION_KEYS = Object.keys({
+  externalFunctions: true,
+  tools: true,
+  variables: true,
+  sandbox: true,
+  resourceLimits: true,
+  maxOutputChars: true,
+  onStdout: true,
+  onToolEvent: true,
+  onRun: true,
+} satisfies Record<keyof RunCodeToolOptions, true>)
+
 /**
  * The `run_code` tool as a plain AI SDK tool, for any AI SDK application: the model sends
  * Python code, it runs in `target` (a harness session or any `PythonBackend`), and the model
@@ -77,6 +90,7 @@ export function runCodeTool(
   target: RunCodeTarget,
   options: RunCodeToolOptions = {},
 ): Tool<{ code: string }, string> {
+  refuseUnknownKeys(options, RUN_CODE_TOOL_OPTION_KEYS, 'runCodeTool options')
   const backend = 'run' in target ? target : target.pythonBackend
   if (backend === undefined) {
     throw new InvalidArgumentError(

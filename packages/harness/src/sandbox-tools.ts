@@ -1,4 +1,10 @@
-import { getSandboxPolicy, InvalidArgumentError, raceAbort, type Sandbox } from '@pyflue/core'
+import {
+  getSandboxPolicy,
+  InvalidArgumentError,
+  raceAbort,
+  refuseUnknownKeys,
+  type Sandbox,
+} from '@pyflue/core'
 import { type Tool, tool } from 'ai'
 import { RE2JS } from 're2js'
 import { z } from 'zod'
@@ -46,6 +52,7 @@ const MAX_GREP_FILE_BYTES = 2_000_000
  * Output is truncated with a marker. An abort stops a tool call and rejects it.
  */
 export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}): SandboxToolSet {
+  refuseUnknownKeys(options, ['maxOutputChars', 'bashTimeoutMs', 'maxFilesScanned'], 'sandboxTools options')
   const maxChars = options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS
   const bashTimeoutMs = options.bashTimeoutMs ?? 60_000
   const maxFiles = options.maxFilesScanned ?? 5_000

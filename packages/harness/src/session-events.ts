@@ -35,5 +35,16 @@ export type SessionEvent =
   | { type: 'tool-error'; toolCallId: string; toolName: string; input: unknown; error: unknown }
   /** One model step (a request and its tool calls) finished. */
   | { type: 'step-finish'; finishReason: FinishReason; usage: LanguageModelUsage }
+  /**
+   * The prompt used all of its `maxSteps` steps while the model still wanted to call tools, so it
+   * ended without the model's answer (comes just before `finish`, whose `stepsExhausted` is true).
+   */
+  | { type: 'steps-exhausted'; maxSteps: number; steps: number }
   /** The prompt finished; the session's history now holds it. */
-  | { type: 'finish'; text: string; finishReason: FinishReason; usage: LanguageModelUsage }
+  | {
+      type: 'finish'
+      text: string
+      finishReason: FinishReason
+      stepsExhausted: boolean
+      usage: LanguageModelUsage
+    }

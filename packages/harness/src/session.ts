@@ -19,6 +19,7 @@ import {
   type StandardSchemaV1,
 } from '@pyflue/core'
 import {
+  type FinishReason,
   type FlexibleSchema,
   generateText,
   type LanguageModel,
@@ -33,6 +34,7 @@ import {
   type ToolSet,
 } from 'ai'
 import { EventQueue } from './event-queue.js'
+import { checkPromptOptions, runPythonOptions, stepsExhausted } from './prompt-options.js'
 import { type RunCodeEvent, type RunCodeToolOptions, runCodeTool } from './run-code-tool.js'
 import { sandboxTools } from './sandbox-tools.js'
 import type { SessionEvent } from './session-events.js'
@@ -81,6 +83,18 @@ export interface PromptReply<T = undefined> {
   steps: StepResult<ToolSet>[]
   /** Tokens used by all steps together. */
   usage: LanguageModelUsage
+  /**
+   * Why the last model step ended (the AI SDK's `finishReason`): `'stop'` when the model
+   * answered, `'tool-calls'` when it still wanted to call tools (see `stepsExhausted`), `'length'`
+   * when it hit its output token limit, and so on.
+   */
+  finishReason: FinishReason
+  /**
+   * True when the prompt ended because it used all of its `maxSteps` while the model still wanted
+   * to call tools: the model never wrote its answer, so `text` is usually empty. Raise `maxSteps`
+   * (in `init()` or per prompt) or prompt again to let it continue.
+   */
+  stepsExhausted: boolean
   /** The typed reply when `result` was given; `undefined` otherwise. */
   result: T
   /** The messages this prompt added to the session's history (the user's message first). */
@@ -153,10 +167,11 @@ export class Session {
     options: SessionRunOptions & { result: S },
   ): Promise<InferSchemaOutput<S>>
   runPython(code: string, options?: SessionRunOptions): Promise<PythonRunResult>
-  async runPython(code: string, options: PythonRunOptions = {}): Promise<unknown> {
+  async runPython(code: string, given: PythonRunOptions = {}): Promise<unknown> {
     const backend = this.#requireBackend('runPython')
     if (typeof code !== 'string')
       throw new InvalidArgumentError('code', 'runPython needs the Python code as a string.')
+    const options = runPythonOptions(given, this.#settings.resourceLimits)
     const op = this.#begin(options.signal)
     try {
       const run = await raceAbort(backend.run(code, { ...options, signal: op.signal }), op.signal)
@@ -211,9 +226,10 @@ export class Session {
    */
   async prompt<T = undefined>(text: string, options: PromptOptions<T> = {}): Promise<PromptReply<T>> {
     this.#checkPrompt(text)
+    const maxSteps = checkPromptOptions(options, this.#settings.maxSteps, 'prompt options')
     const op = this.#begin(options.signal)
     return this.#promptOperation(op, async () => {
-      const setup = await this.#setup(text, op, options)
+      const setup = await this.#setup(text, op, options, maxSteps)
       const call = generateText(setup.callOptions)
       const result = await raceAbort(call, op.signal)
       const typed =
@@ -222,6 +238,8 @@ export class Session {
         text: result.text,
         steps: result.steps as StepResult<ToolSet>[],
         usage: result.totalUsage,
+        finishReason: result.finishReason,
+        stepsExhausted: stepsExhausted(result.steps, maxSteps),
         result: typed as T,
       })
     })
@@ -234,8 +252,9 @@ export class Session {
    * prompt: call `abort()` for that.
    */
   stream<T = undefined>(text: string, options: PromptOptions<T> = {}): SessionStream<T> {
+    const maxSteps = checkPromptOptions(options, this.#settings.maxSteps, 'stream options')
     const queue = new EventQueue<SessionEvent>()
-    const reply = this.#runStream(text, options, queue)
+    const reply = this.#runStream(text, options, maxSteps, queue)
     reply.then(
       () => queue.end(),
       (error: unknown) => queue.fail(error),
@@ -250,6 +269,7 @@ export class Session {
   async #runStream<T>(
     text: string,
     options: PromptOptions<T>,
+    maxSteps: number,
     queue: EventQueue<SessionEvent>,
   ): Promise<PromptReply<T>> {
     this.#checkPrompt(text)
@@ -272,7 +292,7 @@ export class Session {
       held.delete(toolCallId)
     }
     return this.#promptOperation(op, async () => {
-      const setup = await this.#setup(text, op, options, activity)
+      const setup = await this.#setup(text, op, options, maxSteps, activity)
       const result = streamText({
         ...setup.callOptions,
         onError: () => {},
@@ -339,13 +359,17 @@ export class Session {
           op.signal,
         )
       }
+      const exhausted = stepsExhausted(steps, maxSteps)
       const reply = await this.#commitReply<T>([setup.userMessage, ...response.messages], {
         text: finalText,
         steps: steps as StepResult<ToolSet>[],
         usage,
+        finishReason,
+        stepsExhausted: exhausted,
         result: typed as T,
       })
-      queue.push({ type: 'finish', text: finalText, finishReason, usage })
+      if (exhausted) queue.push({ type: 'steps-exhausted', maxSteps, steps: steps.length })
+      queue.push({ type: 'finish', text: finalText, finishReason, stepsExhausted: exhausted, usage })
       return reply
     })
   }
@@ -401,7 +425,13 @@ export class Session {
     return { ...reply, messages: structuredClone(added) }
   }
 
-  async #setup(text: string, op: Operation, options: PromptOptions<unknown>, activity?: RunCodeActivity) {
+  async #setup(
+    text: string,
+    op: Operation,
+    options: PromptOptions<unknown>,
+    maxSteps: number,
+    activity?: RunCodeActivity,
+  ) {
     const model = await raceAbort(this.#settings.getModel(), op.signal)
     const { pythonBackend: backend, sandbox, tools: applicationTools } = this.#settings
     const system = await buildSystemPrompt({
@@ -432,7 +462,7 @@ export class Session {
       system,
       messages: [...this.#messages, userMessage],
       tools,
-      stopWhen: stepCountIs(options.maxSteps ?? this.#settings.maxSteps),
+      stopWhen: stepCountIs(maxSteps),
       abortSignal: op.signal,
       ...(options.result === undefined ? {} : { output: Output.object({ schema: options.result }) }),
     }

@@ -71,7 +71,7 @@ describe('exec through the e2b SDK', () => {
   })
 
   it('an expired timeoutMs resolves with exit code 124, the output so far and a note', async () => {
-    const result = await sandbox.exec('echo started; sleep 5; echo finished', { timeoutMs: 400 })
+    const result = await sandbox.exec('echo started; sleep 60; echo finished', { timeoutMs: 3000 })
     expect(result.exitCode).toBe(124)
     expect(result.stdout).toBe('started\n')
     expect(result.stderr).toContain(TIMEOUT_NOTE)
@@ -87,7 +87,7 @@ describe('exec through the e2b SDK', () => {
   })
 
   it('a deadline that expires before the process is reported still resolves with 124', async () => {
-    const result = await sandbox.exec('sleep 5', { timeoutMs: 0.1 })
+    const result = await sandbox.exec('sleep 60', { timeoutMs: 0.1 })
     expect(result.exitCode).toBe(124)
     expect(result.stderr).toContain(TIMEOUT_NOTE)
   })

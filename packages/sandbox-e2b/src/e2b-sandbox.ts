@@ -2,6 +2,7 @@ import {
   type CreateSandboxOptions,
   createAbortError,
   InvalidArgumentError,
+  refuseUnknownKeys,
   type Sandbox,
   type SandboxFactory,
   sandboxFromDriver,
@@ -120,7 +121,7 @@ function connectionOptions(options: E2BSandboxOptions) {
 export async function connectE2BSandbox(
   options: E2BSandboxOptions & { signal?: AbortSignal } = {},
 ): Promise<Sandbox> {
-  checkOptions(options)
+  checkOptions(options, ['signal'])
   throwIfAborted(options.signal)
   const connection = {
     ...connectionOptions(options),
@@ -161,10 +162,28 @@ export function fromE2BSdkSandbox(
   return sandboxFromDriver(driver, { name: 'e2b', cwd: options.cwd ?? E2B_DEFAULT_CWD, id: sdk.sandboxId })
 }
 
-function checkOptions(options: E2BSandboxOptions): void {
+const E2B_SANDBOX_OPTION_KEYS = Object.keys({
+  sandboxId: true,
+  template: true,
+  timeoutMs: true,
+  envs: true,
+  metadata: true,
+  apiKey: true,
+  domain: true,
+  apiUrl: true,
+  sandboxUrl: true,
+  requestTimeoutMs: true,
+  user: true,
+  cwd: true,
+  reuseBySessionId: true,
+  killOnClose: true,
+} satisfies Record<keyof E2BSandboxOptions, true>)
+
+function checkOptions(options: E2BSandboxOptions, alsoKnown: readonly string[] = []): void {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('options', 'e2bSandbox options must be an object.')
   }
+  refuseUnknownKeys(options, [...E2B_SANDBOX_OPTION_KEYS, ...alsoKnown], 'e2bSandbox options')
   if (options.cwd !== undefined && (typeof options.cwd !== 'string' || !options.cwd.startsWith('/'))) {
     throw new InvalidArgumentError('cwd', `cwd must be an absolute POSIX path: got ${String(options.cwd)}`)
   }

@@ -33,7 +33,7 @@ export function useFakeE2B(): {
 }
 
 /** Polls `check` until it is true or `ms` pass; returns its last value. */
-export async function eventually(check: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
+export async function eventually(check: () => boolean | Promise<boolean>, ms = 60_000): Promise<boolean> {
   const deadline = Date.now() + ms
   while (Date.now() < deadline) {
     if (await check()) return true

@@ -34,7 +34,7 @@ describe('the packed package', () => {
   it('depends on @vercel/sandbox and @pyflue/core only', async () => {
     const core = JSON.parse(await readFile(join(packageDir, '..', 'core', 'package.json'), 'utf8'))
     expect(packed.name).toBe('@pyflue/sandbox-vercel')
-    expect(packed.dependencies).toEqual({ '@pyflue/core': core.version, '@vercel/sandbox': '3.5.0' })
+    expect(packed.dependencies).toEqual({ '@pyflue/core': `^${core.version}`, '@vercel/sandbox': '3.5.0' })
     expect(packed.peerDependencies).toBeUndefined()
     expect(packed.optionalDependencies).toBeUndefined()
     expect(packed.engines).toEqual({ node: '>=20.18' })

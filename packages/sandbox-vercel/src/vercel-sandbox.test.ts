@@ -77,10 +77,10 @@ describe('exec through the real SDK', () => {
 
   it('resolves exit code 124 with a note when timeoutMs expires, and kills the command', async () => {
     const sandbox = await connect()
-    const result = await sandbox.exec('echo started; sleep 5; touch late', { timeoutMs: 400 })
+    const result = await sandbox.exec('echo started; sleep 60; touch late', { timeoutMs: 3000 })
     expect(result.exitCode).toBe(124)
     expect(result.stdout).toBe('started\n')
-    expect(result.stderr).toMatch(/timed out after 400 ms/)
+    expect(result.stderr).toMatch(/timed out after 3000 ms/)
     await new Promise((done) => setTimeout(done, 200))
     expect(await sandbox.exists('late')).toBe(false)
     expect(server.runningCommands()).toBe(0)
@@ -115,13 +115,13 @@ describe('exec through the real SDK', () => {
   it('an abort rejects promptly with AbortError and kills the remote command', async () => {
     const sandbox = await connect()
     const controller = new AbortController()
-    const running = sandbox.exec('sleep 5; touch finished', { signal: controller.signal })
+    const running = sandbox.exec('sleep 60; touch finished', { signal: controller.signal })
     await new Promise((done) => setTimeout(done, 300))
     const reason = new Error('user cancelled')
     controller.abort(reason)
     const error = await errorOf(running)
     expect(error).toMatchObject({ name: 'AbortError', cause: reason })
-    await expect.poll(() => server.runningCommands(), { timeout: 3000 }).toBe(0)
+    await expect.poll(() => server.runningCommands(), { timeout: 30_000 }).toBe(0)
     expect(server.requests.some((r) => r.path.endsWith('/kill') && JSON.parse(r.body).signal === 9)).toBe(
       true,
     )

@@ -1,6 +1,7 @@
 import {
   type CreateSandboxOptions,
   InvalidArgumentError,
+  refuseUnknownKeys,
   type SandboxFactory,
   throwIfAborted,
 } from '@pyflue/core'
@@ -99,7 +100,7 @@ export async function createVercelSandbox(
     reuseByName?: boolean
   } = {},
 ): Promise<VercelSandbox> {
-  checkOptions(options)
+  checkOptions(options, ['signal', 'reuseByName'])
   if (options.reuseByName && options.name === undefined) {
     throw new InvalidArgumentError('name', 'reuseByName needs a name.')
   }
@@ -160,10 +161,30 @@ function credentialsOf(options: VercelSandboxOptions): {
   return {}
 }
 
-function checkOptions(options: VercelSandboxOptions): void {
+const VERCEL_SANDBOX_OPTION_KEYS = Object.keys({
+  sandboxId: true,
+  token: true,
+  teamId: true,
+  projectId: true,
+  runtime: true,
+  image: true,
+  timeoutMs: true,
+  env: true,
+  vcpus: true,
+  ports: true,
+  name: true,
+  nameFromId: true,
+  tags: true,
+  fetch: true,
+  cwd: true,
+  stopOnClose: true,
+} satisfies Record<keyof VercelSandboxOptions, true>)
+
+function checkOptions(options: VercelSandboxOptions, alsoKnown: readonly string[] = []): void {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('options', 'vercelSandbox options must be an object.')
   }
+  refuseUnknownKeys(options, [...VERCEL_SANDBOX_OPTION_KEYS, ...alsoKnown], 'vercelSandbox options')
   if (options.runtime !== undefined && options.image !== undefined) {
     throw new InvalidArgumentError('image', 'Pass either runtime or image, not both.')
   }

@@ -1,5 +1,5 @@
 import type { SandboxPolicy } from '@pyflue/core'
-import { InvalidArgumentError } from '@pyflue/core'
+import { InvalidArgumentError, refuseUnknownKeys, resolveSandboxPolicy } from '@pyflue/core'
 
 /** HTTP methods a network allowlist may permit. */
 export type VirtualSandboxHttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'OPTIONS'
@@ -42,12 +42,25 @@ export interface VirtualSandboxOptions {
   tmpDir?: string
 }
 
-/** Validates options and throws `InvalidArgumentError` naming the bad one. */
+const VIRTUAL_SANDBOX_OPTION_KEYS = Object.keys({
+  files: true,
+  cwd: true,
+  env: true,
+  network: true,
+  python: true,
+  maxTotalBytes: true,
+  maxFileCount: true,
+  policy: true,
+  tmpDir: true,
+} satisfies Record<keyof VirtualSandboxOptions, true>)
+
+/** Validates options and throws `InvalidArgumentError` naming the bad one (an unknown key too). */
 export function checkVirtualSandboxOptions(options: unknown): VirtualSandboxOptions {
   if (options === undefined) return {}
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError('options', 'The virtual sandbox options must be an object.')
   }
+  refuseUnknownKeys(options, VIRTUAL_SANDBOX_OPTION_KEYS, 'virtualSandbox options')
   const o = options as VirtualSandboxOptions
   if (o.files !== undefined) {
     if (typeof o.files !== 'object' || o.files === null || Array.isArray(o.files)) {
@@ -88,6 +101,7 @@ export function checkVirtualSandboxOptions(options: unknown): VirtualSandboxOpti
   if (o.policy !== undefined && (typeof o.policy !== 'object' || o.policy === null)) {
     throw new InvalidArgumentError('policy', 'policy must be an object.')
   }
+  if (o.policy !== undefined) resolveSandboxPolicy(o.policy)
   if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) {
     throw new InvalidArgumentError('tmpDir', 'tmpDir must be a directory path.')
   }

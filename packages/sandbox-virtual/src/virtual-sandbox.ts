@@ -11,8 +11,10 @@ import type {
 import {
   ClosedError,
   createAbortError,
+  EXEC_OPTION_KEYS,
   InvalidArgumentError,
   isPyFlueError,
+  refuseUnknownKeys,
   resolveSandboxPath,
   SANDBOX_CONTRACT_VERSION,
   throwIfAborted,
@@ -183,6 +185,7 @@ class WorkspaceSandbox implements VirtualSandbox {
   exec(command: string, options: ExecOptions = {}): Promise<ShellResult> {
     try {
       this.#assertOpen()
+      refuseUnknownKeys(options, EXEC_OPTION_KEYS, 'exec options')
       throwIfAborted(options.signal)
       if (typeof command !== 'string') {
         throw new InvalidArgumentError('command', 'exec needs the command line as a string.')

@@ -1,5 +1,6 @@
-import type { PythonBackend, StandardSchemaV1 } from '@pyflue/core'
+import { type PythonBackend, refuseUnknownKeys, type StandardSchemaV1 } from '@pyflue/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { checkSuiteOptions } from './check-options.js'
 import { expectAbortError, expectPyFlueError } from './expect-errors.js'
 
 /** Optional parts of the contract a backend may lack; tests of a missing part are not registered. */
@@ -34,6 +35,12 @@ export function describePythonBackendContract(
   makeBackend: () => PythonBackend | Promise<PythonBackend>,
   options: PythonBackendContractOptions = {},
 ): void {
+  checkSuiteOptions(options, ['timeoutMs', 'capabilities'], 'describePythonBackendContract options')
+  refuseUnknownKeys(
+    options.capabilities,
+    ['externalFunctions', 'durationLimit', 'dataclasses', 'typeCheck', 'abortRunning'],
+    'describePythonBackendContract options.capabilities',
+  )
   const can = (capability: keyof PythonBackendCapabilities) => options.capabilities?.[capability] ?? true
 
   describe(`PythonBackend contract: ${name}`, () => {

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
+import { checkSuiteOptions } from './check-options.js'
 
 /** Options of `describeReadmeExamples`. */
 export interface ReadmeExamplesOptions {
@@ -16,6 +17,7 @@ export interface ReadmeExamplesOptions {
  * fails its test.
  */
 export function describeReadmeExamples(readmeUrl: URL, options: ReadmeExamplesOptions = {}): void {
+  checkSuiteOptions(options, ['minimum', 'timeoutMs'], 'describeReadmeExamples options')
   const readme = readFileSync(readmeUrl, 'utf8')
   const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!)
   const dir = new URL('./.readme-examples/', readmeUrl)

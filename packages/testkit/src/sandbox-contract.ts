@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Sandbox } from '@pyflue/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { checkSuiteOptions } from './check-options.js'
 import { expectAbortError, expectRejectsWith } from './expect-errors.js'
 
 /** Options of `describeSandboxContract`. */
@@ -25,6 +26,7 @@ export function describeSandboxContract(
   makeSandbox: () => Sandbox | Promise<Sandbox>,
   options: SandboxContractOptions = {},
 ): void {
+  checkSuiteOptions(options, ['timeoutMs', 'dispose'], 'describeSandboxContract options')
   describe(`Sandbox contract: ${name}`, () => {
     let sandbox: Sandbox
     let dir: string
@@ -112,7 +114,7 @@ export function describeSandboxContract(
       })
 
       test('an expired timeoutMs resolves with exit code 124', async () => {
-        const result = await sandbox.exec('sleep 5; echo finished', { timeoutMs: 300 })
+        const result = await sandbox.exec('sleep 60; echo finished', { timeoutMs: 300 })
         expect(result.exitCode).toBe(124)
         expect(result.stdout).not.toContain('finished')
       })
@@ -127,7 +129,7 @@ export function describeSandboxContract(
       test('an abort during a command rejects with AbortError carrying the reason as cause', async () => {
         const controller = new AbortController()
         const reason = new Error('user pressed stop')
-        const running = sandbox.exec('sleep 5', { signal: controller.signal })
+        const running = sandbox.exec('sleep 60', { signal: controller.signal })
         setTimeout(() => controller.abort(reason), 150)
         const error = await expectAbortError(running)
         expect((error as { cause?: unknown }).cause).toBe(reason)

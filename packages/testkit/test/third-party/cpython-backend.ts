@@ -19,6 +19,12 @@ import { Bash } from 'just-bash'
 const DRIVER = readFileSync(new URL('./cpython-driver.py', import.meta.url), 'utf8')
 const MAGIC = new TextEncoder().encode('TOY-CPYTHON-STATE/1\n')
 const MARKER = '@@PYFLUE-RESULT@@'
+/**
+ * The deadline of a run that sets no `maxDurationSecs` (the contract says a run is never
+ * unlimited). It is generous on purpose: CPython in WebAssembly takes seconds per run on a
+ * loaded machine, and a default deadline must never decide a passing run's fate.
+ */
+const DEFAULT_MAX_DURATION_SECS = 300
 
 type DriverOutcome =
   | { ok: true; result: unknown; stdout: string }
@@ -78,7 +84,7 @@ export class ToyCPythonBackend implements PythonBackend {
     await this.#ready
     await this.#bash.fs.writeFile('/run/snippet.py', code)
     await this.#bash.fs.writeFile('/run/inputs.json', JSON.stringify(options.inputs ?? {}))
-    const seconds = options.resourceLimits?.maxDurationSecs ?? 5
+    const seconds = options.resourceLimits?.maxDurationSecs ?? DEFAULT_MAX_DURATION_SECS
     const deadline = AbortSignal.timeout(seconds * 1000)
     const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline
     const started = performance.now()
