@@ -13,6 +13,7 @@ import type { LanguageModel, ToolSet } from 'ai'
 import { type ModelSetting, resolveModel } from './resolve-model.js'
 import { Session } from './session.js'
 import type { SessionStore } from './session-store.js'
+import { ContractStoreBridge } from './session-stores/contract-store-bridge.js'
 
 /** Everything an agent is made from; built by `init()`. */
 export interface AgentSettings {
@@ -135,6 +136,7 @@ export class Agent {
         resourceLimits: settings.resourceLimits,
         onClose: () => {
           this.#sessions.delete(id)
+          if (settings.store instanceof ContractStoreBridge) void settings.store.release(id).catch(() => {})
         },
       })
       return session

@@ -1,3 +1,4 @@
+import type { SessionStore as ContractSessionStore } from '@pyflue/core'
 import {
   checkResourceLimits,
   defaultRegistry,
@@ -15,6 +16,7 @@ import { checkApplicationTools } from './application-tools.js'
 import { DEFAULT_MAX_OUTPUT_CHARS } from './format-run-output.js'
 import { checkModelSetting, type ModelSetting } from './resolve-model.js'
 import { InMemorySessionStore, type SessionStore } from './session-store.js'
+import { ContractStoreBridge, isContractSessionStore } from './session-stores/contract-store-bridge.js'
 
 /** Options of `init()`. Every field is optional. */
 export interface InitOptions {
@@ -30,8 +32,11 @@ export interface InitOptions {
   instructions?: string
   /** AI SDK tools given to the model; those with `execute` are also callable inside `run_code`. */
   tools?: ToolSet
-  /** Where sessions are kept. Default: an `InMemorySessionStore`. */
-  store?: SessionStore
+  /**
+   * Where sessions are kept: a store of the core `SessionStore` contract (leased per open session,
+   * e.g. `@pyflue/store-postgres`) or a harness store. Default: an `InMemorySessionStore`.
+   */
+  store?: SessionStore | ContractSessionStore
   /** The registry names resolve through. Default: `defaultRegistry` of `@pyflue/core`. */
   registry?: PyFlueRegistry
   /** Most model requests per prompt. Default 20. */
@@ -84,7 +89,8 @@ export async function init(options: InitOptions = {}): Promise<Agent> {
   if (!Number.isInteger(maxOutputChars) || maxOutputChars < 200) {
     throw new InvalidArgumentError('maxOutputChars', 'maxOutputChars must be an integer of at least 200.')
   }
-  const store = options.store ?? new InMemorySessionStore()
+  const given = options.store ?? new InMemorySessionStore()
+  const store = isContractSessionStore(given) ? new ContractStoreBridge(given) : given
   if (
     typeof store.load !== 'function' ||
     typeof store.save !== 'function' ||

@@ -39,6 +39,9 @@ export const ErrorCodes = {
   COMMAND_REFUSED: 'COMMAND_REFUSED',
   WRITE_REFUSED: 'WRITE_REFUSED',
   EXECUTION_CRASHED: 'EXECUTION_CRASHED',
+  SESSION_CONFLICT: 'SESSION_CONFLICT',
+  SESSION_BUSY: 'SESSION_BUSY',
+  SESSION_TOO_LARGE: 'SESSION_TOO_LARGE',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

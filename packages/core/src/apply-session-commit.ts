@@ -1,0 +1,119 @@
+/**
+ * The pure part of a commit every store shares: checks a `SessionCommit` against the stored
+ * record and builds the next record, or throws the contract's typed error without changing
+ * anything. Stores add only storage, leases and atomicity around it.
+ */
+import { InvalidArgumentError } from './errors/pyflue-error.js'
+import { StateFormatError } from './errors/python-errors.js'
+import { SessionConflictError, SessionTooLargeError } from './errors/session-errors.js'
+import type { SessionCommit, SessionRecord, StoredPythonState } from './session-store.js'
+import { workspaceBytes } from './session-store.js'
+
+/** Builds the record `change` makes of `current` (undefined: nothing stored); copies every byte array. */
+export function applySessionCommit(
+  sessionId: string,
+  current: SessionRecord | undefined,
+  change: SessionCommit,
+  options: { maxWorkspaceBytes: number; now?: Date },
+): SessionRecord {
+  const actualVersion = current?.version ?? 0
+  if (!Number.isInteger(change.expectedVersion) || change.expectedVersion < 0) {
+    throw new InvalidArgumentError('expectedVersion', 'expectedVersion must be a non-negative integer.')
+  }
+  if (change.expectedVersion !== actualVersion) {
+    throw new SessionConflictError({ sessionId, expectedVersion: change.expectedVersion, actualVersion })
+  }
+  const python = nextPython(current?.python, change)
+  let workspace: Record<string, Uint8Array> = { ...(current?.workspace ?? {}) }
+  if (change.workspace?.kind === 'snapshot') workspace = copyFiles(change.workspace.files)
+  else if (change.workspace?.kind === 'delta') {
+    for (const path of change.workspace.removed) delete workspace[path]
+    Object.assign(workspace, copyFiles(change.workspace.written))
+  }
+  const bytes = workspaceBytes(workspace)
+  if (bytes > options.maxWorkspaceBytes) {
+    throw new SessionTooLargeError({
+      sessionId,
+      part: 'workspace',
+      limitBytes: options.maxWorkspaceBytes,
+      actualBytes: bytes,
+    })
+  }
+  const extensions: Record<string, unknown> = { ...(current?.extensions ?? {}) }
+  for (const [key, value] of Object.entries(change.extensions ?? {})) {
+    if (value === null) delete extensions[key]
+    else extensions[key] = structuredClone(value)
+  }
+  const sandbox = change.sandbox === undefined ? current?.sandbox : (change.sandbox ?? undefined)
+  return {
+    sessionId,
+    version: actualVersion + 1,
+    messages: [...(current?.messages ?? []), ...structuredClone(change.appendMessages ?? [])],
+    ...(python ? { python } : {}),
+    workspace,
+    ...(sandbox ? { sandbox: { provider: sandbox.provider, sandboxId: sandbox.sandboxId } } : {}),
+    extensions,
+    updatedAt: (options.now ?? new Date()).toISOString(),
+  }
+}
+
+function nextPython(
+  stored: StoredPythonState | undefined,
+  change: SessionCommit,
+): StoredPythonState | undefined {
+  const python = change.python
+  if (!python) return stored
+  if (python.kind === 'snapshot') {
+    return {
+      backend: python.backend,
+      engineVersion: python.engineVersion,
+      snapshot: new Uint8Array(python.state),
+      deltas: [],
+    }
+  }
+  if (!stored) {
+    throw new StateFormatError(
+      'corrupt',
+      'A Python delta was committed to a session with no stored Python state; commit a snapshot first.',
+    )
+  }
+  if (stored.backend !== python.backend || stored.engineVersion !== python.engineVersion) {
+    throw new StateFormatError(
+      stored.backend !== python.backend ? 'backend' : 'version',
+      `A Python delta of ${python.backend} ${python.engineVersion} was committed onto a state of ${stored.backend} ${stored.engineVersion}; commit a snapshot instead.`,
+    )
+  }
+  return {
+    ...stored,
+    deltas: [...stored.deltas, { changed: copyFiles(python.changed), removed: [...python.removed] }],
+  }
+}
+
+function copyFiles(files: Readonly<Record<string, Uint8Array>>): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {}
+  for (const [key, bytes] of Object.entries(files)) out[key] = new Uint8Array(bytes)
+  return out
+}
+
+/** A deep copy of a record, so a store never shares objects with its caller. */
+export function copySessionRecord(record: SessionRecord): SessionRecord {
+  return {
+    ...record,
+    messages: structuredClone(record.messages),
+    ...(record.python
+      ? {
+          python: {
+            ...record.python,
+            ...(record.python.snapshot ? { snapshot: new Uint8Array(record.python.snapshot) } : {}),
+            deltas: record.python.deltas.map((d) => ({
+              changed: copyFiles(d.changed),
+              removed: [...d.removed],
+            })),
+          },
+        }
+      : {}),
+    workspace: copyFiles(record.workspace),
+    ...(record.sandbox ? { sandbox: { ...record.sandbox } } : {}),
+    extensions: structuredClone(record.extensions),
+  }
+}

@@ -1,0 +1,2 @@
+/** @pyflue/store-redis: a PyFlue SessionStore on Redis. */
+export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.js'
