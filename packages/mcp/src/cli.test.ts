@@ -13,7 +13,9 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> }
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  bin: Record<string, string>
+}
 const bin = join(root, manifest.bin['pyflue-mcp']!) // built by `pnpm build` (turbo runs it before test)
 
 const run = async (client: Client, code: string, options = {}) =>
@@ -47,7 +49,10 @@ describe('pyflue-mcp over stdio', () => {
   })
 
   it('keeps state across calls and sees the copied directory', async () => {
-    await run(client, "from pathlib import Path\nnums = [int(l) for l in Path('/sub/numbers.txt').read_text().split()]")
+    await run(
+      client,
+      "from pathlib import Path\nnums = [int(l) for l in Path('/sub/numbers.txt').read_text().split()]",
+    )
     expect((await run(client, 'sum(nums)')).structuredContent).toMatchObject({ result: 6 })
     const listed = await client.callTool({ name: 'list_files', arguments: { path: 'sub' } })
     expect((listed as CallToolResult).content).toEqual([{ type: 'text', text: 'numbers.txt' }])

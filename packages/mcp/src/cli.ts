@@ -3,8 +3,8 @@
 // spawn it) or Streamable HTTP (`--http`, on 127.0.0.1). Options map onto
 // `createPyflueMcpServer` and `listen`; logs go to stderr (stdout carries the protocol).
 import { parseArgs } from 'node:util'
-import { loadWorkspaceFiles } from './workspace-files.js'
 import { createPyflueMcpServer } from './server.js'
+import { loadWorkspaceFiles } from './workspace-files.js'
 
 const HELP = `Usage: pyflue-mcp [options]
 

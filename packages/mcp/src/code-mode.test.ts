@@ -26,7 +26,10 @@ function toolServer(): McpServer {
       inputSchema: { a: z.number(), b: z.number() },
       outputSchema: { sum: z.number() },
     },
-    async ({ a, b }) => ({ content: [{ type: 'text', text: String(a + b) }], structuredContent: { sum: a + b } }),
+    async ({ a, b }) => ({
+      content: [{ type: 'text', text: String(a + b) }],
+      structuredContent: { sum: a + b },
+    }),
   )
   server.registerTool(
     'city-temperature',
@@ -37,7 +40,9 @@ function toolServer(): McpServer {
     async ({ name, units }) => {
       const celsius = CITIES[name]
       if (celsius === undefined) throw new Error(`unknown city ${name}`)
-      return { content: [{ type: 'text', text: String(units === 'fahrenheit' ? celsius * 1.8 + 32 : celsius) }] }
+      return {
+        content: [{ type: 'text', text: String(units === 'fahrenheit' ? celsius * 1.8 + 32 : celsius) }],
+      }
     },
   )
   return server
@@ -67,7 +72,9 @@ describe('mcpToolsAsPython', () => {
       'def add(a: float, b: float) -> dict[str, Any]  # Adds two numbers.',
       "def city_temperature(name: str, units: Literal['celsius', 'fahrenheit'] | None = None) -> Any  # Temperature of a city.",
     ])
-    expect(backend.describeExternalFunctions?.(tools.externalFunctions)[0]).toContain('def add(a: float, b: float)')
+    expect(backend.describeExternalFunctions?.(tools.externalFunctions)[0]).toContain(
+      'def add(a: float, b: float)',
+    )
   })
 
   it('Python loops over a tool with keyword arguments, catches a tool error, returns structured data', async () => {
@@ -99,12 +106,17 @@ describe('mcpToolsAsPython', () => {
   it('an uncaught tool error is a Python traceback naming the tool', async () => {
     await expect(
       backend.run('city_temperature(name="Atlantis")', { externalFunctions: tools.externalFunctions }),
-    ).rejects.toMatchObject({ excType: 'RuntimeError', pythonMessage: expect.stringContaining('unknown city') })
+    ).rejects.toMatchObject({
+      excType: 'RuntimeError',
+      pythonMessage: expect.stringContaining('unknown city'),
+    })
   })
 
   it('starts servers from configs (stdio command, HTTP url) and prefixes names by server', async () => {
     const root = fileURLToPath(new URL('..', import.meta.url))
-    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> }
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>
+    }
     const pyflue = createPyflueMcpServer()
     const listener = await pyflue.listen()
     const remote = await mcpToolsAsPython({

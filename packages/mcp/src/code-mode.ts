@@ -4,7 +4,7 @@
 // `run`, or to the harness's `run_code`, and the model writes one Python program that calls many
 // tools instead of one model round trip per tool call.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { type CallToolResult, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js'
 import {
@@ -76,7 +76,8 @@ export async function mcpToolsAsPython(
   refuseUnknownKeys(options, OPTION_KEYS, 'mcpToolsAsPython options')
   const servers: [string, Client | McpServerConfig][] =
     source instanceof Client ? [['mcp', source]] : Object.entries(source)
-  if (servers.length === 0) throw new InvalidArgumentError('source', 'mcpToolsAsPython needs at least one server.')
+  if (servers.length === 0)
+    throw new InvalidArgumentError('source', 'mcpToolsAsPython needs at least one server.')
   const prefix = options.prefix ?? servers.length > 1
   const timeout = options.timeoutMs ?? 60_000
   const opened: Client[] = []
@@ -91,12 +92,19 @@ export async function mcpToolsAsPython(
         if (options.filter && !options.filter(tool, server)) continue
         const name = pythonName(prefix ? `${server}_${tool.name}` : tool.name)
         if (tools.has(name)) {
-          throw new InvalidArgumentError('source', `Two tools become the Python function ${name}; use prefix: true.`)
+          throw new InvalidArgumentError(
+            'source',
+            `Two tools become the Python function ${name}; use prefix: true.`,
+          )
         }
         tools.set(name, { server, tool })
         externalFunctions[name] = toolFunction(client, tool, timeout)
         const doc = tool.description?.split('\n')[0]?.trim()
-        const signature = pythonSignature(name, tool.inputSchema as JsonSchema, tool.outputSchema as JsonSchema | undefined)
+        const signature = pythonSignature(
+          name,
+          tool.inputSchema as JsonSchema,
+          tool.outputSchema as JsonSchema | undefined,
+        )
         signatures.push(doc ? `${signature}  # ${doc}` : signature)
       }
     }
@@ -132,7 +140,10 @@ async function connectClient(config: McpServerConfig, server: string): Promise<C
       new StreamableHTTPClientTransport(new URL(config.url), headers ? { requestInit: { headers } } : {}),
     )
   } else {
-    throw new InvalidArgumentError(server, `The MCP server ${server} needs a command (stdio) or a url (HTTP).`)
+    throw new InvalidArgumentError(
+      server,
+      `The MCP server ${server} needs a command (stdio) or a url (HTTP).`,
+    )
   }
   return client
 }
@@ -169,7 +180,8 @@ function toolFunction(client: Client, tool: Tool, timeout: number): ExternalFunc
           cause: error,
         })
       }
-      if (result.isError) throw new McpToolError({ tool: tool.name, message: contentText(result) || 'the tool failed' })
+      if (result.isError)
+        throw new McpToolError({ tool: tool.name, message: contentText(result) || 'the tool failed' })
       if (result.structuredContent !== undefined) return result.structuredContent
       const content = result.content ?? []
       if (content.every((block) => block.type === 'text')) return contentText(result)
@@ -185,7 +197,8 @@ function toolFunction(client: Client, tool: Tool, timeout: number): ExternalFunc
  */
 function argumentsSchema(tool: string, schema: JsonSchema): StandardSchemaV1<Record<string, unknown>> {
   const known = new Set(Object.keys(schema.properties ?? {}))
-  const closed = schema.additionalProperties === false || (known.size > 0 && schema.additionalProperties === undefined)
+  const closed =
+    schema.additionalProperties === false || (known.size > 0 && schema.additionalProperties === undefined)
   const props = {
     version: 1 as const,
     vendor: 'pyflue-mcp',

@@ -11,7 +11,10 @@ import { createPyflueMcpServer, type PyflueMcpServer } from './server.js'
 
 const clients: Client[] = []
 async function connect(url: string, headers?: Record<string, string>) {
-  const transport = new StreamableHTTPClientTransport(new URL(url), headers ? { requestInit: { headers } } : {})
+  const transport = new StreamableHTTPClientTransport(
+    new URL(url),
+    headers ? { requestInit: { headers } } : {},
+  )
   const client = new Client({ name: 'test', version: '1' })
   await client.connect(transport)
   clients.push(client)
@@ -19,7 +22,10 @@ async function connect(url: string, headers?: Record<string, string>) {
 }
 const textOf = (result: unknown) => ((result as CallToolResult).content[0] as { text: string }).text
 const run = async (client: Client, code: string, inputs?: Record<string, unknown>) =>
-  (await client.callTool({ name: 'run_code', arguments: { code, ...(inputs ? { inputs } : {}) } })) as CallToolResult
+  (await client.callTool({
+    name: 'run_code',
+    arguments: { code, ...(inputs ? { inputs } : {}) },
+  })) as CallToolResult
 
 let server: PyflueMcpServer
 let url: string
@@ -42,10 +48,14 @@ describe('Streamable HTTP', () => {
   it('binds to 127.0.0.1 by default and refuses a foreign Host header', async () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/)
     const status = await new Promise<number>((done, fail) => {
-      const req = httpRequest(url, { method: 'POST', headers: { host: 'evil.example', 'content-type': 'application/json' } }, (res) => {
-        res.resume()
-        done(res.statusCode ?? 0)
-      })
+      const req = httpRequest(
+        url,
+        { method: 'POST', headers: { host: 'evil.example', 'content-type': 'application/json' } },
+        (res) => {
+          res.resume()
+          done(res.statusCode ?? 0)
+        },
+      )
       req.on('error', fail)
       req.end('{}')
     })
@@ -75,7 +85,9 @@ describe('Streamable HTTP', () => {
     const failed = await run(client, 'x = 1\n1 / 0')
     expect(failed.isError).toBe(true)
     expect(textOf(failed)).toContain('ZeroDivisionError')
-    expect(failed.structuredContent).toMatchObject({ error: { type: 'ZeroDivisionError', code: 'PYTHON_RUNTIME' } })
+    expect(failed.structuredContent).toMatchObject({
+      error: { type: 'ZeroDivisionError', code: 'PYTHON_RUNTIME' },
+    })
     expect(textOf(await run(client, 'x'))).toContain('NameError') // the failed run left nothing behind
     expect((await run(client, 'y = 2\ny')).structuredContent).toMatchObject({ result: 2 })
   })
@@ -89,8 +101,13 @@ describe('Streamable HTTP', () => {
     expect(hottest.structuredContent).toMatchObject({ result: 'Cairo' })
     await client.callTool({ name: 'write_file', arguments: { path: 'notes/a.txt', content: 'hello' } })
     expect(textOf(await client.callTool({ name: 'list_files', arguments: {} }))).toBe('data.csv\nnotes/')
-    expect((await run(client, "Path('/notes/a.txt').read_text()")).structuredContent).toMatchObject({ result: 'hello' })
-    const missing = (await client.callTool({ name: 'read_file', arguments: { path: 'nope.txt' } })) as CallToolResult
+    expect((await run(client, "Path('/notes/a.txt').read_text()")).structuredContent).toMatchObject({
+      result: 'hello',
+    })
+    const missing = (await client.callTool({
+      name: 'read_file',
+      arguments: { path: 'nope.txt' },
+    })) as CallToolResult
     expect(missing.isError).toBe(true)
     expect(textOf(missing)).toMatch(/^Error \(SANDBOX_FILE\)/)
   })
@@ -139,21 +156,28 @@ describe('Streamable HTTP', () => {
     const post = (body: string, headers: Record<string, string> = {}) =>
       fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...headers,
+        },
         body,
       })
     const notJson = await post('{not json')
     expect(notJson.status).toBe(400)
-    expect((await notJson.json()).error.code).toBe(-32700)
+    expect(((await notJson.json()) as { error: any }).error.code).toBe(-32700)
     const noSession = await post('{"jsonrpc":"2.0","id":1,"method":"tools/list"}')
     expect(noSession.status).toBe(400)
-    expect((await noSession.json()).error.code).toBe(-32600)
+    expect(((await noSession.json()) as { error: any }).error.code).toBe(-32600)
     const unknown = await post('{"jsonrpc":"2.0","id":1,"method":"tools/list"}', { 'mcp-session-id': 'nope' })
     expect(unknown.status).toBe(404)
     const { client, transport } = await connect(url)
-    const garbage = await post('{"hello":"world"}', { 'mcp-session-id': transport.sessionId!, 'mcp-protocol-version': '2025-06-18' })
+    const garbage = await post('{"hello":"world"}', {
+      'mcp-session-id': transport.sessionId!,
+      'mcp-protocol-version': '2025-06-18',
+    })
     expect(garbage.status).toBe(400)
-    expect((await garbage.json()).error).toBeDefined()
+    expect(((await garbage.json()) as { error: any }).error).toBeDefined()
     expect((await run(client, '1 + 1')).structuredContent).toMatchObject({ result: 2 })
   })
 
@@ -171,7 +195,9 @@ describe('limits, auth and the session cap', () => {
       const { client } = await connect((await limited.listen()).url)
       const result = await run(client, 'xs = [str(i) for i in range(1000000)]\nlen(xs)')
       expect(result.isError).toBe(true)
-      expect(result.structuredContent).toMatchObject({ error: { code: 'RESOURCE_LIMIT', limit: 'maxAllocations' } })
+      expect(result.structuredContent).toMatchObject({
+        error: { code: 'RESOURCE_LIMIT', limit: 'maxAllocations' },
+      })
     } finally {
       await limited.close()
     }
@@ -187,7 +213,7 @@ describe('limits, auth and the session cap', () => {
         body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} }),
       })
       expect(refused.status).toBe(401)
-      expect((await refused.json()).error.data.code).toBe(McpErrorCodes.MCP_UNAUTHORIZED)
+      expect(((await refused.json()) as { error: any }).error.data.code).toBe(McpErrorCodes.MCP_UNAUTHORIZED)
       await expect(connect(listener.url)).rejects.toMatchObject({ code: 401, message: /MCP_UNAUTHORIZED/ })
       expect(listener.sessionCount()).toBe(0)
       const { client } = await connect(listener.url, { authorization: 'Bearer s3cret' })

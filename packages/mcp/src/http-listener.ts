@@ -79,8 +79,7 @@ export async function listenHttp(connect: Connect, options: HttpListenOptions): 
   if (options.auth !== undefined && typeof options.auth !== 'function') {
     throw new InvalidArgumentError('auth', 'auth must be a function (request) => boolean.')
   }
-  const allowedHosts =
-    options.allowedHosts ?? (LOOPBACK_HOSTS.includes(host) ? LOOPBACK_HOSTS : undefined)
+  const allowedHosts = options.allowedHosts ?? (LOOPBACK_HOSTS.includes(host) ? LOOPBACK_HOSTS : undefined)
   const sessions = new Map<string, HttpSession>()
   let opening = 0
 
@@ -103,7 +102,8 @@ export async function listenHttp(connect: Connect, options: HttpListenOptions): 
     let body: unknown
     if (req.method === 'POST') {
       const text = await readBody(req, maxBodyBytes)
-      if (text === undefined) return reply(res, 413, ErrorCode.InvalidRequest, 'The request body is too large.')
+      if (text === undefined)
+        return reply(res, 413, ErrorCode.InvalidRequest, 'The request body is too large.')
       try {
         body = JSON.parse(text)
       } catch {
@@ -113,12 +113,18 @@ export async function listenHttp(connect: Connect, options: HttpListenOptions): 
     const sessionId = req.headers['mcp-session-id']
     if (typeof sessionId === 'string') {
       const session = sessions.get(sessionId)
-      if (!session) return reply(res, 404, ErrorCode.InvalidRequest, 'Session not found: initialize a new one.')
+      if (!session)
+        return reply(res, 404, ErrorCode.InvalidRequest, 'Session not found: initialize a new one.')
       touch(session)
       return session.transport.handleRequest(req, res, body)
     }
     if (req.method !== 'POST' || !isInitializeRequest(body)) {
-      return reply(res, 400, ErrorCode.InvalidRequest, 'Bad request: no mcp-session-id; send initialize first.')
+      return reply(
+        res,
+        400,
+        ErrorCode.InvalidRequest,
+        'Bad request: no mcp-session-id; send initialize first.',
+      )
     }
     if (sessions.size + opening >= maxSessions) return refuse(res, 503, new McpSessionLimitError(maxSessions))
     opening += 1
@@ -135,7 +141,13 @@ export async function listenHttp(connect: Connect, options: HttpListenOptions): 
       })
     } catch (error) {
       const code = (error as PyFlueError | undefined)?.code
-      return reply(res, 500, ErrorCode.InternalError, 'The session could not be opened.', code ? { code } : undefined)
+      return reply(
+        res,
+        500,
+        ErrorCode.InternalError,
+        'The session could not be opened.',
+        code ? { code } : undefined,
+      )
     } finally {
       opening -= 1
     }

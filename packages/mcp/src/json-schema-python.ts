@@ -43,7 +43,8 @@ export function pythonType(schema: JsonSchema | boolean | undefined, depth = 0):
         return `list[${pythonType(items, depth + 1)}]`
       }
       if (type === 'object') {
-        const values = typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined
+        const values =
+          typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined
         return `dict[str, ${values ? pythonType(values, depth + 1) : 'Any'}]`
       }
       return SCALARS[type] ?? 'Any'
@@ -70,7 +71,9 @@ export function pythonSignature(name: string, input: JsonSchema, output?: JsonSc
 }
 
 function isLiteral(value: unknown): boolean {
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null
+  return (
+    typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null
+  )
 }
 
 function pythonLiteral(value: unknown): string {

@@ -1,6 +1,8 @@
 // What `run_code` answers an MCP client: model-friendly text (what the code printed, the repr of
 // its last expression, or the error with its traceback, truncated with a marker) and the same
 // facts as `structuredContent` for clients that read JSON.
+
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import {
   isPyFlueError,
   type PythonRunResult,
@@ -8,7 +10,6 @@ import {
   PythonSyntaxError,
   ResourceLimitError,
 } from '@pyflue/core'
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { pythonRepr, toJsonValue, truncateText } from './python-value.js'
 
 /** The default cap on the text of one tool result, in characters. */

@@ -3,9 +3,9 @@
 // PyFlue session (its own Python namespace and sandbox); closing the connection closes it.
 import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import type { PythonBackend, Sandbox } from '@pyflue/core'
 import { type HttpListenOptions, listenHttp, type PyflueMcpHttpServer } from './http-listener.js'
 import { openSession, type PyflueSession, resolveFactories, type SessionFactories } from './pyflue-session.js'

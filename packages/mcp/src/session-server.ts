@@ -124,7 +124,11 @@ function progressReporter(request: CallToolRequest, extra: Extra) {
   return { stdout: (text: string) => send(text), stop: () => clearInterval(heartbeat) }
 }
 
-async function fileTool(sandbox: Sandbox, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+async function fileTool(
+  sandbox: Sandbox,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<CallToolResult> {
   const path = args.path ?? (name === 'list_files' ? '.' : undefined)
   if (typeof path !== 'string' || path === '') {
     throw new McpError(ErrorCode.InvalidParams, `${name} needs \`path\`: a non-empty string.`)
@@ -178,7 +182,10 @@ function toolList(session: PyflueSession, config: SessionServerConfig): Tool[] {
     },
   ]
   if (!session.sandbox) return tools
-  const path = { type: 'string', description: 'A path in the workspace; relative paths start at its working directory.' }
+  const path = {
+    type: 'string',
+    description: 'A path in the workspace; relative paths start at its working directory.',
+  }
   tools.push(
     {
       name: 'read_file',
@@ -223,7 +230,9 @@ function describeRunCode(session: PyflueSession, config: SessionServerConfig): s
   const names = Object.keys(config.externalFunctions)
   if (names.length > 0) {
     lines.push('', 'Functions you can call from the Python code (call them directly; do not await them):')
-    const signatures = session.backend.describeExternalFunctions?.(config.externalFunctions) ?? names.map((n) => `def ${n}(...)`)
+    const signatures =
+      session.backend.describeExternalFunctions?.(config.externalFunctions) ??
+      names.map((n) => `def ${n}(...)`)
     for (const signature of signatures) lines.push(`  ${signature}`)
   }
   return lines.join('\n')
