@@ -30,7 +30,7 @@ export type McpToolSource = Client | Readonly<Record<string, Client | McpServerC
 export interface McpToolsAsPythonOptions {
   /**
    * Prefix each function with its server's name (`weather_forecast`). Default: `true` when the
-   * source names more than one server.
+   * source names its servers (a record), `false` for a bare client.
    */
   prefix?: boolean
   /** Keeps only the tools it returns `true` for. */
@@ -74,11 +74,12 @@ export async function mcpToolsAsPython(
   options: McpToolsAsPythonOptions = {},
 ): Promise<McpPythonTools> {
   refuseUnknownKeys(options, OPTION_KEYS, 'mcpToolsAsPython options')
-  const servers: [string, Client | McpServerConfig][] =
-    source instanceof Client ? [['mcp', source]] : Object.entries(source)
+  const servers: [string, Client | McpServerConfig][] = isClient(source)
+    ? [['mcp', source]]
+    : Object.entries(source)
   if (servers.length === 0)
     throw new InvalidArgumentError('source', 'mcpToolsAsPython needs at least one server.')
-  const prefix = options.prefix ?? servers.length > 1
+  const prefix = options.prefix ?? !isClient(source)
   const timeout = options.timeoutMs ?? 60_000
   const opened: Client[] = []
   const externalFunctions: ExternalFunctions = {}
@@ -86,8 +87,8 @@ export async function mcpToolsAsPython(
   const tools = new Map<string, { server: string; tool: Tool }>()
   try {
     for (const [server, entry] of servers) {
-      const client = entry instanceof Client ? entry : await connectClient(entry, server)
-      if (!(entry instanceof Client)) opened.push(client)
+      const client = isClient(entry) ? entry : await connectClient(entry, server)
+      if (!isClient(entry)) opened.push(client)
       for (const tool of await listAllTools(client)) {
         if (options.filter && !options.filter(tool, server)) continue
         const name = pythonName(prefix ? `${server}_${tool.name}` : tool.name)
@@ -120,6 +121,17 @@ export async function mcpToolsAsPython(
       await Promise.all(opened.map((client) => client.close().catch(() => {})))
     },
   }
+}
+
+/** A connected SDK client, by shape: an application's own copy of the SDK is one too. */
+function isClient(value: unknown): value is Client {
+  const candidate = value as Partial<Client> | null
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.callTool === 'function' &&
+    typeof candidate.listTools === 'function'
+  )
 }
 
 async function connectClient(config: McpServerConfig, server: string): Promise<Client> {
