@@ -45,6 +45,13 @@ function toolServer(): McpServer {
       }
     },
   )
+  server.registerTool(
+    'cities',
+    { description: 'Known cities.', inputSchema: { limit: z.number().int().optional() } },
+    async ({ limit }) => ({
+      content: [{ type: 'text', text: Object.keys(CITIES).slice(0, limit).join(',') }],
+    }),
+  )
   return server
 }
 
@@ -67,14 +74,19 @@ afterAll(async () => {
 
 describe('mcpToolsAsPython', () => {
   it('makes one function per tool with a typed signature from its schemas', () => {
-    expect(Object.keys(tools.externalFunctions)).toEqual(['add', 'city_temperature'])
+    expect(Object.keys(tools.externalFunctions)).toEqual(['add', 'city_temperature', 'cities'])
     expect(tools.signatures).toEqual([
       'def add(a: float, b: float) -> dict[str, Any]  # Adds two numbers.',
       "def city_temperature(name: str, units: Literal['celsius', 'fahrenheit'] | None = None) -> Any  # Temperature of a city.",
+      'def cities(limit: int | None = None) -> Any  # Known cities.',
     ])
-    expect(backend.describeExternalFunctions?.(tools.externalFunctions)[0]).toContain(
-      'def add(a: float, b: float)',
-    )
+    // The backend's own description (what run_code shows) agrees on which parameters are optional,
+    // also for a schema without `required` (every parameter optional).
+    const described = backend.describeExternalFunctions?.(tools.externalFunctions) ?? []
+    expect(described[0]).toContain('def add(a: float, b: float)')
+    expect(described[1]).toContain('def city_temperature(name: str, units: ')
+    expect(described[1]).toContain(' | None = None)')
+    expect(described[2]).toContain('def cities(limit: int | None = None)')
   })
 
   it('Python loops over a tool with keyword arguments, catches a tool error, returns structured data', async () => {
@@ -93,11 +105,17 @@ describe('mcpToolsAsPython', () => {
         '    missing = None',
         'except TypeError as e:',
         '    missing = str(e)',
-        '{"total": total, "error": error, "missing": missing, "oslo_f": city_temperature("Oslo", units="fahrenheit"), "positional": add(2, 3)}',
+        '{"total": total, "error": error, "missing": missing, "oslo_f": city_temperature("Oslo", units="fahrenheit"), "positional": add(2, 3), "all": cities(), "one": cities(limit=1)}',
       ].join('\n'),
       { externalFunctions: tools.externalFunctions },
     )
-    expect(run.result).toMatchObject({ total: 10, oslo_f: '39.2', positional: { sum: 5 } })
+    expect(run.result).toMatchObject({
+      total: 10,
+      oslo_f: '39.2',
+      positional: { sum: 5 },
+      all: 'Oslo,Cairo',
+      one: 'Oslo',
+    })
     const result = run.result as { error: string; missing: string }
     expect(result.error).toContain('city-temperature failed: unknown city Atlantis')
     expect(result.missing).toContain("missing required argument 'b'")

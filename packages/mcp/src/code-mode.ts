@@ -205,12 +205,14 @@ function toolFunction(client: Client, tool: Tool, timeout: number): ExternalFunc
 /**
  * A Standard Schema for a tool's arguments: an object with every required property and no
  * property the schema does not name (unless it allows additional ones). The values' types are
- * the server's to check. `jsonSchema.input()` exposes the tool's schema for signatures.
+ * the server's to check. `jsonSchema.input()` exposes the tool's schema for signatures, with
+ * `required` always present.
  */
 function argumentsSchema(tool: string, schema: JsonSchema): StandardSchemaV1<Record<string, unknown>> {
   const known = new Set(Object.keys(schema.properties ?? {}))
   const closed =
     schema.additionalProperties === false || (known.size > 0 && schema.additionalProperties === undefined)
+  const described: JsonSchema = { ...schema, required: schema.required ?? [] }
   const props = {
     version: 1 as const,
     vendor: 'pyflue-mcp',
@@ -230,7 +232,9 @@ function argumentsSchema(tool: string, schema: JsonSchema): StandardSchemaV1<Rec
       }
       return issues.length > 0 ? { issues } : { value: record }
     },
-    jsonSchema: { input: () => schema, output: () => schema },
+    // `required` stated even when empty: a schema without it has no required parameter, and a
+    // reader that treats a missing `required` as "all of them" shows the right signature.
+    jsonSchema: { input: () => described, output: () => described },
   }
   return { '~standard': props }
 }
