@@ -69,6 +69,66 @@ describe('pyflue-mcp over stdio', () => {
   })
 })
 
+describe('pyflue-mcp over stdio, raw lines', () => {
+  it('answers a line that is not JSON (-32700), not JSON-RPC (-32600), an unknown method (-32601), and keeps serving', async () => {
+    const child = spawn(process.execPath, [bin], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] })
+    const answers: Array<{ id?: number | null; result?: unknown; error?: { code: number } }> = []
+    let pending = ''
+    let wake: () => void = () => {}
+    child.stdout.on('data', (chunk) => {
+      pending += chunk
+      let newline = pending.indexOf('\n')
+      while (newline >= 0) {
+        answers.push(JSON.parse(pending.slice(0, newline)))
+        pending = pending.slice(newline + 1)
+        newline = pending.indexOf('\n')
+      }
+      wake()
+    })
+    const answerTo = async (id: number) => {
+      for (;;) {
+        const found = answers.find((a) => a.id === id)
+        if (found) return found
+        await new Promise<void>((done) => (wake = done))
+      }
+    }
+    try {
+      child.stdin.write('this is not json\n{"jsonrpc": "2.0", "oops": true}\n')
+      child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'no/such/method' })}\n`)
+      expect((await answerTo(1)).error?.code).toBe(-32601)
+      // The two unreadable lines came first, answered with id null.
+      expect(answers.slice(0, 2)).toEqual([
+        { jsonrpc: '2.0', id: null, error: { code: -32700, message: expect.any(String) } },
+        { jsonrpc: '2.0', id: null, error: { code: -32600, message: expect.any(String) } },
+      ])
+      const initialize = {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'raw', version: '1' },
+        },
+      }
+      child.stdin.write(`${JSON.stringify(initialize)}\n`)
+      expect((await answerTo(2)).result).toMatchObject({ serverInfo: { name: 'pyflue' } })
+      child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`)
+      const call = {
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'tools/call',
+        params: { name: 'run_code', arguments: { code: '6 * 7' } },
+      }
+      child.stdin.write(`${JSON.stringify(call)}\n`)
+      expect((await answerTo(3)).result).toMatchObject({ structuredContent: { result: 42 } })
+      expect(answers.map((a) => a.id)).toEqual([null, null, 1, 2, 3])
+    } finally {
+      child.kill()
+    }
+  })
+})
+
 describe('pyflue-mcp --http', () => {
   it('serves on 127.0.0.1 and prints the URL on stderr', async () => {
     const child = spawn(process.execPath, [bin, '--http', '--port', '0'], { cwd: root })

@@ -4,7 +4,6 @@
 import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js'
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import type { PythonBackend, Sandbox } from '@pyflue/core'
 import { type HttpListenOptions, listenHttp, type PyflueMcpHttpServer } from './http-listener.js'
@@ -12,6 +11,7 @@ import { openSession, type PyflueSession, resolveFactories, type SessionFactorie
 import { DEFAULT_MAX_OUTPUT_CHARS } from './run-code-output.js'
 import { checkServerOptions, type PyflueMcpServerOptions } from './server-options.js'
 import { createSessionServer, type SessionServerConfig } from './session-server.js'
+import { stdioTransport } from './stdio-transport.js'
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
 
@@ -34,7 +34,10 @@ export interface PyflueMcpConnection {
 export interface PyflueMcpServer {
   /** Opens a new session and serves it over `transport` (any SDK server transport). */
   connect(transport: Transport, options?: { sessionId?: string }): Promise<PyflueMcpConnection>
-  /** Serves one session over stdin/stdout (or the given streams) for the life of the process. */
+  /**
+   * Serves one session over stdin/stdout (or the given streams) for the life of the process. A
+   * line that is not JSON is answered with `-32700`, one that is not JSON-RPC with `-32600`.
+   */
   serveStdio(streams?: {
     stdin?: NodeJS.ReadableStream
     stdout?: NodeJS.WritableStream
@@ -113,12 +116,7 @@ export function createPyflueMcpServer(options: PyflueMcpServerOptions = {}): Pyf
     connect,
     connections,
     serveStdio: (streams = {}) =>
-      connect(
-        new StdioServerTransport(
-          (streams.stdin ?? process.stdin) as NodeJS.ReadStream,
-          (streams.stdout ?? process.stdout) as NodeJS.WriteStream,
-        ),
-      ),
+      connect(stdioTransport(streams.stdin ?? process.stdin, streams.stdout ?? process.stdout)),
     listen: async (listenOptions = {}) => {
       await resolve()
       const listener = await listenHttp(connect, listenOptions)
