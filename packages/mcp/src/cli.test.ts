@@ -1,8 +1,9 @@
 // The `pyflue-mcp` command (the built bin, as `npx @pyflue/mcp` runs it) spawned by the SDK's
-// stdio client: one session for the process, state across calls, a seeded workspace, cancellation;
-// and `--http` serving on 127.0.0.1.
+// stdio client: one session for the process, state across calls, a seeded workspace, cancellation,
+// state kept in a file across processes; raw lines that are not JSON-RPC; and `--http` serving on
+// 127.0.0.1.
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -66,6 +67,46 @@ describe('pyflue-mcp over stdio', () => {
     })
     await expect(call).rejects.toThrow()
     expect((await run(client, 'sum(nums) * 2')).structuredContent).toMatchObject({ result: 12 })
+  })
+})
+
+describe('pyflue-mcp --state-file', () => {
+  it('a new process over the same file starts with the Python state of the last one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pyflue-mcp-state-'))
+    const stateFile = join(dir, 'state.bin')
+    const connect = async () => {
+      const client = new Client({ name: 'test', version: '1' })
+      await client.connect(
+        new StdioClientTransport({
+          command: process.execPath,
+          args: [bin, '--state-file', stateFile],
+          cwd: root,
+        }),
+      )
+      return client
+    }
+    try {
+      const first = await connect()
+      await run(first, 'def area(r):\n    return 3 * r * r\nradius = 2')
+      // Saved once the run is answered, so ending the process in any way keeps it.
+      expect(existsSync(stateFile)).toBe(true)
+      await first.close()
+      const second = await connect()
+      expect((await run(second, 'area(radius)')).structuredContent).toMatchObject({ result: 12 })
+      await second.close()
+      expect(readdirSync(dir)).toEqual(['state.bin']) // no temporary file left
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('refuses --state-file with --http', async () => {
+    const child = spawn(process.execPath, [bin, '--http', '--state-file', 'x.bin'], { cwd: root })
+    let err = ''
+    child.stderr.on('data', (chunk) => (err += chunk))
+    const code = await new Promise((done) => child.on('exit', done))
+    expect(code).toBe(1)
+    expect(err).toContain('--state-file')
   })
 })
 

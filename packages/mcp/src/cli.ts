@@ -2,8 +2,10 @@
 // The `pyflue-mcp` command: a PyFlue MCP server over stdio (the default, for MCP clients that
 // spawn it) or Streamable HTTP (`--http`, on 127.0.0.1). Options map onto
 // `createPyflueMcpServer` and `listen`; logs go to stderr (stdout carries the protocol).
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createPyflueMcpServer } from './server.js'
+import { stateFileHooks } from './state-file.js'
 import { loadWorkspaceFiles } from './workspace-files.js'
 
 const HELP = `Usage: pyflue-mcp [options]
@@ -16,6 +18,8 @@ Serves run_code (Python in Monty, state kept per session) to MCP clients.
                           (implies --sandbox virtual; changes are not written back)
   --timeout <secs>        wall-clock limit of one run (default: the backend's)
   --max-memory <bytes>    heap limit of one run (default: the backend's)
+  --state-file <path>     stdio: load the Python state from this file at start (when it
+                          exists) and save it there after every successful run
   --http                  serve Streamable HTTP instead of stdio
   --port <n>              HTTP port (default: 8000; 0 picks a free one)
   --host <address>        HTTP address to bind (default: 127.0.0.1)
@@ -32,6 +36,7 @@ async function main(): Promise<void> {
       dir: { type: 'string' },
       timeout: { type: 'string' },
       'max-memory': { type: 'string' },
+      'state-file': { type: 'string' },
       http: { type: 'boolean' },
       port: { type: 'string' },
       host: { type: 'string' },
@@ -45,6 +50,10 @@ async function main(): Promise<void> {
     process.stdout.write(HELP)
     return
   }
+  const stateFile = values['state-file']
+  if (stateFile !== undefined && values.http) {
+    throw new Error('--state-file keeps the one session of stdio; it does not apply to --http.')
+  }
   const sandbox = values.sandbox ?? (values.dir ? 'virtual' : undefined)
   const resourceLimits = {
     ...(values.timeout ? { maxDurationSecs: number(values.timeout, '--timeout') } : {}),
@@ -55,6 +64,7 @@ async function main(): Promise<void> {
     ...(sandbox ? { sandbox } : {}),
     ...(values.dir ? { files: await loadWorkspaceFiles(values.dir) } : {}),
     ...(Object.keys(resourceLimits).length > 0 ? { resourceLimits } : {}),
+    ...(stateFile ? stateFileHooks(resolve(stateFile)) : {}),
   })
   const stop = () => {
     server.close().finally(() => process.exit(0))

@@ -15,6 +15,8 @@ export interface PyflueSession {
   readonly id: string
   readonly backend: PythonBackend
   readonly sandbox: Sandbox | undefined
+  /** Hands the Python state to `saveState` (when set); saves run one after another. */
+  save(): Promise<void>
   /** Saves the state (when `saveState` is set), then closes the backend and the sandbox. Idempotent. */
   close(): Promise<void>
 }
@@ -57,14 +59,23 @@ export async function openSession(
   }
   const opened = backend
   let closing: Promise<void> | undefined
+  let saving: Promise<void> = Promise.resolve()
+  const save = () => {
+    const { saveState } = options
+    if (!saveState) return Promise.resolve()
+    const next = saving.catch(() => {}).then(async () => saveState(id, await opened.dumpState()))
+    saving = next
+    return next
+  }
   return {
     id,
     backend: opened,
     sandbox,
+    save,
     close: () => {
       closing ??= (async () => {
         try {
-          if (options.saveState) await options.saveState(id, await opened.dumpState())
+          await save()
         } finally {
           await opened.close().catch(() => {})
           await sandbox?.close?.().catch(() => {})

@@ -29,6 +29,12 @@ export interface PyflueMcpServerOptions {
   loadState?: (sessionId: string) => Uint8Array | undefined | Promise<Uint8Array | undefined>
   /** Called with the session's Python state (`dumpState`) when the session ends, before it is closed. */
   saveState?: (sessionId: string, state: Uint8Array) => void | Promise<void>
+  /**
+   * When `saveState` is called: `'close'` (the default) when the session ends; `'run'` also after
+   * every `run_code` that succeeded, before it is answered, so a process killed later loses
+   * nothing that was answered. Saves of one session never overlap.
+   */
+  saveStateAfter?: 'close' | 'run'
   /** The registry names resolve through. Default: core's `defaultRegistry`. */
   registry?: PyFlueRegistry
   /** The server's name in the MCP handshake. Default `'pyflue'`. */
@@ -46,6 +52,7 @@ const SERVER_OPTION_KEYS = Object.keys({
   files: true,
   loadState: true,
   saveState: true,
+  saveStateAfter: true,
   registry: true,
   name: true,
   version: true,
@@ -63,6 +70,16 @@ export function checkServerOptions(options: PyflueMcpServerOptions): void {
     if (options[key] !== undefined && typeof options[key] !== 'function') {
       throw new InvalidArgumentError(key, `${key} must be a function.`)
     }
+  }
+  const after = options.saveStateAfter
+  if (after !== undefined && after !== 'close' && after !== 'run') {
+    throw new InvalidArgumentError(
+      'saveStateAfter',
+      `saveStateAfter is 'close' or 'run': got ${String(after)}`,
+    )
+  }
+  if (after === 'run' && options.saveState === undefined) {
+    throw new InvalidArgumentError('saveStateAfter', "saveStateAfter: 'run' needs saveState.")
   }
   if (options.files !== undefined && (typeof options.files !== 'object' || options.files === null)) {
     throw new InvalidArgumentError('files', 'files must be an object of sandbox path → content.')

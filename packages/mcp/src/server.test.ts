@@ -68,6 +68,49 @@ describe('createPyflueMcpServer', () => {
     await server.close()
   })
 
+  it("saveStateAfter: 'run' saves after every run that succeeded, before answering", async () => {
+    expect(() => createPyflueMcpServer({ saveStateAfter: 'run' })).toThrow(/needs saveState/)
+    expect(() => createPyflueMcpServer({ saveState: () => {}, saveStateAfter: 'always' as never })).toThrow(
+      InvalidArgumentError,
+    )
+    const saves: Uint8Array[] = []
+    const server = createPyflueMcpServer({
+      saveState: (_id, bytes) => void saves.push(bytes),
+      saveStateAfter: 'run',
+    })
+    const { run } = await open(server, 'eager')
+    await run('a = 1')
+    expect(saves).toHaveLength(1)
+    await run('b = a +')
+    expect(saves).toHaveLength(1) // a failed run changed nothing, so nothing is saved
+    await run('b = a + 1')
+    expect(saves).toHaveLength(2)
+    // The last save holds b: a fresh session loads it.
+    const reader = createPyflueMcpServer({ loadState: () => saves[1] })
+    expect((await (await open(reader)).run('a + b')).structuredContent).toMatchObject({ result: 3 })
+    await reader.close()
+    await server.close()
+    expect(saves).toHaveLength(3) // and once more when the session ends
+  })
+
+  it('a failed save after a run keeps the answer and warns without the error text', async () => {
+    const server = createPyflueMcpServer({
+      saveState: () => {
+        throw new Error('EACCES: permission denied, open /home/someone/state.bin')
+      },
+      saveStateAfter: 'run',
+    })
+    const { run } = await open(server)
+    const answer = await run('40 + 2')
+    expect(answer.isError).toBeUndefined()
+    expect(answer.structuredContent).toMatchObject({ result: 42 })
+    expect(answer.content).toEqual([
+      { type: 'text', text: 'result: 42' },
+      { type: 'text', text: 'warning: the session state could not be saved after this run.' },
+    ])
+    await server.close().catch(() => {})
+  })
+
   it('caps the text of a result with a truncation marker', async () => {
     const server = createPyflueMcpServer({ maxOutputChars: 500 })
     const { run } = await open(server)

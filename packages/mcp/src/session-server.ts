@@ -13,7 +13,7 @@ import {
   type ServerNotification,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js'
-import type { ExternalFunctions, PythonBackend, ResourceLimits, Sandbox } from '@pyflue/core'
+import type { ExternalFunctions, ResourceLimits, Sandbox } from '@pyflue/core'
 import type { PyflueSession } from './pyflue-session.js'
 import { runFailureResult, runSuccessResult, toolFailureResult } from './run-code-output.js'
 
@@ -24,6 +24,8 @@ export interface SessionServerConfig {
   readonly externalFunctions: ExternalFunctions
   readonly resourceLimits: ResourceLimits | undefined
   readonly maxOutputChars: number
+  /** Save the session's state after every run that succeeded (`saveStateAfter: 'run'`). */
+  readonly saveAfterRun: boolean
 }
 
 /** How often a run that prints nothing still reports progress, so a client's timeout can reset. */
@@ -51,7 +53,7 @@ export function createSessionServer(session: PyflueSession, config: SessionServe
     const args = request.params.arguments ?? {}
     switch (request.params.name) {
       case 'run_code':
-        return runCode(session.backend, config, args, request, extra)
+        return runCode(session, config, args, request, extra)
       case 'read_file':
       case 'write_file':
       case 'list_files':
@@ -69,7 +71,7 @@ type Extra = {
 }
 
 async function runCode(
-  backend: PythonBackend,
+  session: PyflueSession,
   config: SessionServerConfig,
   args: Record<string, unknown>,
   request: CallToolRequest,
@@ -84,7 +86,7 @@ async function runCode(
   }
   const progress = progressReporter(request, extra)
   try {
-    const run = await backend.run(code, {
+    const run = await session.backend.run(code, {
       externalFunctions: config.externalFunctions,
       scriptName: '<run_code>',
       signal: extra.signal,
@@ -92,12 +94,29 @@ async function runCode(
       ...(config.resourceLimits ? { resourceLimits: config.resourceLimits } : {}),
       ...(progress ? { onStdout: progress.stdout } : {}),
     })
-    return runSuccessResult(run, config.maxOutputChars)
+    const answer = runSuccessResult(run, config.maxOutputChars)
+    if (config.saveAfterRun) await saveAfterRun(session, answer)
+    return answer
   } catch (error) {
     if (extra.signal.aborted) throw error // cancelled: the SDK sends no answer
     return runFailureResult(error, config.maxOutputChars)
   } finally {
     progress?.stop()
+  }
+}
+
+/**
+ * Saves after a run; a failed save does not fail the run (its effects are in the namespace) but
+ * is told to the client in a second text block, without the error's text (it may name host paths).
+ */
+async function saveAfterRun(session: PyflueSession, answer: CallToolResult): Promise<void> {
+  try {
+    await session.save()
+  } catch {
+    answer.content.push({
+      type: 'text',
+      text: 'warning: the session state could not be saved after this run.',
+    })
   }
 }
 
