@@ -23,6 +23,11 @@ export interface PyflueMcpServerOptions {
   resourceLimits?: ResourceLimits
   /** Cap on the text of one tool result, in characters. Default 8000. */
   maxOutputChars?: number
+  /**
+   * With a progress token, a run that prints nothing still reports progress this often (seconds),
+   * so a client that resets its timeout on progress keeps waiting for a long run. Default 5.
+   */
+  progressIntervalSecs?: number
   /** Files written into each new session's sandbox before its first tool call: sandbox path → content. */
   files?: Readonly<Record<string, string | Uint8Array>>
   /** Called when a session starts; resolving with bytes loads them as the session's Python state (`PythonBackend.loadState`). */
@@ -49,6 +54,7 @@ const SERVER_OPTION_KEYS = Object.keys({
   externalFunctions: true,
   resourceLimits: true,
   maxOutputChars: true,
+  progressIntervalSecs: true,
   files: true,
   loadState: true,
   saveState: true,
@@ -70,6 +76,16 @@ export function checkServerOptions(options: PyflueMcpServerOptions): void {
     if (options[key] !== undefined && typeof options[key] !== 'function') {
       throw new InvalidArgumentError(key, `${key} must be a function.`)
     }
+  }
+  const interval = options.progressIntervalSecs
+  if (
+    interval !== undefined &&
+    !(typeof interval === 'number' && Number.isFinite(interval) && interval > 0)
+  ) {
+    throw new InvalidArgumentError(
+      'progressIntervalSecs',
+      `progressIntervalSecs must be a positive number: got ${String(interval)}`,
+    )
   }
   const after = options.saveStateAfter
   if (after !== undefined && after !== 'close' && after !== 'run') {

@@ -111,6 +111,34 @@ describe('createPyflueMcpServer', () => {
     await server.close().catch(() => {})
   })
 
+  it('a run that prints nothing reports progress every progressIntervalSecs; cancelling it stops it', async () => {
+    expect(() => createPyflueMcpServer({ progressIntervalSecs: 0 })).toThrow(/progressIntervalSecs/)
+    const server = createPyflueMcpServer({
+      progressIntervalSecs: 0.05,
+      resourceLimits: { maxDurationSecs: 300 },
+    })
+    const { client, run } = await open(server)
+    await run('kept = 1')
+    const controller = new AbortController()
+    const messages: string[] = []
+    const call = client.callTool(
+      { name: 'run_code', arguments: { code: 'kept = 2\nwhile True:\n    pass' } },
+      undefined,
+      {
+        signal: controller.signal,
+        onprogress: (progress) => {
+          messages.push(String(progress.message))
+          controller.abort()
+        },
+      },
+    )
+    await expect(call).rejects.toThrow()
+    expect(messages[0]).toMatch(/^running for \d+ s$/)
+    // Runs are serial: this answers only because the busy loop (deadline 300 s) was stopped.
+    expect((await run('kept')).structuredContent).toMatchObject({ result: 1 })
+    await server.close()
+  })
+
   it('caps the text of a result with a truncation marker', async () => {
     const server = createPyflueMcpServer({ maxOutputChars: 500 })
     const { run } = await open(server)

@@ -69,6 +69,7 @@ export function createPyflueMcpServer(options: PyflueMcpServerOptions = {}): Pyf
     externalFunctions: options.externalFunctions ?? {},
     resourceLimits: options.resourceLimits,
     maxOutputChars: options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS,
+    progressIntervalMs: (options.progressIntervalSecs ?? 5) * 1000,
     saveAfterRun: options.saveStateAfter === 'run',
   }
   const connections = new Set<PyflueMcpConnection>()

@@ -24,12 +24,11 @@ export interface SessionServerConfig {
   readonly externalFunctions: ExternalFunctions
   readonly resourceLimits: ResourceLimits | undefined
   readonly maxOutputChars: number
+  /** How often a run that prints nothing reports progress, in milliseconds. */
+  readonly progressIntervalMs: number
   /** Save the session's state after every run that succeeded (`saveStateAfter: 'run'`). */
   readonly saveAfterRun: boolean
 }
-
-/** How often a run that prints nothing still reports progress, so a client's timeout can reset. */
-const HEARTBEAT_MS = 5_000
 
 /** Limitations of a backend's Python that a model should know, by backend name. */
 const BACKEND_NOTES: Readonly<Record<string, string>> = {
@@ -84,7 +83,7 @@ async function runCode(
   if (inputs !== undefined && (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs))) {
     throw new McpError(ErrorCode.InvalidParams, 'run_code `inputs` must be an object of name → value.')
   }
-  const progress = progressReporter(request, extra)
+  const progress = progressReporter(request, extra, config.progressIntervalMs)
   try {
     const run = await session.backend.run(code, {
       externalFunctions: config.externalFunctions,
@@ -121,7 +120,7 @@ async function saveAfterRun(session: PyflueSession, answer: CallToolResult): Pro
 }
 
 /** Progress notifications for one request, when its client asked for them with a token. */
-function progressReporter(request: CallToolRequest, extra: Extra) {
+function progressReporter(request: CallToolRequest, extra: Extra, intervalMs: number) {
   const token = request.params._meta?.progressToken
   if (token === undefined) return undefined
   let progress = 0
@@ -137,7 +136,7 @@ function progressReporter(request: CallToolRequest, extra: Extra) {
   const started = Date.now()
   const heartbeat = setInterval(
     () => send(`running for ${Math.round((Date.now() - started) / 1000)} s`),
-    HEARTBEAT_MS,
+    intervalMs,
   )
   heartbeat.unref()
   return { stdout: (text: string) => send(text), stop: () => clearInterval(heartbeat) }
