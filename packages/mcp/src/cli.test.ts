@@ -193,6 +193,15 @@ describe('pyflue-mcp --http', () => {
     }
   })
 
+  it('refuses a non-loopback --host without --token-env', async () => {
+    const child = spawn(process.execPath, [bin, '--http', '--host', '0.0.0.0'], { cwd: root })
+    let err = ''
+    child.stderr.on('data', (chunk) => (err += chunk))
+    const code = await new Promise((done) => child.on('exit', done))
+    expect(code).toBe(1)
+    expect(err).toContain('--host 0.0.0.0 needs --token-env')
+  })
+
   it('refuses unknown flags', async () => {
     const child = spawn(process.execPath, [bin, '--sandbx', 'virtual'], { cwd: root })
     let err = ''

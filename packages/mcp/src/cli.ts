@@ -22,11 +22,13 @@ Serves run_code (Python in Monty, state kept per session) to MCP clients.
                           exists) and save it there after every successful run
   --http                  serve Streamable HTTP instead of stdio
   --port <n>              HTTP port (default: 8000; 0 picks a free one)
-  --host <address>        HTTP address to bind (default: 127.0.0.1)
+  --host <address>        HTTP address to bind (default: 127.0.0.1; another needs --token-env)
   --max-sessions <n>      HTTP sessions open at once (default: 16)
   --token-env <VAR>       HTTP: require "Authorization: Bearer <value of VAR>"
   -h, --help              show this help
 `
+
+const LOOPBACK = ['127.0.0.1', 'localhost', '::1']
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -81,6 +83,9 @@ async function main(): Promise<void> {
   const tokenVar = values['token-env']
   const token = tokenVar ? process.env[tokenVar] : undefined
   if (tokenVar && !token) throw new Error(`--token-env ${tokenVar}: the variable is not set.`)
+  if (values.host && !LOOPBACK.includes(values.host) && !token) {
+    throw new Error(`--host ${values.host} needs --token-env: run_code would be open to the network.`)
+  }
   const listener = await server.listen({
     port: values.port ? number(values.port, '--port') : 8000,
     ...(values.host ? { host: values.host } : {}),

@@ -223,6 +223,20 @@ describe('limits, auth and the session cap', () => {
     }
   })
 
+  it('refuses to bind beyond loopback without an auth hook', async () => {
+    const open = createPyflueMcpServer()
+    try {
+      await expect(open.listen({ host: '0.0.0.0' })).rejects.toMatchObject({
+        name: 'InvalidArgumentError',
+        argument: 'auth',
+        message: expect.stringContaining('needs an auth hook'),
+      })
+      expect(open.connections.size).toBe(0)
+    } finally {
+      await open.close()
+    }
+  })
+
   it('refuses a session past maxSessions with 503 and MCP_SESSION_LIMIT; a closed session frees its slot', async () => {
     const capped = createPyflueMcpServer()
     try {

@@ -1,6 +1,7 @@
 // Streamable HTTP for a PyFlue MCP server, on node:http. One MCP session (one `mcp-session-id`)
-// is one PyFlue session. The listener binds to 127.0.0.1 unless told otherwise and then also
-// refuses requests whose Host header is not a loopback name (DNS rebinding); an `auth` hook sees
+// is one PyFlue session. The listener binds to 127.0.0.1 unless told otherwise (another address
+// needs an auth hook) and on loopback refuses requests whose Host header is not a loopback name
+// (DNS rebinding); an `auth` hook sees
 // every request first; `maxSessions` caps the open sessions, and a new one beyond it is refused
 // with HTTP 503 and a JSON-RPC error whose `data.code` is `MCP_SESSION_LIMIT`; idle sessions close.
 import { randomUUID } from 'node:crypto'
@@ -17,7 +18,10 @@ import type { PyflueMcpConnection } from './server.js'
 export interface HttpListenOptions {
   /** The TCP port; `0` picks a free one (see `PyflueMcpHttpServer.port`). Default `0`. */
   port?: number
-  /** The address to bind. Default `'127.0.0.1'`: only this machine can connect. */
+  /**
+   * The address to bind. Default `'127.0.0.1'`: only this machine can connect. Any other address
+   * needs `auth` (an `InvalidArgumentError` otherwise).
+   */
   host?: string
   /** The URL path of the MCP endpoint. Default `'/mcp'`. */
   path?: string
@@ -79,7 +83,14 @@ export async function listenHttp(connect: Connect, options: HttpListenOptions): 
   if (options.auth !== undefined && typeof options.auth !== 'function') {
     throw new InvalidArgumentError('auth', 'auth must be a function (request) => boolean.')
   }
-  const allowedHosts = options.allowedHosts ?? (LOOPBACK_HOSTS.includes(host) ? LOOPBACK_HOSTS : undefined)
+  const loopback = LOOPBACK_HOSTS.includes(host)
+  if (!loopback && options.auth === undefined) {
+    throw new InvalidArgumentError(
+      'auth',
+      `listen on ${host} needs an auth hook: run_code would be open to the network. Pass auth (e.g. a bearer token check), or auth: () => true when a proxy in front authenticates.`,
+    )
+  }
+  const allowedHosts = options.allowedHosts ?? (loopback ? LOOPBACK_HOSTS : undefined)
   const sessions = new Map<string, HttpSession>()
   let opening = 0
 
