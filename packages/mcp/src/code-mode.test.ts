@@ -154,10 +154,16 @@ describe('mcpToolsAsPython', () => {
     }
   })
 
-  it('makes Python names of tool names and refuses unknown options', async () => {
+  it('makes Python names of tool names, filters tools, and refuses unknown options and bad values', async () => {
     expect(pythonName('get-weather.v2')).toBe('get_weather_v2')
     expect(pythonName('2fa')).toBe('_2fa')
     expect(pythonName('import')).toBe('import_')
     await expect(mcpToolsAsPython(client, { prefx: true } as never)).rejects.toThrow(/prefix/)
+    await expect(mcpToolsAsPython(client, { timeoutMs: 0 })).rejects.toMatchObject({ argument: 'timeoutMs' })
+    await expect(mcpToolsAsPython(client, { filter: 'add' as never })).rejects.toMatchObject({
+      argument: 'filter',
+    })
+    const only = await mcpToolsAsPython(client, { filter: (tool) => tool.name === 'add' })
+    expect(Object.keys(only.externalFunctions)).toEqual(['add'])
   })
 })

@@ -81,6 +81,12 @@ export async function mcpToolsAsPython(
     throw new InvalidArgumentError('source', 'mcpToolsAsPython needs at least one server.')
   const prefix = options.prefix ?? !isClient(source)
   const timeout = options.timeoutMs ?? 60_000
+  if (!Number.isInteger(timeout) || timeout < 1) {
+    throw new InvalidArgumentError('timeoutMs', `timeoutMs must be a positive integer: got ${timeout}`)
+  }
+  if (options.filter !== undefined && typeof options.filter !== 'function') {
+    throw new InvalidArgumentError('filter', 'filter must be a function (tool, server) => boolean.')
+  }
   const opened: Client[] = []
   const externalFunctions: ExternalFunctions = {}
   const signatures: string[] = []
