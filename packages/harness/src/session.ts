@@ -39,6 +39,7 @@ import { type RunCodeEvent, type RunCodeToolOptions, runCodeTool } from './run-c
 import { sandboxTools } from './sandbox-tools.js'
 import type { SessionEvent } from './session-events.js'
 import { SESSION_RECORD_VERSION, type SessionStore } from './session-store.js'
+import type { WorkspaceReader } from './session-workspace.js'
 import { buildSystemPrompt } from './system-prompt.js'
 
 /** Where a `run_code` call reports what it does while it runs. */
@@ -53,6 +54,8 @@ export interface SessionSettings {
   instructions?: string | undefined
   tools: ToolSet
   store: SessionStore
+  /** Reads the sandbox's files for each save, when the sandbox dies with this process. */
+  workspace?: WorkspaceReader | undefined
   messages: ModelMessage[]
   maxSteps: number
   maxOutputChars: number
@@ -478,10 +481,14 @@ export class Session {
     const save = async () => {
       const backend = this.#settings.pythonBackend
       const pythonState = backend ? await backend.dumpState() : undefined
+      const workspace = await this.#settings.workspace?.read()
+      const { sandbox } = this.#settings
       await this.#settings.store.save(this.id, {
         version: SESSION_RECORD_VERSION,
         messages: this.#messages,
         ...(pythonState ? { pythonState, pythonBackend: backend!.name } : {}),
+        ...(workspace ? { workspace } : {}),
+        ...(sandbox?.id ? { sandbox: { provider: sandbox.name, sandboxId: sandbox.id } } : {}),
         updatedAt: new Date().toISOString(),
       })
     }

@@ -2,7 +2,8 @@
  * Lets `init({ store })` take any store of the core `SessionStore` contract (v1): it presents the
  * harness's load/save/delete over it. Loading a session leases it for this agent (another owner
  * gets `SessionBusyError`); each save renews the lease and commits only the messages added since
- * the last commit plus the Python state, based on the last version (a stale base is a
+ * the last commit, the Python state, the workspace files written or removed since the last commit
+ * and the provider sandbox when it changed, based on the last version (a stale base is a
  * `SessionConflictError`); `release(id)` ends the lease when the session closes.
  * The Python state is still committed as a full snapshot per save; deltas need the backend's
  * changed-names support (not there yet).
@@ -14,6 +15,7 @@ import {
 } from '@pyflue/core'
 import type { ModelMessage } from 'ai'
 import { SESSION_RECORD_VERSION, type SessionRecord, type SessionStore } from '../session-store.js'
+import { type WorkspaceFiles, workspaceDelta } from '../session-workspace.js'
 
 /** How long a lease lasts between saves unless renewed. */
 export const DEFAULT_LEASE_TTL_MS = 60_000
@@ -22,6 +24,10 @@ interface Held {
   lease: SessionLease
   version: number
   messageCount: number
+  /** The workspace files as last committed (or loaded). */
+  workspace: WorkspaceFiles
+  /** The provider sandbox as last committed, `provider/id`. */
+  sandboxKey: string | undefined
 }
 
 /** True when `store` declares the core contract (has `contractVersion` 1 and `commit`). */
@@ -57,6 +63,8 @@ export class ContractStoreBridge implements SessionStore {
     const record = await this.#store.load(id)
     held.version = record?.version ?? 0
     held.messageCount = record?.messages.length ?? 0
+    held.workspace = { ...(record?.workspace ?? {}) }
+    held.sandboxKey = record?.sandbox ? sandboxKey(record.sandbox) : undefined
     if (!record) return undefined
     if (record.python && record.python.deltas.length > 0) {
       throw new InvalidArgumentError(
@@ -70,6 +78,8 @@ export class ContractStoreBridge implements SessionStore {
       ...(record.python?.snapshot
         ? { pythonState: record.python.snapshot, pythonBackend: record.python.backend }
         : {}),
+      ...(Object.keys(record.workspace).length > 0 ? { workspace: { ...record.workspace } } : {}),
+      ...(record.sandbox ? { sandbox: { ...record.sandbox } } : {}),
       updatedAt: record.updatedAt,
     }
   }
@@ -78,6 +88,10 @@ export class ContractStoreBridge implements SessionStore {
     const held = await this.#lease(id)
     held.lease = await this.#store.renew(held.lease, this.#ttlMs)
     const added = record.messages.slice(held.messageCount)
+    const delta = record.workspace ? workspaceDelta(held.workspace, record.workspace) : undefined
+    const changesFiles =
+      delta !== undefined && (Object.keys(delta.written).length > 0 || delta.removed.length > 0)
+    const nextSandboxKey = record.sandbox ? sandboxKey(record.sandbox) : held.sandboxKey
     held.version = await this.#store.commit(held.lease, {
       expectedVersion: held.version,
       appendMessages: added,
@@ -91,8 +105,12 @@ export class ContractStoreBridge implements SessionStore {
             },
           }
         : {}),
+      ...(changesFiles ? { workspace: { kind: 'delta' as const, ...delta! } } : {}),
+      ...(record.sandbox && nextSandboxKey !== held.sandboxKey ? { sandbox: { ...record.sandbox } } : {}),
     })
     held.messageCount = record.messages.length
+    if (record.workspace) held.workspace = { ...record.workspace }
+    held.sandboxKey = nextSandboxKey
   }
 
   async delete(id: string): Promise<void> {
@@ -112,9 +130,13 @@ export class ContractStoreBridge implements SessionStore {
     let held = this.#held.get(id)
     if (!held) {
       const lease = await this.#store.acquire(id, { ownerId: this.#ownerId, ttlMs: this.#ttlMs })
-      held = { lease, version: 0, messageCount: 0 }
+      held = { lease, version: 0, messageCount: 0, workspace: {}, sandboxKey: undefined }
       this.#held.set(id, held)
     }
     return held
   }
+}
+
+function sandboxKey(sandbox: { provider: string; sandboxId: string }): string {
+  return `${sandbox.provider}/${sandbox.sandboxId}`
 }
