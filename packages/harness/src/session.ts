@@ -112,6 +112,10 @@ export interface SessionStream<T = undefined> extends AsyncIterable<SessionEvent
 
 interface Operation {
   signal: AbortSignal
+  /** Stops the operation because of `error`, which the operation then rejects with. */
+  fail(error: unknown): void
+  /** The error `fail` was given, if any. */
+  readonly failure: unknown
   done(): void
 }
 
@@ -237,7 +241,7 @@ export class Session {
       const result = await raceAbort(call, op.signal)
       const typed =
         options.result === undefined ? undefined : readTypedOutput(() => result.output, result.text)
-      return this.#commitReply<T>([setup.userMessage, ...result.response.messages], {
+      return this.#commitReply<T>(setup.base, [setup.userMessage, ...result.response.messages], {
         text: result.text,
         steps: result.steps as StepResult<ToolSet>[],
         usage: result.totalUsage,
@@ -363,7 +367,7 @@ export class Session {
         )
       }
       const exhausted = stepsExhausted(steps, maxSteps)
-      const reply = await this.#commitReply<T>([setup.userMessage, ...response.messages], {
+      const reply = await this.#commitReply<T>(setup.base, [setup.userMessage, ...response.messages], {
         text: finalText,
         steps: steps as StepResult<ToolSet>[],
         usage,
@@ -413,19 +417,30 @@ export class Session {
     try {
       return await this.#exclusive(op, body)
     } catch (error) {
-      throw normalizeFailure(error, op.signal)
+      throw op.failure ?? normalizeFailure(error, op.signal)
     } finally {
       op.done()
     }
   }
 
-  /** Adds a prompt's messages to the history (and saves it), then makes its reply. */
+  /**
+   * Puts a prompt's messages in the history after `base` (the history's length when the prompt
+   * began) and saves it, unless its last step's commit already saved exactly these; then makes
+   * its reply.
+   */
   async #commitReply<T>(
+    base: number,
     added: ModelMessage[],
     reply: Omit<PromptReply<T>, 'messages'>,
   ): Promise<PromptReply<T>> {
-    await this.#commit(added)
+    if (this.#messages.length !== base + added.length) await this.#commitFrom(base, added)
     return { ...reply, messages: structuredClone(added) }
+  }
+
+  /** Makes the history after `base` be `added`, and saves it. */
+  async #commitFrom(base: number, added: ModelMessage[]): Promise<void> {
+    this.#messages.splice(base, this.#messages.length - base, ...added)
+    await this.#persist()
   }
 
   async #setup(
@@ -459,6 +474,18 @@ export class Session {
       Object.assign(tools, sandboxTools(sandbox, { maxOutputChars: this.#settings.maxOutputChars }))
     Object.assign(tools, applicationTools)
     const userMessage: ModelMessage = { role: 'user', content: text }
+    const base = this.#messages.length
+    // Each step that called tools is committed before the next model request, so a process
+    // killed mid-prompt loses at most the step in flight. The final step (the reply) is committed
+    // with the reply, once it is checked. A failed save stops the prompt with its error.
+    const onStepFinish = async (step: { finishReason: string; response: { messages: ModelMessage[] } }) => {
+      if (op.signal.aborted || step.finishReason !== 'tool-calls') return
+      try {
+        await this.#commitFrom(base, [userMessage, ...step.response.messages])
+      } catch (error) {
+        op.fail(error)
+      }
+    }
     // What generateText and streamText both take.
     const callOptions = {
       model,
@@ -467,14 +494,10 @@ export class Session {
       tools,
       stopWhen: stepCountIs(maxSteps),
       abortSignal: op.signal,
+      onStepFinish,
       ...(options.result === undefined ? {} : { output: Output.object({ schema: options.result }) }),
     }
-    return { userMessage, callOptions }
-  }
-
-  async #commit(added: ModelMessage[]): Promise<void> {
-    this.#messages.push(...added)
-    await this.#persist()
+    return { userMessage, base, callOptions }
   }
 
   #persist(): Promise<void> {
@@ -513,8 +536,16 @@ export class Session {
         detach = () => signal.removeEventListener('abort', onAbort)
       }
     }
+    let failure: unknown
     return {
       signal: controller.signal,
+      fail: (error) => {
+        failure ??= error
+        controller.abort(error)
+      },
+      get failure() {
+        return failure
+      },
       done: () => {
         detach()
         this.#operations.delete(controller)
