@@ -228,7 +228,8 @@ export class Session {
 
   /**
    * Sends `text` to the model with the session's history and tools, lets it call tools until it
-   * answers (at most `maxSteps` requests), adds the exchange to the history and saves it.
+   * answers (at most `maxSteps` requests), adds the exchange to the history and saves it. Each
+   * step that called tools is saved before the next request, so a failure keeps the steps done.
    * The model and its provider package are loaded on the first prompt.
    */
   async prompt<T = undefined>(text: string, options: PromptOptions<T> = {}): Promise<PromptReply<T>> {
