@@ -140,9 +140,9 @@ export class Agent {
         maxSteps: settings.maxSteps,
         maxOutputChars: settings.maxOutputChars,
         resourceLimits: settings.resourceLimits,
-        onClose: () => {
+        onClose: async () => {
           this.#sessions.delete(id)
-          if (settings.store instanceof ContractStoreBridge) void settings.store.release(id).catch(() => {})
+          if (settings.store instanceof ContractStoreBridge) await settings.store.release(id)
         },
       })
       return session

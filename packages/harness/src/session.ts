@@ -60,7 +60,8 @@ export interface SessionSettings {
   maxSteps: number
   maxOutputChars: number
   resourceLimits?: ResourceLimits | undefined
-  onClose: () => void
+  /** Ends what the agent holds for the session (its store lease); awaited by `close()`. */
+  onClose: () => Promise<void>
 }
 
 /** Options of `session.runPython`: the backend's run options, with the session's abort on top. */
@@ -395,7 +396,8 @@ export class Session {
   }
 
   /**
-   * Aborts what is in flight, waits for pending saves, and closes the backend and the sandbox.
+   * Aborts what is in flight, waits for pending saves, releases the session's store lease, and
+   * closes the backend and the sandbox.
    * The store keeps the session: `agent.session(id)` opens it again. Closing twice is a no-op.
    */
   async close(): Promise<void> {
@@ -403,7 +405,11 @@ export class Session {
     this.#closed = true
     this.abort(createAbortError(undefined, 'The session was closed.'))
     await this.#saving
-    this.#settings.onClose()
+    try {
+      await this.#settings.onClose()
+    } catch {
+      // A lease that cannot be released expires on its own; closing goes on.
+    }
     try {
       await this.#settings.pythonBackend?.close()
     } finally {
