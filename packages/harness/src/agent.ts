@@ -14,6 +14,7 @@ import { type ModelSetting, resolveModel } from './resolve-model.js'
 import { Session } from './session.js'
 import type { SessionStore } from './session-store.js'
 import { ContractStoreBridge } from './session-stores/contract-store-bridge.js'
+import { keepsWorkspaceFiles, restoreWorkspaceFiles, WorkspaceReader } from './session-workspace.js'
 
 /** Everything an agent is made from; built by `init()`. */
 export interface AgentSettings {
@@ -36,8 +37,8 @@ const MAX_SESSION_ID_LENGTH = 256
  *
  * - `session(id)` opens the session `id`: the same id returns the same `Session` object while it
  *   is open, concurrent calls included. A new session gets its own sandbox (`createSandbox({ id })`,
- *   wrapped with the agent's policy) and its own backend, and continues the messages and Python
- *   state the store holds for `id`.
+ *   wrapped with the agent's policy) and its own backend, and continues the messages, Python
+ *   state and workspace files the store holds for `id` (see `session-workspace.ts`).
  * - The model is resolved on the first prompt of any session, once.
  * - `close()` closes every open session; later `session()` calls reject with `ClosedError`.
  */
@@ -108,10 +109,11 @@ export class Agent {
   async #open(id: string): Promise<Session> {
     const settings = this.#settings
     let sandbox: Sandbox | undefined
+    let created: Sandbox | undefined
     let backend: PythonBackend | undefined
     try {
       if (settings.sandboxFactory) {
-        const created = await settings.sandboxFactory.createSandbox({ id })
+        created = await settings.sandboxFactory.createSandbox({ id })
         sandbox = settings.sandboxPolicy ? withSandboxPolicy(created, settings.sandboxPolicy) : created
       }
       if (settings.pythonBackendFactory) {
@@ -121,6 +123,9 @@ export class Agent {
         })
       }
       const record = await settings.store.load(id)
+      // The host restores the files, not the model: the policy's wrapper is not in the way.
+      const keepsFiles = created !== undefined && keepsWorkspaceFiles(created)
+      if (record?.workspace && created && keepsFiles) await restoreWorkspaceFiles(created, record.workspace)
       if (record?.pythonState && backend) await backend.loadState(record.pythonState)
       const session: Session = new Session({
         id,
@@ -130,13 +135,14 @@ export class Agent {
         instructions: settings.instructions,
         tools: settings.tools,
         store: settings.store,
+        ...(created && keepsFiles ? { workspace: new WorkspaceReader(created, id) } : {}),
         messages: record ? [...record.messages] : [],
         maxSteps: settings.maxSteps,
         maxOutputChars: settings.maxOutputChars,
         resourceLimits: settings.resourceLimits,
-        onClose: () => {
+        onClose: async () => {
           this.#sessions.delete(id)
-          if (settings.store instanceof ContractStoreBridge) void settings.store.release(id).catch(() => {})
+          if (settings.store instanceof ContractStoreBridge) await settings.store.release(id)
         },
       })
       return session

@@ -5,8 +5,8 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { FileSessionStore } from './file-session-store.js'
 import { init } from './init.js'
+import { FileSessionStore } from './session-stores/file-store.js'
 import { scriptedModel } from './testing/scripted-model.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -21,14 +21,17 @@ afterEach(async () => {
 })
 
 describe('a session continued in a second process from the file store', () => {
-  it('keeps the message history and the Python state', async () => {
+  it('keeps the message history, the Python state and the workspace files', async () => {
     const model = scriptedModel([
       { toolCalls: [{ toolName: 'run_code', input: { code: 'total = total * 2' } }] },
       { text: 'Doubled it.' },
     ])
-    const agent = await init({ model, pythonBackend: 'monty', store: new FileSessionStore(directory) })
+    const store = new FileSessionStore(directory)
+    const agent = await init({ model, pythonBackend: 'monty', sandbox: 'virtual', store })
     const session = await agent.session('analysis')
-    await session.runPython('total = 20')
+    await session.runPython(
+      "from pathlib import Path\nPath('/out/report.txt').parent.mkdir()\nPath('/out/report.txt').write_text('made in the first process')\ntotal = 20",
+    )
     await session.prompt('Please double the total.')
     expect((await session.runPython('total')).result).toBe(40)
     await agent.close()
@@ -41,6 +44,7 @@ describe('a session continued in a second process from the file store', () => {
       pid: number
       historyBefore: number
       total: number
+      report: string
       reply: string
       promptSeen: { role: string; text: string }[]
     }
@@ -48,6 +52,7 @@ describe('a session continued in a second process from the file store', () => {
     // user, assistant (tool call), tool (result), assistant (text)
     expect(report.historyBefore).toBe(4)
     expect(report.total).toBe(42)
+    expect(report.report).toBe('made in the first process')
     expect(report.reply).toBe('continued')
     expect(report.promptSeen.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant', 'user'])
     expect(report.promptSeen[0]?.text).toBe('Please double the total.')

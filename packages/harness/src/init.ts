@@ -16,7 +16,11 @@ import { checkApplicationTools } from './application-tools.js'
 import { DEFAULT_MAX_OUTPUT_CHARS } from './format-run-output.js'
 import { checkModelSetting, type ModelSetting } from './resolve-model.js'
 import { InMemorySessionStore, type SessionStore } from './session-store.js'
-import { ContractStoreBridge, isContractSessionStore } from './session-stores/contract-store-bridge.js'
+import {
+  ContractStoreBridge,
+  isContractSessionStore,
+  type SessionLeaseOptions,
+} from './session-stores/contract-store-bridge.js'
 
 /** Options of `init()`. Every field is optional. */
 export interface InitOptions {
@@ -37,6 +41,13 @@ export interface InitOptions {
    * e.g. `@pyflue/store-postgres`) or a harness store. Default: an `InMemorySessionStore`.
    */
   store?: SessionStore | ContractSessionStore
+  /**
+   * How a core-contract store's sessions are leased (ignored by harness stores): `ttlMs` (default
+   * 60000; renewed every third of it while the session is open), `ownerId` (default: this process
+   * id plus a random suffix) and `waitMs` (how long `agent.session(id)` waits for another owner's
+   * lease to go before rejecting with `SessionBusyError`; default 0, reject at once).
+   */
+  sessionLease?: SessionLeaseOptions
   /** The registry names resolve through. Default: `defaultRegistry` of `@pyflue/core`. */
   registry?: PyFlueRegistry
   /** Most model requests per prompt. Default 20. */
@@ -59,6 +70,7 @@ const INIT_OPTION_KEYS = [
   'instructions',
   'tools',
   'store',
+  'sessionLease',
   'registry',
   'maxSteps',
   'maxOutputChars',
@@ -90,7 +102,10 @@ export async function init(options: InitOptions = {}): Promise<Agent> {
     throw new InvalidArgumentError('maxOutputChars', 'maxOutputChars must be an integer of at least 200.')
   }
   const given = options.store ?? new InMemorySessionStore()
-  const store = isContractSessionStore(given) ? new ContractStoreBridge(given) : given
+  if (options.sessionLease !== undefined) {
+    refuseUnknownKeys(options.sessionLease, ['ttlMs', 'ownerId', 'waitMs'], 'init options.sessionLease')
+  }
+  const store = isContractSessionStore(given) ? new ContractStoreBridge(given, options.sessionLease) : given
   if (
     typeof store.load !== 'function' ||
     typeof store.save !== 'function' ||

@@ -1,4 +1,5 @@
 import type { ModelMessage } from 'ai'
+import type { WorkspaceFiles } from './session-workspace.js'
 
 /** The contract version of `SessionRecord`; a new incompatible shape is a new number. */
 export const SESSION_RECORD_VERSION = 1 as const
@@ -13,6 +14,13 @@ export interface SessionRecord {
   pythonState?: Uint8Array
   /** The backend's name the state belongs to, e.g. `'monty'`. */
   pythonBackend?: string
+  /**
+   * The files of a sandbox that dies with its process (the virtual sandbox), by absolute sandbox
+   * path; written into the next process's sandbox when the session opens there.
+   */
+  workspace?: WorkspaceFiles
+  /** A provider sandbox (E2B, Vercel) the session runs in: its name and the provider's id. */
+  sandbox?: { provider: string; sandboxId: string }
   /** When the record was saved, ISO 8601. */
   updatedAt: string
 }
@@ -56,5 +64,13 @@ function copyRecord(record: SessionRecord): SessionRecord {
     ...record,
     messages: structuredClone(record.messages),
     ...(record.pythonState ? { pythonState: new Uint8Array(record.pythonState) } : {}),
+    ...(record.workspace
+      ? {
+          workspace: Object.fromEntries(
+            Object.entries(record.workspace).map(([path, bytes]) => [path, new Uint8Array(bytes)]),
+          ),
+        }
+      : {}),
+    ...(record.sandbox ? { sandbox: { ...record.sandbox } } : {}),
   }
 }

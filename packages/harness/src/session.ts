@@ -39,6 +39,7 @@ import { type RunCodeEvent, type RunCodeToolOptions, runCodeTool } from './run-c
 import { sandboxTools } from './sandbox-tools.js'
 import type { SessionEvent } from './session-events.js'
 import { SESSION_RECORD_VERSION, type SessionStore } from './session-store.js'
+import type { WorkspaceReader } from './session-workspace.js'
 import { buildSystemPrompt } from './system-prompt.js'
 
 /** Where a `run_code` call reports what it does while it runs. */
@@ -53,11 +54,14 @@ export interface SessionSettings {
   instructions?: string | undefined
   tools: ToolSet
   store: SessionStore
+  /** Reads the sandbox's files for each save, when the sandbox dies with this process. */
+  workspace?: WorkspaceReader | undefined
   messages: ModelMessage[]
   maxSteps: number
   maxOutputChars: number
   resourceLimits?: ResourceLimits | undefined
-  onClose: () => void
+  /** Ends what the agent holds for the session (its store lease); awaited by `close()`. */
+  onClose: () => Promise<void>
 }
 
 /** Options of `session.runPython`: the backend's run options, with the session's abort on top. */
@@ -109,6 +113,10 @@ export interface SessionStream<T = undefined> extends AsyncIterable<SessionEvent
 
 interface Operation {
   signal: AbortSignal
+  /** Stops the operation because of `error`, which the operation then rejects with. */
+  fail(error: unknown): void
+  /** The error `fail` was given, if any. */
+  readonly failure: unknown
   done(): void
 }
 
@@ -221,7 +229,8 @@ export class Session {
 
   /**
    * Sends `text` to the model with the session's history and tools, lets it call tools until it
-   * answers (at most `maxSteps` requests), adds the exchange to the history and saves it.
+   * answers (at most `maxSteps` requests), adds the exchange to the history and saves it. Each
+   * step that called tools is saved before the next request, so a failure keeps the steps done.
    * The model and its provider package are loaded on the first prompt.
    */
   async prompt<T = undefined>(text: string, options: PromptOptions<T> = {}): Promise<PromptReply<T>> {
@@ -234,7 +243,7 @@ export class Session {
       const result = await raceAbort(call, op.signal)
       const typed =
         options.result === undefined ? undefined : readTypedOutput(() => result.output, result.text)
-      return this.#commitReply<T>([setup.userMessage, ...result.response.messages], {
+      return this.#commitReply<T>(setup.base, [setup.userMessage, ...result.response.messages], {
         text: result.text,
         steps: result.steps as StepResult<ToolSet>[],
         usage: result.totalUsage,
@@ -360,7 +369,7 @@ export class Session {
         )
       }
       const exhausted = stepsExhausted(steps, maxSteps)
-      const reply = await this.#commitReply<T>([setup.userMessage, ...response.messages], {
+      const reply = await this.#commitReply<T>(setup.base, [setup.userMessage, ...response.messages], {
         text: finalText,
         steps: steps as StepResult<ToolSet>[],
         usage,
@@ -387,7 +396,8 @@ export class Session {
   }
 
   /**
-   * Aborts what is in flight, waits for pending saves, and closes the backend and the sandbox.
+   * Aborts what is in flight, waits for pending saves, releases the session's store lease, and
+   * closes the backend and the sandbox.
    * The store keeps the session: `agent.session(id)` opens it again. Closing twice is a no-op.
    */
   async close(): Promise<void> {
@@ -395,7 +405,11 @@ export class Session {
     this.#closed = true
     this.abort(createAbortError(undefined, 'The session was closed.'))
     await this.#saving
-    this.#settings.onClose()
+    try {
+      await this.#settings.onClose()
+    } catch {
+      // A lease that cannot be released expires on its own; closing goes on.
+    }
     try {
       await this.#settings.pythonBackend?.close()
     } finally {
@@ -410,19 +424,30 @@ export class Session {
     try {
       return await this.#exclusive(op, body)
     } catch (error) {
-      throw normalizeFailure(error, op.signal)
+      throw op.failure ?? normalizeFailure(error, op.signal)
     } finally {
       op.done()
     }
   }
 
-  /** Adds a prompt's messages to the history (and saves it), then makes its reply. */
+  /**
+   * Puts a prompt's messages in the history after `base` (the history's length when the prompt
+   * began) and saves it, unless its last step's commit already saved exactly these; then makes
+   * its reply.
+   */
   async #commitReply<T>(
+    base: number,
     added: ModelMessage[],
     reply: Omit<PromptReply<T>, 'messages'>,
   ): Promise<PromptReply<T>> {
-    await this.#commit(added)
+    if (this.#messages.length !== base + added.length) await this.#commitFrom(base, added)
     return { ...reply, messages: structuredClone(added) }
+  }
+
+  /** Makes the history after `base` be `added`, and saves it. */
+  async #commitFrom(base: number, added: ModelMessage[]): Promise<void> {
+    this.#messages.splice(base, this.#messages.length - base, ...added)
+    await this.#persist()
   }
 
   async #setup(
@@ -456,6 +481,18 @@ export class Session {
       Object.assign(tools, sandboxTools(sandbox, { maxOutputChars: this.#settings.maxOutputChars }))
     Object.assign(tools, applicationTools)
     const userMessage: ModelMessage = { role: 'user', content: text }
+    const base = this.#messages.length
+    // Each step that called tools is committed before the next model request, so a process
+    // killed mid-prompt loses at most the step in flight. The final step (the reply) is committed
+    // with the reply, once it is checked. A failed save stops the prompt with its error.
+    const onStepFinish = async (step: { finishReason: string; response: { messages: ModelMessage[] } }) => {
+      if (op.signal.aborted || step.finishReason !== 'tool-calls') return
+      try {
+        await this.#commitFrom(base, [userMessage, ...step.response.messages])
+      } catch (error) {
+        op.fail(error)
+      }
+    }
     // What generateText and streamText both take.
     const callOptions = {
       model,
@@ -464,24 +501,24 @@ export class Session {
       tools,
       stopWhen: stepCountIs(maxSteps),
       abortSignal: op.signal,
+      onStepFinish,
       ...(options.result === undefined ? {} : { output: Output.object({ schema: options.result }) }),
     }
-    return { userMessage, callOptions }
-  }
-
-  async #commit(added: ModelMessage[]): Promise<void> {
-    this.#messages.push(...added)
-    await this.#persist()
+    return { userMessage, base, callOptions }
   }
 
   #persist(): Promise<void> {
     const save = async () => {
       const backend = this.#settings.pythonBackend
       const pythonState = backend ? await backend.dumpState() : undefined
+      const workspace = await this.#settings.workspace?.read()
+      const { sandbox } = this.#settings
       await this.#settings.store.save(this.id, {
         version: SESSION_RECORD_VERSION,
         messages: this.#messages,
         ...(pythonState ? { pythonState, pythonBackend: backend!.name } : {}),
+        ...(workspace ? { workspace } : {}),
+        ...(sandbox?.id ? { sandbox: { provider: sandbox.name, sandboxId: sandbox.id } } : {}),
         updatedAt: new Date().toISOString(),
       })
     }
@@ -506,8 +543,16 @@ export class Session {
         detach = () => signal.removeEventListener('abort', onAbort)
       }
     }
+    let failure: unknown
     return {
       signal: controller.signal,
+      fail: (error) => {
+        failure ??= error
+        controller.abort(error)
+      },
+      get failure() {
+        return failure
+      },
       done: () => {
         detach()
         this.#operations.delete(controller)

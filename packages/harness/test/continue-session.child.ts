@@ -19,12 +19,18 @@ const model = scriptedModel([
     return { text: 'continued' }
   },
 ])
-const agent = await init({ model, pythonBackend: 'monty', store: new FileSessionStore(directory) })
+const agent = await init({
+  model,
+  pythonBackend: 'monty',
+  sandbox: 'virtual',
+  store: new FileSessionStore(directory),
+})
 const session = await agent.session('analysis')
 const historyBefore = session.messages.length
 const total = (await session.runPython('total + 2')).result
+const report = await session.sandbox!.readFile('/out/report.txt')
 const reply = await session.prompt('What did I ask before?')
 await agent.close()
 process.stdout.write(
-  JSON.stringify({ pid: process.pid, historyBefore, total, reply: reply.text, promptSeen }),
+  JSON.stringify({ pid: process.pid, historyBefore, total, report, reply: reply.text, promptSeen }),
 )

@@ -2,18 +2,24 @@
  * Lets `init({ store })` take any store of the core `SessionStore` contract (v1): it presents the
  * harness's load/save/delete over it. Loading a session leases it for this agent (another owner
  * gets `SessionBusyError`); each save renews the lease and commits only the messages added since
- * the last commit plus the Python state, based on the last version (a stale base is a
- * `SessionConflictError`); `release(id)` ends the lease when the session closes.
+ * the last commit, the Python state, the workspace files written or removed since the last commit
+ * and the provider sandbox when it changed, based on the last version (a stale base is a
+ * `SessionConflictError`); `release(id)` ends the lease when the session closes. While a session is
+ * open its lease is renewed every third of its TTL, so a long prompt keeps it; a lease lost to
+ * another owner makes every later save reject with that `SessionBusyError`.
  * The Python state is still committed as a full snapshot per save; deltas need the backend's
  * changed-names support (not there yet).
  */
 import {
   type SessionStore as ContractSessionStore,
+  ErrorCodes,
   InvalidArgumentError,
+  isPyFlueError,
   type SessionLease,
 } from '@pyflue/core'
 import type { ModelMessage } from 'ai'
 import { SESSION_RECORD_VERSION, type SessionRecord, type SessionStore } from '../session-store.js'
+import { type WorkspaceFiles, workspaceDelta } from '../session-workspace.js'
 
 /** How long a lease lasts between saves unless renewed. */
 export const DEFAULT_LEASE_TTL_MS = 60_000
@@ -22,6 +28,14 @@ interface Held {
   lease: SessionLease
   version: number
   messageCount: number
+  /** The workspace files as last committed (or loaded). */
+  workspace: WorkspaceFiles
+  /** The provider sandbox as last committed, `provider/id`. */
+  sandboxKey: string | undefined
+  /** Renews the lease while the session is open, so a prompt longer than the TTL keeps it. */
+  renewal: ReturnType<typeof setInterval> | undefined
+  /** Why the lease was lost (taken over after expiry, store unreachable); saves then reject with it. */
+  lost: unknown
 }
 
 /** True when `store` declares the core contract (has `contractVersion` 1 and `commit`). */
@@ -35,13 +49,40 @@ export function isContractSessionStore(store: unknown): store is ContractSession
   )
 }
 
+/** How the sessions of a core-contract store are leased; see `init({ sessionLease })`. */
+export interface SessionLeaseOptions {
+  /** How long a lease lasts unless renewed, in milliseconds. Default 60000. */
+  ttlMs?: number
+  /** Who holds the leases. Default: this process id plus a random suffix. */
+  ownerId?: string
+  /** How long opening a session waits for another owner's lease to go. Default 0. */
+  waitMs?: number
+}
+
 export class ContractStoreBridge implements SessionStore {
   readonly #store: ContractSessionStore
   readonly #ownerId: string
   readonly #ttlMs: number
+  readonly #waitMs: number
   readonly #held = new Map<string, Held>()
 
-  constructor(store: ContractSessionStore, options: { ownerId?: string; ttlMs?: number } = {}) {
+  constructor(store: ContractSessionStore, options: SessionLeaseOptions = {}) {
+    if (options.ttlMs !== undefined && !(Number.isFinite(options.ttlMs) && options.ttlMs > 0)) {
+      throw new InvalidArgumentError(
+        'sessionLease.ttlMs',
+        'ttlMs must be a positive finite number of milliseconds.',
+      )
+    }
+    if (options.waitMs !== undefined && !(Number.isFinite(options.waitMs) && options.waitMs >= 0)) {
+      throw new InvalidArgumentError(
+        'sessionLease.waitMs',
+        'waitMs must be a finite number of milliseconds, 0 or more.',
+      )
+    }
+    if (options.ownerId !== undefined && (typeof options.ownerId !== 'string' || options.ownerId === '')) {
+      throw new InvalidArgumentError('sessionLease.ownerId', 'ownerId must be a non-empty string.')
+    }
+    this.#waitMs = options.waitMs ?? 0
     this.#store = store
     this.#ownerId = options.ownerId ?? `pid-${process.pid}-${globalThis.crypto.randomUUID().slice(0, 8)}`
     this.#ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS
@@ -57,6 +98,8 @@ export class ContractStoreBridge implements SessionStore {
     const record = await this.#store.load(id)
     held.version = record?.version ?? 0
     held.messageCount = record?.messages.length ?? 0
+    held.workspace = { ...(record?.workspace ?? {}) }
+    held.sandboxKey = record?.sandbox ? sandboxKey(record.sandbox) : undefined
     if (!record) return undefined
     if (record.python && record.python.deltas.length > 0) {
       throw new InvalidArgumentError(
@@ -70,14 +113,21 @@ export class ContractStoreBridge implements SessionStore {
       ...(record.python?.snapshot
         ? { pythonState: record.python.snapshot, pythonBackend: record.python.backend }
         : {}),
+      ...(Object.keys(record.workspace).length > 0 ? { workspace: { ...record.workspace } } : {}),
+      ...(record.sandbox ? { sandbox: { ...record.sandbox } } : {}),
       updatedAt: record.updatedAt,
     }
   }
 
   async save(id: string, record: SessionRecord): Promise<void> {
     const held = await this.#lease(id)
+    if (held.lost !== undefined) throw held.lost
     held.lease = await this.#store.renew(held.lease, this.#ttlMs)
     const added = record.messages.slice(held.messageCount)
+    const delta = record.workspace ? workspaceDelta(held.workspace, record.workspace) : undefined
+    const changesFiles =
+      delta !== undefined && (Object.keys(delta.written).length > 0 || delta.removed.length > 0)
+    const nextSandboxKey = record.sandbox ? sandboxKey(record.sandbox) : held.sandboxKey
     held.version = await this.#store.commit(held.lease, {
       expectedVersion: held.version,
       appendMessages: added,
@@ -91,13 +141,18 @@ export class ContractStoreBridge implements SessionStore {
             },
           }
         : {}),
+      ...(changesFiles ? { workspace: { kind: 'delta' as const, ...delta! } } : {}),
+      ...(record.sandbox && nextSandboxKey !== held.sandboxKey ? { sandbox: { ...record.sandbox } } : {}),
     })
     held.messageCount = record.messages.length
+    if (record.workspace) held.workspace = { ...record.workspace }
+    held.sandboxKey = nextSandboxKey
   }
 
   async delete(id: string): Promise<void> {
     const held = await this.#lease(id)
     await this.#store.delete(held.lease)
+    clearInterval(held.renewal)
     this.#held.delete(id)
   }
 
@@ -105,16 +160,57 @@ export class ContractStoreBridge implements SessionStore {
   async release(id: string): Promise<void> {
     const held = this.#held.get(id)
     this.#held.delete(id)
-    if (held) await this.#store.release(held.lease)
+    if (!held) return
+    clearInterval(held.renewal)
+    await this.#store.release(held.lease)
+  }
+
+  /**
+   * One renewal tick. A renewal refused with `SessionBusyError` means another owner has the
+   * session: the lease is lost for good and every later save rejects with that error. Any other
+   * failure (store unreachable for a moment) is retried on the next tick.
+   */
+  #renew(held: Held): void {
+    if (held.lost !== undefined) return
+    this.#store.renew(held.lease, this.#ttlMs).then(
+      (renewed) => {
+        held.lease = renewed
+      },
+      (error: unknown) => {
+        if (isPyFlueError(error) && error.code === ErrorCodes.SESSION_BUSY) {
+          held.lost = error
+          clearInterval(held.renewal)
+        }
+      },
+    )
   }
 
   async #lease(id: string): Promise<Held> {
     let held = this.#held.get(id)
     if (!held) {
-      const lease = await this.#store.acquire(id, { ownerId: this.#ownerId, ttlMs: this.#ttlMs })
-      held = { lease, version: 0, messageCount: 0 }
-      this.#held.set(id, held)
+      const lease = await this.#store.acquire(id, {
+        ownerId: this.#ownerId,
+        ttlMs: this.#ttlMs,
+        ...(this.#waitMs > 0 ? { waitMs: this.#waitMs } : {}),
+      })
+      const entry: Held = {
+        lease,
+        version: 0,
+        messageCount: 0,
+        workspace: {},
+        sandboxKey: undefined,
+        renewal: undefined,
+        lost: undefined,
+      }
+      entry.renewal = setInterval(() => this.#renew(entry), Math.max(1, Math.floor(this.#ttlMs / 3)))
+      entry.renewal.unref?.()
+      this.#held.set(id, entry)
+      held = entry
     }
     return held
   }
+}
+
+function sandboxKey(sandbox: { provider: string; sandboxId: string }): string {
+  return `${sandbox.provider}/${sandbox.sandboxId}`
 }
