@@ -26,3 +26,9 @@ export {
   threadIdOf,
 } from './run-code-tool.js'
 export { DEFAULT_MAX_OUTPUT_CHARS, formatRunFailure, formatRunSuccess, truncateText } from './run-output.js'
+export {
+  type PyflueSandboxBackend,
+  REFUSED_EXIT_CODE,
+  type SandboxBackendOptions,
+  sandboxBackend,
+} from './sandbox-backend.js'
