@@ -1,6 +1,13 @@
 // @pyflue/deepagents: PyFlue for LangChain Deep Agents: a `run_code` tool (LangChain tools
 // callable from Python, one Python namespace per thread) and PyFlue sandboxes as Deep Agents
 // backends.
+
+export {
+  type CreatePyflueDeepAgentOptions,
+  createPyflueDeepAgent,
+  type PyflueDeepAgent,
+  type PyflueDeepAgentOptions,
+} from './create-pyflue-deep-agent.js'
 export {
   type LangChainToolsAsPython,
   langchainToolsAsPython,
@@ -14,6 +21,7 @@ export {
   type PythonThreadsOptions,
   pythonThreads,
 } from './python-threads.js'
+export { RUN_CODE_MIDDLEWARE_NAME, runCodeMiddleware } from './run-code-middleware.js'
 export {
   createRunCode,
   describeRunCode,

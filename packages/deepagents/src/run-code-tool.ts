@@ -2,6 +2,7 @@
 // of the call's thread (or in one shared backend), and the model reads back what the code
 // printed, the repr of its last expression, or the error with its traceback. The LangChain
 // tools in `tools` are callable from that Python as functions of the same name.
+import { AsyncLocalStorage } from 'node:async_hooks'
 import type { RunnableConfig } from '@langchain/core/runnables'
 import { type ClientTool, type DynamicStructuredTool, type ServerTool, tool } from '@langchain/core/tools'
 import {
@@ -59,12 +60,17 @@ export interface RunCodeEvent {
   output: string
 }
 
-/** A `run_code` tool and what rebuilds it with a thread's own description. */
+/** A `run_code` tool whose description can follow the thread a model call runs in. */
 export interface RunCode {
   readonly threads: PythonThreads
   readonly tool: DynamicStructuredTool
-  /** The tool with the description for `threadId`: its backend's signatures and variables. */
-  toolFor(threadId: string | undefined): Promise<DynamicStructuredTool>
+  /** The description for `threadId`: its backend's signatures and the thread's variables. */
+  describeFor(threadId: string | undefined): Promise<string>
+  /**
+   * Runs `fn` (a model call) with the tool's `description` reading as `describeFor(threadId)`,
+   * for every read inside `fn`'s asynchronous context only, so concurrent threads each see their own.
+   */
+  withThreadDescription<T>(threadId: string | undefined, fn: () => Promise<T>): Promise<T>
 }
 
 /**
@@ -89,10 +95,15 @@ export function createRunCode(
   options: RunCodeToolOptions = {},
 ): RunCode {
   refuseUnknownKeys(options, OPTION_KEYS, 'runCodeTool options')
-  const threads = isPythonThreads(python) ? python : isBackend(python) ? pythonThreads(python) : undefined
-  if (!threads) {
+  const maybeThreads = isPythonThreads(python)
+    ? python
+    : isBackend(python)
+      ? pythonThreads(python)
+      : undefined
+  if (!maybeThreads) {
     throw new InvalidArgumentError('python', 'runCodeTool needs a PythonBackend or pythonThreads(...).')
   }
+  const threads: PythonThreads = maybeThreads
   const maxChars = options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS
   if (!Number.isInteger(maxChars) || maxChars < 100) {
     throw new InvalidArgumentError(
@@ -132,25 +143,38 @@ export function createRunCode(
     }
   }
 
-  const make = (description: string) =>
-    tool(run, {
-      name: RUN_CODE_TOOL_NAME,
-      description,
-      schema: {
-        type: 'object',
-        properties: {
-          code: {
-            type: 'string',
-            description: 'Python source. The value of the last expression is returned as the result.',
-          },
+  const staticDescription = describe(isBackend(python) ? python : undefined, options.variables ?? [])
+  const runCode = tool(run, {
+    name: RUN_CODE_TOOL_NAME,
+    description: staticDescription,
+    schema: {
+      type: 'object',
+      properties: {
+        code: {
+          type: 'string',
+          description: 'Python source. The value of the last expression is returned as the result.',
         },
-        required: ['code'],
-        additionalProperties: false,
       },
-    }) as DynamicStructuredTool
+      required: ['code'],
+      additionalProperties: false,
+    },
+  }) as DynamicStructuredTool
+  const threadDescription = new AsyncLocalStorage<string>()
+  Object.defineProperty(runCode, 'description', {
+    configurable: true,
+    enumerable: true,
+    get: () => threadDescription.getStore() ?? staticDescription,
+    set: () => {},
+  })
 
-  const describe = (backend: PythonBackend | undefined, variables: readonly PythonVariableInfo[]) =>
-    describeRunCode({
+  async function describeFor(threadId: string | undefined): Promise<string> {
+    const backend = await threads.backendFor(threadId)
+    const variables = (await backend.listVariables?.()) ?? []
+    return describe(backend, variables)
+  }
+
+  function describe(backend: PythonBackend | undefined, variables: readonly PythonVariableInfo[]): string {
+    return describeRunCode({
       backendName: backend?.name ?? threads.backendName,
       ...(backend ? { backend } : {}),
       ...(threads.sandbox ? { sandbox: threads.sandbox } : {}),
@@ -158,14 +182,14 @@ export function createRunCode(
       toolSignatures: langchainToolsAsPython(tools, () => undefined).signatures,
       variables,
     })
+  }
 
   return {
     threads,
-    tool: make(describe(isBackend(python) ? python : undefined, options.variables ?? [])),
-    async toolFor(threadId) {
-      const backend = await threads.backendFor(threadId)
-      const variables = (await backend.listVariables?.()) ?? []
-      return make(describe(backend, variables))
+    tool: runCode,
+    describeFor,
+    async withThreadDescription(threadId, fn) {
+      return threadDescription.run(await describeFor(threadId), fn)
     },
   }
 }
