@@ -117,8 +117,31 @@ describe('runCodeTool in a real Deep Agent driven by a fake model', () => {
     expect(runCode.description).toContain('Monty')
   })
 
+  it('an abort of the graph stops a busy run, and the namespace stays as before it', async () => {
+    const controller = new AbortController()
+    const model = fakeModel()
+      .respondWithTools([{ name: 'run_code', args: { code: 'partial = 1\nstop()\nwhile True:\n    pass' } }])
+      .respond(answerWithLastToolResult)
+    const runCode = runCodeTool(python, {
+      externalFunctions: { stop: () => controller.abort(new Error('user pressed stop')) },
+      resourceLimits: { maxDurationSecs: 600 },
+    })
+    const agent = createDeepAgent({ model, tools: [runCode] })
+    await expect(
+      agent.invoke({ messages: [new HumanMessage('spin')] }, { signal: controller.signal }),
+    ).rejects.toSatisfy(isAbort)
+    expect(model.callCount).toBe(1) // the model never saw an answer to the aborted call
+    await expect(python.run('partial')).rejects.toThrow(/NameError/)
+  })
+
   it('refuses unknown options, naming the closest one', () => {
     expect(() => runCodeTool(python, { maxOutputChar: 10 } as never)).toThrow(/maxOutputChars/)
     expect(() => runCodeTool({} as never)).toThrow(/PythonBackend/)
   })
 })
+
+/** An abort as LangGraph or the backend reports it: an `AbortError`, or the abort's reason. */
+function isAbort(error: unknown): boolean {
+  const { name, message } = error as Error
+  return name === 'AbortError' || /user pressed stop|abort/i.test(message)
+}
