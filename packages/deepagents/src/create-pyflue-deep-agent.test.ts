@@ -1,7 +1,7 @@
 import { HumanMessage } from '@langchain/core/messages'
 import { fakeModel } from '@langchain/core/testing'
 import { tool } from '@langchain/core/tools'
-import { MemorySaver } from '@langchain/langgraph'
+import { Command, MemorySaver } from '@langchain/langgraph'
 import { montyBackend } from '@pyflue/backend-monty'
 import { InvalidArgumentError } from '@pyflue/core'
 import { createVirtualSandbox } from '@pyflue/sandbox-virtual'
@@ -169,6 +169,30 @@ describe('createPyflueDeepAgent', () => {
       async (agent) => (await agent.invoke(ask('use'), onThread('kept'))).messages,
     )
     expect(textOf(result.at(-1))).toBe("The tool said: result: 'hi ada'")
+  })
+
+  it('passes interrupts through: run_code waits for approval, and runs once approved', async () => {
+    const model = fakeModel()
+      .respondWithTools([{ name: 'run_code', args: { code: 'approved = True\n"ran"' } }])
+      .respond(answerWithLastToolResult)
+    const agent = createPyflueDeepAgent({
+      model,
+      pythonBackend: montyBackend(),
+      checkpointer: new MemorySaver(),
+      interruptOn: { run_code: true },
+    })
+    await using(agent, async () => {
+      const paused = await agent.invoke(ask('run it'), onThread('hitl'))
+      expect(JSON.stringify(paused.__interrupt__)).toContain('approved = True')
+      const python = await agent.python.backendFor('hitl')
+      await expect(python.run('approved')).rejects.toThrow(/NameError/) // nothing ran yet
+      const resumed = await agent.invoke(
+        new Command({ resume: { decisions: [{ type: 'approve' }] } }),
+        onThread('hitl'),
+      )
+      expect(textOf(resumed.messages.at(-1))).toBe("The tool said: result: 'ran'")
+      expect((await python.run('approved')).result).toBe(true)
+    })
   })
 
   it('refuses contradictory or missing options', async () => {

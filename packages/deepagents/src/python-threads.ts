@@ -49,6 +49,12 @@ export interface PythonThreads {
   save(threadId: string | undefined): Promise<void>
   /** The ids of the threads that have a live backend. */
   threadIds(): string[]
+  /**
+   * Saves the thread's state (with `saveState`), then closes its backend; the next call on the
+   * thread opens a new one (and loads what was saved). For servers with many threads; call it
+   * when the thread has no run in progress. A no-op for a shared `PythonBackend`.
+   */
+  release(threadId: string | undefined): Promise<void>
   /** Closes every backend (the sandbox is the caller's). Later `backendFor` calls reject. */
   close(): Promise<void>
 }
@@ -103,6 +109,18 @@ export function pythonThreads(
     return created
   }
 
+  const save = (threadId: string | undefined): Promise<void> => {
+    const { saveState } = options
+    const id = threadId ?? DEFAULT_THREAD_ID
+    const entry = backends.get(id)
+    if (!saveState || !entry) return Promise.resolve()
+    const next = (saves.get(id) ?? Promise.resolve())
+      .catch(() => {})
+      .then(async () => saveState(id, await (await entry).dumpState()))
+    saves.set(id, next)
+    return next
+  }
+
   return {
     get backendName() {
       return backendName
@@ -120,18 +138,20 @@ export function pythonThreads(
       }
       return entry
     },
-    save(threadId) {
-      const { saveState } = options
+    save,
+    threadIds: () => [...backends.keys()],
+    async release(threadId) {
       const id = threadId ?? DEFAULT_THREAD_ID
       const entry = backends.get(id)
-      if (!saveState || !entry) return Promise.resolve()
-      const next = (saves.get(id) ?? Promise.resolve())
-        .catch(() => {})
-        .then(async () => saveState(id, await (await entry).dumpState()))
-      saves.set(id, next)
-      return next
+      if (!entry || shared) return
+      try {
+        await save(id)
+      } finally {
+        backends.delete(id)
+        saves.delete(id)
+        await entry.then((backend) => backend.close()).catch(() => {})
+      }
     },
-    threadIds: () => [...backends.keys()],
     async close() {
       if (closed) return
       closed = true
