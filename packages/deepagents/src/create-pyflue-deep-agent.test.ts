@@ -195,6 +195,21 @@ describe('createPyflueDeepAgent', () => {
     })
   })
 
+  it('answers a thread whose state cannot be loaded with the error, and the agent goes on', async () => {
+    const model = fakeModel()
+      .respondWithTools([{ name: 'run_code', args: { code: '1 + 1' } }])
+      .respond(answerWithLastToolResult)
+    const agent = createPyflueDeepAgent({
+      model,
+      pythonBackend: montyBackend(),
+      loadState: () => new Uint8Array([1, 2, 3]),
+    })
+    await using(agent, async () => {
+      const result = await agent.invoke(ask('add'), onThread('broken'))
+      expect(toolMessages(result.messages)[0]).toMatch(/^error:\n.*STATE_FORMAT/)
+    })
+  })
+
   it('refuses contradictory or missing options', async () => {
     const sandbox = await createVirtualSandbox()
     try {

@@ -115,13 +115,13 @@ export function createRunCode(
 
   const run = async ({ code }: { code: string }, config?: RunnableConfig): Promise<string> => {
     const threadId = threadIdOf(config)
-    const backend = await threads.backendFor(threadId)
     const externalFunctions: ExternalFunctions = {
       ...langchainToolsAsPython(tools, () => config).externalFunctions,
       ...options.externalFunctions,
     }
     const id = threadId ?? 'default'
     try {
+      const backend = await threads.backendFor(threadId)
       const result = await backend.run(code, {
         externalFunctions,
         scriptName: '<run_code>',
@@ -189,7 +189,10 @@ export function createRunCode(
     tool: runCode,
     describeFor,
     async withThreadDescription(threadId, fn) {
-      return threadDescription.run(await describeFor(threadId), fn)
+      // A thread whose backend cannot open (a missing package, a corrupt saved state) keeps
+      // the static description; its run_code calls answer the error.
+      const description = await describeFor(threadId).catch(() => staticDescription)
+      return threadDescription.run(description, fn)
     },
   }
 }
