@@ -7,7 +7,7 @@ import { InvalidArgumentError } from '@pyflue/core'
 import { createVirtualSandbox } from '@pyflue/sandbox-virtual'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { createPyflueDeepAgent, type PyflueDeepAgent } from './index.js'
+import { createPyflueDeepAgent, type PyflueDeepAgent, pythonThreads } from './index.js'
 import { answerWithLastToolResult, textOf, toolCallMessage, toolMessages } from './messages.test-helpers.js'
 
 const onThread = (threadId: string) => ({ configurable: { thread_id: threadId } })
@@ -208,6 +208,30 @@ describe('createPyflueDeepAgent', () => {
       const result = await agent.invoke(ask('add'), onThread('broken'))
       expect(toolMessages(result.messages)[0]).toMatch(/^error:\n.*STATE_FORMAT/)
     })
+  })
+
+  it("takes pythonThreads with a sandbox: its sandbox is the file tools' too", async () => {
+    const sandbox = await createVirtualSandbox({ files: { 'a.txt': 'from the sandbox' } })
+    const threads = pythonThreads(montyBackend(), { sandbox })
+    const model = fakeModel()
+      .respondWithTools([{ name: 'run_code', args: { code: "open('/a.txt').read()" } }])
+      .respondWithTools([{ name: 'ls', args: { path: '/' } }])
+      .respond(answerWithLastToolResult)
+    const agent = createPyflueDeepAgent({ model, pythonBackend: threads })
+    try {
+      const result = await agent.invoke(ask('read'))
+      const [python, listing] = toolMessages(result.messages)
+      expect(python).toBe("result: 'from the sandbox'")
+      expect(listing).toContain('/a.txt')
+      await agent.close() // the threads are the caller's: still open
+      expect((await (await threads.backendFor('x')).run('1')).result).toBe(1)
+      const other = await createVirtualSandbox()
+      expect(() => createPyflueDeepAgent({ pythonBackend: threads, sandbox: other })).toThrow(/other files/)
+      await other.close()
+    } finally {
+      await threads.close()
+      await sandbox.close()
+    }
   })
 
   it('refuses contradictory or missing options', async () => {

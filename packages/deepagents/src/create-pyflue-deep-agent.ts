@@ -97,6 +97,8 @@ const PYFLUE_KEYS = Object.keys({
  * - A middleware first in `middleware` keeps `run_code`'s description about the thread of each
  *   model call: its variables and the Python signatures of what it can call.
  * - `sandbox` and `backend` together are refused (`InvalidArgumentError`): the sandbox is the backend.
+ *   With `pythonThreads(..., { sandbox })` as `pythonBackend`, that sandbox is the backend unless
+ *   `backend` is given; a different `sandbox` is refused.
  */
 export function createPyflueDeepAgent(options: CreatePyflueDeepAgentOptions): PyflueDeepAgent {
   if (typeof options !== 'object' || options === null) {
@@ -121,12 +123,25 @@ export function createPyflueDeepAgent(options: CreatePyflueDeepAgentOptions): Py
     )
   }
   const given = isPythonThreads(pythonBackend)
-  if (given && (loadState || saveState || registry || sandbox)) {
+  if (given && (loadState || saveState || registry)) {
     throw new InvalidArgumentError(
       'pythonBackend',
-      'With pythonThreads(...) as pythonBackend, give sandbox, loadState, saveState and registry to pythonThreads.',
+      'With pythonThreads(...) as pythonBackend, give loadState, saveState and registry to pythonThreads.',
     )
   }
+  if (
+    given &&
+    sandbox !== undefined &&
+    pythonBackend.sandbox !== undefined &&
+    pythonBackend.sandbox !== sandbox
+  ) {
+    throw new InvalidArgumentError(
+      'sandbox',
+      'sandbox is not the sandbox of the pythonThreads given as pythonBackend: Python would see other files than the file tools.',
+    )
+  }
+  // With pythonThreads(..., { sandbox }), that sandbox is the file tools' too unless `backend` says otherwise.
+  const fileSandbox = sandbox ?? (given && rest.backend === undefined ? pythonBackend.sandbox : undefined)
   const threads = given
     ? pythonBackend
     : pythonThreads(pythonBackend, {
@@ -160,7 +175,7 @@ export function createPyflueDeepAgent(options: CreatePyflueDeepAgentOptions): Py
     tools: [...tools, runCode.tool] as NonNullable<DeepAgentParams['tools']>,
     middleware: [runCodeMiddleware(runCode), ...(rest.middleware ?? [])],
     ...(subagents ? { subagents } : {}),
-    ...(sandbox ? { backend: sandboxBackend(sandbox, sandboxOptions) } : {}),
+    ...(fileSandbox ? { backend: sandboxBackend(fileSandbox, sandboxOptions) } : {}),
   })
   return Object.assign(agent, {
     python: threads,
