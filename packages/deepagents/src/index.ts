@@ -1,0 +1,42 @@
+// @pyflue/deepagents: PyFlue for LangChain Deep Agents: a `run_code` tool (LangChain tools
+// callable from Python, one Python namespace per thread) and PyFlue sandboxes as Deep Agents
+// backends.
+
+export {
+  type CreatePyflueDeepAgentOptions,
+  createPyflueDeepAgent,
+  type PyflueDeepAgent,
+  type PyflueDeepAgentOptions,
+} from './create-pyflue-deep-agent.js'
+export {
+  type LangChainToolsAsPython,
+  langchainToolsAsPython,
+  RESERVED_TOOL_NAMES,
+} from './langchain-tools-python.js'
+export { pythonRepr } from './python-repr.js'
+export { type JsonSchema, parameterOrder, pythonSignature, pythonType } from './python-signature.js'
+export {
+  DEFAULT_THREAD_ID,
+  type PythonThreads,
+  type PythonThreadsOptions,
+  pythonThreads,
+} from './python-threads.js'
+export { RUN_CODE_MIDDLEWARE_NAME, runCodeMiddleware } from './run-code-middleware.js'
+export {
+  createRunCode,
+  describeRunCode,
+  RUN_CODE_TOOL_NAME,
+  type RunCode,
+  type RunCodeDescription,
+  type RunCodeEvent,
+  type RunCodeToolOptions,
+  runCodeTool,
+  threadIdOf,
+} from './run-code-tool.js'
+export { DEFAULT_MAX_OUTPUT_CHARS, formatRunFailure, formatRunSuccess, truncateText } from './run-output.js'
+export {
+  type PyflueSandboxBackend,
+  REFUSED_EXIT_CODE,
+  type SandboxBackendOptions,
+  sandboxBackend,
+} from './sandbox-backend.js'
