@@ -33,7 +33,7 @@ import {
   streamText,
   type ToolSet,
 } from 'ai'
-import { EventQueue } from './event-queue.js'
+import { EventQueue, HeldEvents } from './event-queue.js'
 import { checkPromptOptions, runPythonOptions, stepsExhausted } from './prompt-options.js'
 import { type RunCodeEvent, type RunCodeToolOptions, runCodeTool } from './run-code-tool.js'
 import { sandboxTools } from './sandbox-tools.js'
@@ -286,20 +286,17 @@ export class Session {
     // What a run_code call does (stdout, tools its Python calls) is held until the stream has
     // shown that call's `tool-call` event.
     const shownCalls = new Set<string>()
-    const held = new Map<string, SessionEvent[]>()
+    const held = new HeldEvents<SessionEvent>()
     const emitForCall = (toolCallId: string, event: SessionEvent) => {
       if (shownCalls.has(toolCallId)) queue.push(event)
-      else held.set(toolCallId, [...(held.get(toolCallId) ?? []), event])
+      else held.hold(toolCallId, event)
     }
     const activity: RunCodeActivity = {
       onStdout: (toolCallId, chunk) =>
         emitForCall(toolCallId, { type: 'run-code-stdout', toolCallId, text: chunk }),
       onToolEvent: (toolCallId, event) => emitForCall(toolCallId, { ...event, toolCallId }),
     }
-    const flushHeld = (toolCallId: string) => {
-      for (const event of held.get(toolCallId) ?? []) queue.push(event)
-      held.delete(toolCallId)
-    }
+    const flushHeld = (toolCallId: string) => held.release(toolCallId, queue)
     return this.#promptOperation(op, async () => {
       const setup = await this.#setup(text, op, options, maxSteps, activity)
       const result = streamText({
