@@ -41,6 +41,11 @@ import type { SessionEvent } from './session-events.js'
 import { SESSION_RECORD_VERSION, type SessionStore } from './session-store.js'
 import type { WorkspaceReader } from './session-workspace.js'
 import { buildSystemPrompt } from './system-prompt.js'
+import {
+  checkResultSchema,
+  DEFAULT_RUN_DURATION_SECS,
+  validateUnderDeadline,
+} from './validate-under-deadline.js'
 
 /** Where a `run_code` call reports what it does while it runs. */
 type RunCodeActivity = Pick<RunCodeToolOptions, 'onStdout' | 'onToolEvent'>
@@ -169,6 +174,10 @@ export class Session {
   /**
    * Runs Python in the session's namespace. Resolves with the backend's `PythonRunResult`, or,
    * when `result` (a Standard Schema such as a zod schema) is given, with the validated value.
+   * The validation runs after the run, under the run's deadline and signal: still pending at the
+   * end of `maxDurationSecs` (5 s when not given) it rejects with `ResourceLimitError`, aborted
+   * with an `AbortError`; a value that fails it rejects with `ResultValidationError`. In each
+   * case the run's changes to the namespace are kept (as the `PythonBackend` contract says).
    */
   runPython<S extends StandardSchemaV1>(
     code: string,
@@ -179,12 +188,22 @@ export class Session {
     const backend = this.#requireBackend('runPython')
     if (typeof code !== 'string')
       throw new InvalidArgumentError('code', 'runPython needs the Python code as a string.')
-    const options = runPythonOptions(given, this.#settings.resourceLimits)
+    const { result: schema, ...options } = runPythonOptions(given, this.#settings.resourceLimits)
+    checkResultSchema(schema)
     const op = this.#begin(options.signal)
     try {
+      const maxDurationSecs = options.resourceLimits?.maxDurationSecs ?? DEFAULT_RUN_DURATION_SECS
+      const deadlineMs = Date.now() + maxDurationSecs * 1000
+      // The schema is applied here, not by the backend: a validation that never settles must not
+      // hold the backend's run queue, and it runs under the run's deadline and signal.
       const run = await raceAbort(backend.run(code, { ...options, signal: op.signal }), op.signal)
       await this.#persist()
-      return options.result === undefined ? run : run.result
+      if (schema === undefined) return run
+      return await validateUnderDeadline(schema, run.result, {
+        signal: op.signal,
+        deadlineMs,
+        maxDurationSecs,
+      })
     } finally {
       op.done()
     }
