@@ -1,16 +1,11 @@
-import {
-  getSandboxPolicy,
-  InvalidArgumentError,
-  raceAbort,
-  refuseUnknownKeys,
-  type Sandbox,
-} from '@pyflue/core'
+import { getSandboxPolicy, raceAbort, refuseUnknownKeys, type Sandbox } from '@pyflue/core'
 import { type Tool, tool } from 'ai'
-import { RE2JS } from 're2js'
 import { z } from 'zod'
 import { DEFAULT_MAX_OUTPUT_CHARS } from './format-run-output.js'
 import { formatToolError } from './format-tool-error.js'
 import { globMatcher } from './glob-pattern.js'
+import { checkGrepPattern } from './grep-pattern.js'
+import { grepFiles } from './grep-search.js'
 import { truncateText } from './truncate-text.js'
 import { walkSandboxFiles } from './walk-sandbox.js'
 
@@ -22,6 +17,8 @@ export interface SandboxToolsOptions {
   bashTimeoutMs?: number
   /** Most files `glob` and `grep` look at. Default 5000. */
   maxFilesScanned?: number
+  /** Deadline of one `grep` call in milliseconds; past it the search is stopped. Default 30 000. */
+  grepTimeoutMs?: number
 }
 
 /** The file and shell tools the model gets for a sandbox. */
@@ -52,10 +49,15 @@ const MAX_GREP_FILE_BYTES = 2_000_000
  * Output is truncated with a marker. An abort stops a tool call and rejects it.
  */
 export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}): SandboxToolSet {
-  refuseUnknownKeys(options, ['maxOutputChars', 'bashTimeoutMs', 'maxFilesScanned'], 'sandboxTools options')
+  refuseUnknownKeys(
+    options,
+    ['maxOutputChars', 'bashTimeoutMs', 'maxFilesScanned', 'grepTimeoutMs'],
+    'sandboxTools options',
+  )
   const maxChars = options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS
   const bashTimeoutMs = options.bashTimeoutMs ?? 60_000
   const maxFiles = options.maxFilesScanned ?? 5_000
+  const grepTimeoutMs = options.grepTimeoutMs ?? 30_000
   const policy = getSandboxPolicy(sandbox)
   const readOnlyNote = policy && !policy.allowWrite ? ' Writes are disabled by the sandbox policy.' : ''
   const shellNote = policy
@@ -161,16 +163,9 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
       }),
       execute: ({ pattern, path, include, ignoreCase }, { abortSignal }) =>
         guarded(abortSignal, async () => {
-          // RE2 matches in linear time, so a model-written pattern cannot stall the host.
-          let regex: RE2JS
-          try {
-            regex = RE2JS.compile(pattern, ignoreCase ? RE2JS.CASE_INSENSITIVE : 0)
-          } catch (error) {
-            throw new InvalidArgumentError(
-              'pattern',
-              `Invalid regular expression: ${(error as Error).message}`,
-            )
-          }
+          // The pattern is bounded before it is compiled; it is compiled and matched in a worker
+          // thread that the deadline and the abort signal terminate (see grep-search.ts).
+          checkGrepPattern(pattern)
           const root = sandbox.resolvePath(path ?? '.')
           const stat = await sandbox.stat(root)
           const { files, truncated } = stat.isDirectory
@@ -179,30 +174,20 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
           const includeMatcher = include
             ? globMatcher(include.includes('/') ? include : `**/${include}`)
             : undefined
-          const matches: string[] = []
-          for (const file of files.sort((a, b) => a.path.localeCompare(b.path))) {
-            if (includeMatcher && !includeMatcher.test(file.relative)) continue
-            const info = await sandbox.stat(file.path)
-            if (info.size !== undefined && info.size > MAX_GREP_FILE_BYTES) continue
-            let text: string
-            try {
-              text = await sandbox.readFile(file.path)
-            } catch {
-              continue
-            }
-            if (text.includes('\u0000')) continue
-            const lines = text.split('\n')
-            for (let i = 0; i < lines.length; i++) {
-              if (regex.matcher(lines[i]!).find()) {
-                matches.push(`${file.path}:${i + 1}: ${lines[i]}`)
-                if (matches.length >= MAX_MATCHES) {
-                  matches.push(`(stopped after ${MAX_MATCHES} matches)`)
-                  return matches.join('\n')
-                }
-              }
-            }
-          }
-          if (truncated) matches.push(`(stopped after looking at ${maxFiles} entries)`)
+          const selected = files
+            .filter((file) => !includeMatcher || includeMatcher.test(file.relative))
+            .sort((a, b) => a.path.localeCompare(b.path))
+          const { matches, stoppedAtMax } = await grepFiles(sandbox, {
+            pattern,
+            ignoreCase: ignoreCase ?? false,
+            files: selected,
+            maxMatches: MAX_MATCHES,
+            maxFileBytes: MAX_GREP_FILE_BYTES,
+            timeoutMs: grepTimeoutMs,
+            signal: abortSignal,
+          })
+          if (stoppedAtMax) matches.push(`(stopped after ${MAX_MATCHES} matches)`)
+          else if (truncated) matches.push(`(stopped after looking at ${maxFiles} entries)`)
           return matches.length === 0 ? `No matches for /${pattern}/ under ${root}.` : matches.join('\n')
         }),
     }),
