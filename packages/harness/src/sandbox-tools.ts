@@ -1,4 +1,4 @@
-import { getSandboxPolicy, raceAbort, refuseUnknownKeys, type Sandbox } from '@pyflue/core'
+import { getSandboxPolicy, InvalidArgumentError, raceAbort, type Sandbox } from '@pyflue/core'
 import { type Tool, tool } from 'ai'
 import { z } from 'zod'
 import { DEFAULT_MAX_OUTPUT_CHARS } from './format-run-output.js'
@@ -6,19 +6,14 @@ import { formatToolError } from './format-tool-error.js'
 import { globMatcher } from './glob-pattern.js'
 import { checkGrepPattern } from './grep-pattern.js'
 import { grepFiles } from './grep-search.js'
+import { clampModelChoice, resolveSandboxToolLimits, type SandboxToolLimits } from './tool-limits.js'
 import { truncateText } from './truncate-text.js'
 import { walkSandboxFiles } from './walk-sandbox.js'
 
-/** Options of `sandboxTools`. */
-export interface SandboxToolsOptions {
+/** Options of `sandboxTools`: the output cap and the bounds of `SandboxToolLimits`. */
+export interface SandboxToolsOptions extends SandboxToolLimits {
   /** Cap on each tool's text output, in characters. Default 8000. */
   maxOutputChars?: number
-  /** Default deadline of a `bash` command in milliseconds. Default 60 000. */
-  bashTimeoutMs?: number
-  /** Most files `glob` and `grep` look at. Default 5000. */
-  maxFilesScanned?: number
-  /** Deadline of one `grep` call in milliseconds; past it the search is stopped. Default 30 000. */
-  grepTimeoutMs?: number
 }
 
 /** The file and shell tools the model gets for a sandbox. */
@@ -40,6 +35,8 @@ export interface SandboxToolSet {
 }
 
 const MAX_MATCHES = 200
+/** Most lines one `read` call shows (its `limit` is clamped to this). */
+const MAX_READ_LINES = 2000
 const MAX_GREP_FILE_BYTES = 2_000_000
 
 /**
@@ -49,15 +46,16 @@ const MAX_GREP_FILE_BYTES = 2_000_000
  * Output is truncated with a marker. An abort stops a tool call and rejects it.
  */
 export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}): SandboxToolSet {
-  refuseUnknownKeys(
-    options,
-    ['maxOutputChars', 'bashTimeoutMs', 'maxFilesScanned', 'grepTimeoutMs'],
-    'sandboxTools options',
-  )
-  const maxChars = options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS
-  const bashTimeoutMs = options.bashTimeoutMs ?? 60_000
-  const maxFiles = options.maxFilesScanned ?? 5_000
-  const grepTimeoutMs = options.grepTimeoutMs ?? 30_000
+  const { maxOutputChars, ...given } = options
+  const limits = resolveSandboxToolLimits(given, 'sandboxTools options', ['maxOutputChars'])
+  if (maxOutputChars !== undefined && (!Number.isSafeInteger(maxOutputChars) || maxOutputChars < 1)) {
+    throw new InvalidArgumentError(
+      'sandboxTools options.maxOutputChars',
+      'maxOutputChars must be a positive integer.',
+    )
+  }
+  const maxChars = maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS
+  const { bashTimeoutMs, maxBashTimeoutMs, grepTimeoutMs, maxFilesScanned: maxFiles } = limits
   const policy = getSandboxPolicy(sandbox)
   const readOnlyNote = policy && !policy.allowWrite ? ' Writes are disabled by the sandbox policy.' : ''
   const shellNote = policy
@@ -82,7 +80,12 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
       inputSchema: z.object({
         path: z.string().describe('File path, absolute or relative to the working directory.'),
         offset: z.number().int().min(1).optional().describe('First line to show, 1-based.'),
-        limit: z.number().int().min(1).optional().describe('Number of lines to show. Default 2000.'),
+        limit: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .describe(`Number of lines to show. Default and most: ${MAX_READ_LINES}.`),
       }),
       execute: ({ path, offset, limit }, { abortSignal }) =>
         guarded(abortSignal, async () => {
@@ -90,7 +93,7 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
           const lines = text.split('\n')
           if (lines.at(-1) === '') lines.pop()
           const start = (offset ?? 1) - 1
-          const shown = lines.slice(start, start + (limit ?? 2000))
+          const shown = lines.slice(start, start + clampModelChoice(limit, MAX_READ_LINES, MAX_READ_LINES))
           if (shown.length === 0)
             return `(${sandbox.resolvePath(path)} has ${lines.length} lines; nothing at line ${start + 1})`
           const numbered = shown.map((line, i) => `${String(start + i + 1).padStart(6)}\t${line}`).join('\n')
@@ -200,15 +203,19 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
           .int()
           .positive()
           .optional()
-          .describe(`Deadline in milliseconds. Default ${bashTimeoutMs}.`),
+          .describe(`Deadline in milliseconds. Default ${bashTimeoutMs}, at most ${maxBashTimeoutMs}.`),
       }),
       execute: ({ command, timeoutMs }, { abortSignal }) =>
         guarded(abortSignal, async () => {
+          // The model's deadline is clamped to the application's maximum.
+          const deadline = clampModelChoice(timeoutMs, bashTimeoutMs, maxBashTimeoutMs)
           const result = await sandbox.exec(command, {
-            timeoutMs: timeoutMs ?? bashTimeoutMs,
+            timeoutMs: deadline,
             ...(abortSignal ? { signal: abortSignal } : {}),
           })
           const parts = [`exit code: ${result.exitCode}`]
+          if (timeoutMs !== undefined && deadline < timeoutMs)
+            parts.push(`(timeoutMs lowered to ${deadline}, the most allowed)`)
           if (result.stdout !== '') parts.push(`stdout:\n${result.stdout.replace(/\n$/, '')}`)
           if (result.stderr !== '') parts.push(`stderr:\n${result.stderr.replace(/\n$/, '')}`)
           return parts.join('\n')

@@ -41,6 +41,7 @@ import type { SessionEvent } from './session-events.js'
 import { SESSION_RECORD_VERSION, type SessionStore } from './session-store.js'
 import type { WorkspaceReader } from './session-workspace.js'
 import { buildSystemPrompt } from './system-prompt.js'
+import type { SandboxToolLimits } from './tool-limits.js'
 import {
   checkResultSchema,
   DEFAULT_RUN_DURATION_SECS,
@@ -65,6 +66,8 @@ export interface SessionSettings {
   maxSteps: number
   maxOutputChars: number
   resourceLimits?: ResourceLimits | undefined
+  /** Bounds of the file and shell tools (see `SandboxToolLimits`). */
+  toolLimits?: SandboxToolLimits | undefined
   /** Ends what the agent holds for the session (its store lease); awaited by `close()`. */
   onClose: () => Promise<void>
 }
@@ -494,7 +497,13 @@ export class Session {
       })
     }
     if (sandbox)
-      Object.assign(tools, sandboxTools(sandbox, { maxOutputChars: this.#settings.maxOutputChars }))
+      Object.assign(
+        tools,
+        sandboxTools(sandbox, {
+          ...this.#settings.toolLimits,
+          maxOutputChars: this.#settings.maxOutputChars,
+        }),
+      )
     Object.assign(tools, applicationTools)
     const userMessage: ModelMessage = { role: 'user', content: text }
     const base = this.#messages.length
