@@ -1,6 +1,13 @@
-import { getSandboxPolicy, InvalidArgumentError, raceAbort, type Sandbox } from '@pyflue/core'
+import {
+  getSandboxPolicy,
+  InvalidArgumentError,
+  raceAbort,
+  type Sandbox,
+  SandboxLimitError,
+} from '@pyflue/core'
 import { type Tool, tool } from 'ai'
 import { z } from 'zod'
+import { readBoundedText } from './bounded-read.js'
 import { DEFAULT_MAX_OUTPUT_CHARS } from './format-run-output.js'
 import { formatToolError } from './format-tool-error.js'
 import { globMatcher } from './glob-pattern.js'
@@ -55,7 +62,7 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
     )
   }
   const maxChars = maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS
-  const { bashTimeoutMs, maxBashTimeoutMs, grepTimeoutMs, maxFilesScanned: maxFiles } = limits
+  const { bashTimeoutMs, maxBashTimeoutMs, grepTimeoutMs, maxFilesScanned: maxFiles, maxReadBytes } = limits
   const policy = getSandboxPolicy(sandbox)
   const readOnlyNote = policy && !policy.allowWrite ? ' Writes are disabled by the sandbox policy.' : ''
   const shellNote = policy
@@ -89,7 +96,7 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
       }),
       execute: ({ path, offset, limit }, { abortSignal }) =>
         guarded(abortSignal, async () => {
-          const text = await sandbox.readFile(path)
+          const text = await readBoundedText(sandbox, path, maxReadBytes, 'read')
           const lines = text.split('\n')
           if (lines.at(-1) === '') lines.pop()
           const start = (offset ?? 1) - 1
@@ -123,14 +130,24 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
       }),
       execute: ({ path, oldText, newText, replaceAll }, { abortSignal }) =>
         guarded(abortSignal, async () => {
-          const text = await sandbox.readFile(path)
-          const count = text.split(oldText).length - 1
+          const text = await readBoundedText(sandbox, path, maxReadBytes, 'edit')
+          const pieces = text.split(oldText)
+          const count = pieces.length - 1
           const where = sandbox.resolvePath(path)
           if (count === 0) return `Error: the text to replace was not found in ${where}; nothing changed.`
           if (count > 1 && !replaceAll) {
             return `Error: the text to replace occurs ${count} times in ${where}; give more context or set replaceAll. Nothing changed.`
           }
-          await sandbox.writeFile(path, text.split(oldText).join(newText))
+          // The new text's size is known before it is built: refuse it above the same limit.
+          const newLength = text.length + count * (newText.length - oldText.length)
+          if (newLength > maxReadBytes) {
+            throw new SandboxLimitError({
+              limit: 'maxFileBytes',
+              value: maxReadBytes,
+              message: `Replacing ${count} occurrences would make ${where} ${newLength} characters long, more than the edit tool's limit of ${maxReadBytes}. Nothing changed.`,
+            })
+          }
+          await sandbox.writeFile(path, pieces.join(newText))
           return `Replaced ${count} occurrence${count === 1 ? '' : 's'} in ${where}.`
         }),
     }),

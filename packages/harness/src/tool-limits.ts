@@ -1,10 +1,12 @@
 /**
  * The application's bounds on what the model may ask of the file and shell tools: the `bash`
  * tool's deadline (its default, and the most a model may ask for with `timeoutMs`), the `grep`
- * deadline and the number of entries `glob` and `grep` look at. A value the model chooses is
+ * deadline, the number of entries `glob` and `grep` look at and the largest file `read` and
+ * `edit` read. A value the model chooses is
  * clamped to these bounds; a bound the application gives is checked here, once.
  */
 import { InvalidArgumentError, refuseUnknownKeys } from '@pyflue/core'
+import { DEFAULT_MAX_READ_BYTES } from './bounded-read.js'
 
 /** Bounds of the sandbox tools, set by the application (`init({ toolLimits })` or `sandboxTools`). */
 export interface SandboxToolLimits {
@@ -16,6 +18,8 @@ export interface SandboxToolLimits {
   grepTimeoutMs?: number
   /** Most entries `glob` and `grep` look at. Default 5000. */
   maxFilesScanned?: number
+  /** Largest file the `read` and `edit` tools read (and `edit` writes), in bytes. Default 8 MiB. */
+  maxReadBytes?: number
 }
 
 /** The keys of `SandboxToolLimits`. */
@@ -24,6 +28,7 @@ export const SANDBOX_TOOL_LIMIT_KEYS = Object.keys({
   maxBashTimeoutMs: true,
   grepTimeoutMs: true,
   maxFilesScanned: true,
+  maxReadBytes: true,
 } satisfies Record<keyof SandboxToolLimits, true>) as (keyof SandboxToolLimits)[]
 
 /** The defaults of `SandboxToolLimits`. */
@@ -32,6 +37,7 @@ export const DEFAULT_SANDBOX_TOOL_LIMITS: Readonly<Required<SandboxToolLimits>> 
   maxBashTimeoutMs: 600_000,
   grepTimeoutMs: 30_000,
   maxFilesScanned: 5_000,
+  maxReadBytes: DEFAULT_MAX_READ_BYTES,
 })
 
 /**
@@ -72,6 +78,7 @@ export function resolveSandboxToolLimits(
     maxBashTimeoutMs,
     grepTimeoutMs: limits.grepTimeoutMs ?? DEFAULT_SANDBOX_TOOL_LIMITS.grepTimeoutMs,
     maxFilesScanned: limits.maxFilesScanned ?? DEFAULT_SANDBOX_TOOL_LIMITS.maxFilesScanned,
+    maxReadBytes: limits.maxReadBytes ?? DEFAULT_SANDBOX_TOOL_LIMITS.maxReadBytes,
   }
 }
 
