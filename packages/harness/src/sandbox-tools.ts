@@ -13,6 +13,7 @@ import { formatToolError } from './format-tool-error.js'
 import { globMatcher } from './glob-pattern.js'
 import { checkGrepPattern } from './grep-pattern.js'
 import { grepFiles } from './grep-search.js'
+import { sandboxHostPathScrubber } from './host-paths.js'
 import { clampModelChoice, resolveSandboxToolLimits, type SandboxToolLimits } from './tool-limits.js'
 import { truncateText } from './truncate-text.js'
 import { walkSandboxFiles } from './walk-sandbox.js'
@@ -73,11 +74,13 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
         : ''
     : ''
 
+  // Every text the model reads has the sandbox's host directories rewritten to sandbox paths.
+  const scrub = sandboxHostPathScrubber(sandbox)
   const guarded = async (signal: AbortSignal | undefined, work: () => Promise<string>): Promise<string> => {
     try {
-      return truncateText(await raceAbort(work(), signal), maxChars)
+      return truncateText(scrub(await raceAbort(work(), signal)), maxChars)
     } catch (error) {
-      return formatToolError(error)
+      return truncateText(formatToolError(error, scrub), maxChars)
     }
   }
 
