@@ -16,7 +16,8 @@ describe('stream() with the reply awaited first', () => {
       },
       { text: 'printed' },
     ])
-    const agent = await init({ model, pythonBackend: 'monty' })
+    // A generous limit: on a loaded machine 40 000 prints may take longer than the 5 s default.
+    const agent = await init({ model, pythonBackend: 'monty', resourceLimits: { maxDurationSecs: 300 } })
     try {
       const session = await agent.session('many-prints')
       const stream = session.stream('print a lot')
@@ -30,6 +31,8 @@ describe('stream() with the reply awaited first', () => {
         .map((event) => (event as { text: string }).text)
         .join('')
       expect(callIndex).toBeGreaterThanOrEqual(0)
+      const result = events.find((event) => event.type === 'tool-result') as { output?: unknown } | undefined
+      expect(String(result?.output)).toMatch(/result: 'done'$/)
       expect(events.findIndex((event) => event.type === 'run-code-stdout')).toBeGreaterThan(callIndex)
       const lines = printed.split('\n').filter((line) => line !== '')
       expect(lines).toHaveLength(40_000)

@@ -28,7 +28,7 @@ describe('runPython result validation under the run deadline and signal', () => 
       const session = await agent.session('never-settles')
       const schema = neverSettling()
       const failure = await session
-        .runPython('x = 41\nx', { result: schema, resourceLimits: { maxDurationSecs: 0.3 } })
+        .runPython('x = 41\nx', { result: schema, resourceLimits: { maxDurationSecs: 3 } })
         .then(
           () => undefined,
           (error: unknown) => error,
