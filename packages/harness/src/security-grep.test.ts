@@ -1,6 +1,9 @@
 // Security: the grep tool bounds the model's pattern before compiling it, and matches in a
 // worker thread that its deadline and the abort signal stop (issue 10: `(?:a?){300}a{300}` on
 // 1 MB froze the host 14 s and ignored abort).
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { createVirtualSandbox } from '@pyflue/sandbox-virtual'
 import { describe, expect, it } from 'vitest'
 import {
@@ -97,6 +100,14 @@ describe('grep runs where its deadline and the abort signal stop it', () => {
     } finally {
       clearInterval(interval)
     }
+  })
+
+  it('skips a FIFO planted in the workspace instead of blocking on it', async () => {
+    const sandbox = await createVirtualSandbox({ files: { 'a.txt': 'needle\n' } })
+    await promisify(execFile)('mkfifo', [join(sandbox.hostMounts()[0]!.hostDir, 'pipe')])
+    // Opening a FIFO for reading blocks until a writer comes; grep looks at the kind first.
+    expect(await sandboxTools(sandbox).grep.execute!({ pattern: 'needle' }, call)).toBe('/a.txt:1: needle')
+    await sandbox.close()
   })
 
   it('shows matching lines cut to 500 characters and skips files above the size cap', async () => {
