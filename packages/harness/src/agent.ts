@@ -15,6 +15,7 @@ import { Session } from './session.js'
 import type { SessionStore } from './session-store.js'
 import { ContractStoreBridge } from './session-stores/contract-store-bridge.js'
 import { keepsWorkspaceFiles, restoreWorkspaceFiles, WorkspaceReader } from './session-workspace.js'
+import type { SandboxToolLimits } from './tool-limits.js'
 
 /** Everything an agent is made from; built by `init()`. */
 export interface AgentSettings {
@@ -28,6 +29,7 @@ export interface AgentSettings {
   maxSteps: number
   maxOutputChars: number
   resourceLimits: ResourceLimits | undefined
+  toolLimits: Required<SandboxToolLimits>
 }
 
 const MAX_SESSION_ID_LENGTH = 256
@@ -140,6 +142,7 @@ export class Agent {
         maxSteps: settings.maxSteps,
         maxOutputChars: settings.maxOutputChars,
         resourceLimits: settings.resourceLimits,
+        toolLimits: settings.toolLimits,
         onClose: async () => {
           this.#sessions.delete(id)
           if (settings.store instanceof ContractStoreBridge) await settings.store.release(id)

@@ -14,13 +14,22 @@ export const DEFAULT_MAX_OUTPUT_CHARS = 8_000
 /**
  * The model-facing text of a successful run: what it printed, then the repr of its last
  * expression (omitted when it is `None` and something was printed), truncated with a marker.
+ * Each part is cut to `maxChars` before the parts are joined, and the repr is built under that
+ * budget (see `pythonRepr`), so the work is bounded by `maxChars`, not by the size of the
+ * output or of the value.
  */
 export function formatRunSuccess(run: PythonRunResult, maxChars = DEFAULT_MAX_OUTPUT_CHARS): string {
   const parts: string[] = []
-  if (run.stdout !== '') parts.push(`stdout:\n${run.stdout.replace(/\n$/, '')}`)
-  if (run.result !== null && run.result !== undefined) parts.push(`result: ${pythonRepr(run.result)}`)
+  if (run.stdout !== '') parts.push(`stdout:\n${truncateText(withoutFinalNewline(run.stdout), maxChars)}`)
+  if (run.result !== null && run.result !== undefined)
+    parts.push(`result: ${pythonRepr(run.result, { maxChars })}`)
   if (parts.length === 0) parts.push('(no output; the last statement was not an expression)')
   return truncateText(parts.join('\n'), maxChars)
+}
+
+/** `text` without one trailing newline (a constant-time look at its last character). */
+function withoutFinalNewline(text: string): string {
+  return text.endsWith('\n') ? text.slice(0, -1) : text
 }
 
 /**
@@ -43,6 +52,9 @@ export function formatRunFailure(error: unknown, maxChars = DEFAULT_MAX_OUTPUT_C
     text = `Error: ${String(error)}`
   }
   const stdout = (error as { stdout?: unknown } | null)?.stdout
-  const prefix = typeof stdout === 'string' && stdout !== '' ? `stdout:\n${stdout.replace(/\n$/, '')}\n` : ''
-  return truncateText(`${prefix}error:\n${text}`, maxChars)
+  const prefix =
+    typeof stdout === 'string' && stdout !== ''
+      ? `stdout:\n${truncateText(withoutFinalNewline(stdout), maxChars)}\n`
+      : ''
+  return truncateText(`${prefix}error:\n${truncateText(text, maxChars)}`, maxChars)
 }

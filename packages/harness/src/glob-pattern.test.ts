@@ -24,4 +24,9 @@ describe('globMatcher', () => {
   it('a malformed glob is InvalidArgumentError', () => {
     expect(() => globMatcher('{a,b')).toThrow(/Invalid glob/)
   })
+
+  it('a glob longer than 256 characters is InvalidArgumentError (matching costs its size times the path)', () => {
+    expect(() => globMatcher(`${'*a'.repeat(128)}*`)).toThrow(/257 characters long; at most 256/)
+    expect(globMatcher(`${'*a'.repeat(127)}*`).test('a'.repeat(127))).toBe(true)
+  })
 })

@@ -1,6 +1,11 @@
 import { InvalidArgumentError } from '@pyflue/core'
 import { RE2JS } from 're2js'
 
+/** Longest glob accepted, in characters. */
+export const MAX_GLOB_PATTERN_CHARS = 256
+/** Largest compiled program a glob may have (RE2's cost per character matched). */
+export const MAX_GLOB_PROGRAM_SIZE = 600
+
 /** Tests `/`-separated relative paths against a glob. */
 export interface GlobMatcher {
   test(path: string): boolean
@@ -10,9 +15,17 @@ export interface GlobMatcher {
  * Compiles a glob pattern over `/`-separated relative paths: `**` matches any number of
  * directories, `*` anything within one name, `?` one character, `{a,b}` either alternative and
  * `[abc]` one of a set. Matching is RE2's (linear time), so a model-written glob such as
- * `*a*a*a*a*a*b` cannot stall the host. A malformed glob is `InvalidArgumentError`.
+ * `*a*a*a*a*a*b` cannot stall the host; the glob's length and compiled size are bounded too,
+ * since matching costs their product with the path's length. A malformed, too long or too large
+ * glob is `InvalidArgumentError`.
  */
 export function globMatcher(pattern: string): GlobMatcher {
+  if (pattern.length > MAX_GLOB_PATTERN_CHARS) {
+    throw new InvalidArgumentError(
+      'pattern',
+      `The glob is ${pattern.length} characters long; at most ${MAX_GLOB_PATTERN_CHARS} are accepted.`,
+    )
+  }
   let source = ''
   let braces = 0
   for (let i = 0; i < pattern.length; i++) {
@@ -64,6 +77,12 @@ export function globMatcher(pattern: string): GlobMatcher {
     throw new InvalidArgumentError(
       'pattern',
       `Invalid glob ${JSON.stringify(pattern)}: ${(error as Error).message}`,
+    )
+  }
+  if (compiled.programSize() > MAX_GLOB_PROGRAM_SIZE) {
+    throw new InvalidArgumentError(
+      'pattern',
+      `The glob ${JSON.stringify(pattern)} is too large to match with (${compiled.programSize()} steps, at most ${MAX_GLOB_PROGRAM_SIZE}).`,
     )
   }
   return { test: (path) => compiled.matches(path) }

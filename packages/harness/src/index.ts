@@ -13,4 +13,5 @@ export type { SessionLeaseOptions } from './session-stores/contract-store-bridge
 export { FileSessionStore, type FileSessionStoreOptions } from './session-stores/file-store.js'
 export { MAX_WORKSPACE_FILES, type WorkspaceFiles } from './session-workspace.js'
 export * from './system-prompt.js'
+export { DEFAULT_SANDBOX_TOOL_LIMITS, type SandboxToolLimits } from './tool-limits.js'
 export * from './truncate-text.js'

@@ -21,6 +21,7 @@ import {
   isContractSessionStore,
   type SessionLeaseOptions,
 } from './session-stores/contract-store-bridge.js'
+import { resolveSandboxToolLimits, type SandboxToolLimits } from './tool-limits.js'
 
 /** Options of `init()`. Every field is optional. */
 export interface InitOptions {
@@ -60,6 +61,13 @@ export interface InitOptions {
    * limits take the backend's defaults.
    */
   resourceLimits?: ResourceLimits
+  /**
+   * Bounds of the model's file and shell tools: the `bash` deadline (`bashTimeoutMs`, default
+   * 30 s) and the most a model may ask for (`maxBashTimeoutMs`, default 10 minutes), the `grep`
+   * deadline (`grepTimeoutMs`, default 30 s) and the entries `glob`/`grep` look at
+   * (`maxFilesScanned`, default 5000). What the model asks for is clamped to them.
+   */
+  toolLimits?: SandboxToolLimits
 }
 
 const INIT_OPTION_KEYS = [
@@ -75,6 +83,7 @@ const INIT_OPTION_KEYS = [
   'maxSteps',
   'maxOutputChars',
   'resourceLimits',
+  'toolLimits',
 ] as const satisfies readonly (keyof InitOptions)[]
 
 /**
@@ -101,6 +110,7 @@ export async function init(options: InitOptions = {}): Promise<Agent> {
   if (!Number.isInteger(maxOutputChars) || maxOutputChars < 200) {
     throw new InvalidArgumentError('maxOutputChars', 'maxOutputChars must be an integer of at least 200.')
   }
+  const toolLimits = resolveSandboxToolLimits(options.toolLimits, 'init options.toolLimits')
   const given = options.store ?? new InMemorySessionStore()
   if (options.sessionLease !== undefined) {
     refuseUnknownKeys(options.sessionLease, ['ttlMs', 'ownerId', 'waitMs'], 'init options.sessionLease')
@@ -132,5 +142,6 @@ export async function init(options: InitOptions = {}): Promise<Agent> {
     maxSteps,
     maxOutputChars,
     resourceLimits: options.resourceLimits,
+    toolLimits,
   })
 }

@@ -14,6 +14,7 @@ import { type Tool, type ToolSet, tool } from 'ai'
 import { z } from 'zod'
 import { applicationToolsAsExternalFunctions, type PythonToolEvent } from './application-tools.js'
 import { DEFAULT_MAX_OUTPUT_CHARS, formatRunFailure, formatRunSuccess } from './format-run-output.js'
+import { sandboxHostPathScrubber } from './host-paths.js'
 
 /** Something `run_code` can run Python in: a harness session, or a bare `PythonBackend`. */
 export type RunCodeTarget =
@@ -104,6 +105,8 @@ export function runCodeTool(
   const applicationTools = options.tools ?? {}
 
   const sandbox = options.sandbox ?? ('run' in target ? undefined : target.sandbox)
+  // What the model reads names sandbox paths, never the host directories behind them.
+  const scrub = sandboxHostPathScrubber(sandbox)
   return tool({
     description: describeRunCode(backend, { ...options, ...(sandbox ? { sandbox } : {}) }),
     inputSchema: z.object({
@@ -133,10 +136,10 @@ export function runCodeTool(
           ...(abortSignal ? { signal: abortSignal } : {}),
           ...(onStdout ? { onStdout: (text: string) => onStdout(toolCallId, text) } : {}),
         })
-        output = formatRunSuccess(result, maxChars)
+        output = scrub(formatRunSuccess(result, maxChars))
         options.onRun?.({ toolCallId, code, run: result, output })
       } catch (error) {
-        output = formatRunFailure(error, maxChars)
+        output = scrub(formatRunFailure(error, maxChars))
         options.onRun?.({ toolCallId, code, error, output })
       }
       return output

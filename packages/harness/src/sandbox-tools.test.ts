@@ -75,7 +75,9 @@ describe('file and shell tools', () => {
     const { tools } = await toolsFor({ 'evil.txt': `${'a'.repeat(100_000)}b\n` })
     // With JavaScript's backtracking engine this pattern would not finish in a lifetime.
     expect(await tools.grep.execute!({ pattern: '(a+)+$' }, call)).toMatch(/^No matches/)
-    expect(await tools.grep.execute!({ pattern: '(a+)+b$' }, call)).toMatch(/^\/evil\.txt:1: a{1000}/)
+    expect(await tools.grep.execute!({ pattern: '(a+)+b$' }, call)).toMatch(
+      /^\/evil\.txt:1: a{500} \[line cut\]$/,
+    )
     expect(await tools.grep.execute!({ pattern: '(?<=a)b' }, call)).toMatch(/^Error \(INVALID_ARGUMENT\)/)
   })
 

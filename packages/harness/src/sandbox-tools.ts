@@ -2,26 +2,26 @@ import {
   getSandboxPolicy,
   InvalidArgumentError,
   raceAbort,
-  refuseUnknownKeys,
   type Sandbox,
+  SandboxLimitError,
 } from '@pyflue/core'
 import { type Tool, tool } from 'ai'
-import { RE2JS } from 're2js'
 import { z } from 'zod'
+import { readBoundedText } from './bounded-read.js'
 import { DEFAULT_MAX_OUTPUT_CHARS } from './format-run-output.js'
 import { formatToolError } from './format-tool-error.js'
 import { globMatcher } from './glob-pattern.js'
+import { checkGrepPattern } from './grep-pattern.js'
+import { grepFiles } from './grep-search.js'
+import { sandboxHostPathScrubber } from './host-paths.js'
+import { clampModelChoice, resolveSandboxToolLimits, type SandboxToolLimits } from './tool-limits.js'
 import { truncateText } from './truncate-text.js'
 import { walkSandboxFiles } from './walk-sandbox.js'
 
-/** Options of `sandboxTools`. */
-export interface SandboxToolsOptions {
+/** Options of `sandboxTools`: the output cap and the bounds of `SandboxToolLimits`. */
+export interface SandboxToolsOptions extends SandboxToolLimits {
   /** Cap on each tool's text output, in characters. Default 8000. */
   maxOutputChars?: number
-  /** Default deadline of a `bash` command in milliseconds. Default 60 000. */
-  bashTimeoutMs?: number
-  /** Most files `glob` and `grep` look at. Default 5000. */
-  maxFilesScanned?: number
 }
 
 /** The file and shell tools the model gets for a sandbox. */
@@ -43,6 +43,8 @@ export interface SandboxToolSet {
 }
 
 const MAX_MATCHES = 200
+/** Most lines one `read` call shows (its `limit` is clamped to this). */
+const MAX_READ_LINES = 2000
 const MAX_GREP_FILE_BYTES = 2_000_000
 
 /**
@@ -52,10 +54,16 @@ const MAX_GREP_FILE_BYTES = 2_000_000
  * Output is truncated with a marker. An abort stops a tool call and rejects it.
  */
 export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}): SandboxToolSet {
-  refuseUnknownKeys(options, ['maxOutputChars', 'bashTimeoutMs', 'maxFilesScanned'], 'sandboxTools options')
-  const maxChars = options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS
-  const bashTimeoutMs = options.bashTimeoutMs ?? 60_000
-  const maxFiles = options.maxFilesScanned ?? 5_000
+  const { maxOutputChars, ...given } = options
+  const limits = resolveSandboxToolLimits(given, 'sandboxTools options', ['maxOutputChars'])
+  if (maxOutputChars !== undefined && (!Number.isSafeInteger(maxOutputChars) || maxOutputChars < 1)) {
+    throw new InvalidArgumentError(
+      'sandboxTools options.maxOutputChars',
+      'maxOutputChars must be a positive integer.',
+    )
+  }
+  const maxChars = maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS
+  const { bashTimeoutMs, maxBashTimeoutMs, grepTimeoutMs, maxFilesScanned: maxFiles, maxReadBytes } = limits
   const policy = getSandboxPolicy(sandbox)
   const readOnlyNote = policy && !policy.allowWrite ? ' Writes are disabled by the sandbox policy.' : ''
   const shellNote = policy
@@ -66,11 +74,13 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
         : ''
     : ''
 
+  // Every text the model reads has the sandbox's host directories rewritten to sandbox paths.
+  const scrub = sandboxHostPathScrubber(sandbox)
   const guarded = async (signal: AbortSignal | undefined, work: () => Promise<string>): Promise<string> => {
     try {
-      return truncateText(await raceAbort(work(), signal), maxChars)
+      return truncateText(scrub(await raceAbort(work(), signal)), maxChars)
     } catch (error) {
-      return formatToolError(error)
+      return truncateText(formatToolError(error, scrub), maxChars)
     }
   }
 
@@ -80,15 +90,20 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
       inputSchema: z.object({
         path: z.string().describe('File path, absolute or relative to the working directory.'),
         offset: z.number().int().min(1).optional().describe('First line to show, 1-based.'),
-        limit: z.number().int().min(1).optional().describe('Number of lines to show. Default 2000.'),
+        limit: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .describe(`Number of lines to show. Default and most: ${MAX_READ_LINES}.`),
       }),
       execute: ({ path, offset, limit }, { abortSignal }) =>
         guarded(abortSignal, async () => {
-          const text = await sandbox.readFile(path)
+          const text = await readBoundedText(sandbox, path, maxReadBytes, 'read')
           const lines = text.split('\n')
           if (lines.at(-1) === '') lines.pop()
           const start = (offset ?? 1) - 1
-          const shown = lines.slice(start, start + (limit ?? 2000))
+          const shown = lines.slice(start, start + clampModelChoice(limit, MAX_READ_LINES, MAX_READ_LINES))
           if (shown.length === 0)
             return `(${sandbox.resolvePath(path)} has ${lines.length} lines; nothing at line ${start + 1})`
           const numbered = shown.map((line, i) => `${String(start + i + 1).padStart(6)}\t${line}`).join('\n')
@@ -118,14 +133,24 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
       }),
       execute: ({ path, oldText, newText, replaceAll }, { abortSignal }) =>
         guarded(abortSignal, async () => {
-          const text = await sandbox.readFile(path)
-          const count = text.split(oldText).length - 1
+          const text = await readBoundedText(sandbox, path, maxReadBytes, 'edit')
+          const pieces = text.split(oldText)
+          const count = pieces.length - 1
           const where = sandbox.resolvePath(path)
           if (count === 0) return `Error: the text to replace was not found in ${where}; nothing changed.`
           if (count > 1 && !replaceAll) {
             return `Error: the text to replace occurs ${count} times in ${where}; give more context or set replaceAll. Nothing changed.`
           }
-          await sandbox.writeFile(path, text.split(oldText).join(newText))
+          // The new text's size is known before it is built: refuse it above the same limit.
+          const newLength = text.length + count * (newText.length - oldText.length)
+          if (newLength > maxReadBytes) {
+            throw new SandboxLimitError({
+              limit: 'maxFileBytes',
+              value: maxReadBytes,
+              message: `Replacing ${count} occurrences would make ${where} ${newLength} characters long, more than the edit tool's limit of ${maxReadBytes}. Nothing changed.`,
+            })
+          }
+          await sandbox.writeFile(path, pieces.join(newText))
           return `Replaced ${count} occurrence${count === 1 ? '' : 's'} in ${where}.`
         }),
     }),
@@ -161,16 +186,9 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
       }),
       execute: ({ pattern, path, include, ignoreCase }, { abortSignal }) =>
         guarded(abortSignal, async () => {
-          // RE2 matches in linear time, so a model-written pattern cannot stall the host.
-          let regex: RE2JS
-          try {
-            regex = RE2JS.compile(pattern, ignoreCase ? RE2JS.CASE_INSENSITIVE : 0)
-          } catch (error) {
-            throw new InvalidArgumentError(
-              'pattern',
-              `Invalid regular expression: ${(error as Error).message}`,
-            )
-          }
+          // The pattern is bounded before it is compiled; it is compiled and matched in a worker
+          // thread that the deadline and the abort signal terminate (see grep-search.ts).
+          checkGrepPattern(pattern)
           const root = sandbox.resolvePath(path ?? '.')
           const stat = await sandbox.stat(root)
           const { files, truncated } = stat.isDirectory
@@ -179,30 +197,20 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
           const includeMatcher = include
             ? globMatcher(include.includes('/') ? include : `**/${include}`)
             : undefined
-          const matches: string[] = []
-          for (const file of files.sort((a, b) => a.path.localeCompare(b.path))) {
-            if (includeMatcher && !includeMatcher.test(file.relative)) continue
-            const info = await sandbox.stat(file.path)
-            if (info.size !== undefined && info.size > MAX_GREP_FILE_BYTES) continue
-            let text: string
-            try {
-              text = await sandbox.readFile(file.path)
-            } catch {
-              continue
-            }
-            if (text.includes('\u0000')) continue
-            const lines = text.split('\n')
-            for (let i = 0; i < lines.length; i++) {
-              if (regex.matcher(lines[i]!).find()) {
-                matches.push(`${file.path}:${i + 1}: ${lines[i]}`)
-                if (matches.length >= MAX_MATCHES) {
-                  matches.push(`(stopped after ${MAX_MATCHES} matches)`)
-                  return matches.join('\n')
-                }
-              }
-            }
-          }
-          if (truncated) matches.push(`(stopped after looking at ${maxFiles} entries)`)
+          const selected = files
+            .filter((file) => !includeMatcher || includeMatcher.test(file.relative))
+            .sort((a, b) => a.path.localeCompare(b.path))
+          const { matches, stoppedAtMax } = await grepFiles(sandbox, {
+            pattern,
+            ignoreCase: ignoreCase ?? false,
+            files: selected,
+            maxMatches: MAX_MATCHES,
+            maxFileBytes: MAX_GREP_FILE_BYTES,
+            timeoutMs: grepTimeoutMs,
+            signal: abortSignal,
+          })
+          if (stoppedAtMax) matches.push(`(stopped after ${MAX_MATCHES} matches)`)
+          else if (truncated) matches.push(`(stopped after looking at ${maxFiles} entries)`)
           return matches.length === 0 ? `No matches for /${pattern}/ under ${root}.` : matches.join('\n')
         }),
     }),
@@ -215,15 +223,19 @@ export function sandboxTools(sandbox: Sandbox, options: SandboxToolsOptions = {}
           .int()
           .positive()
           .optional()
-          .describe(`Deadline in milliseconds. Default ${bashTimeoutMs}.`),
+          .describe(`Deadline in milliseconds. Default ${bashTimeoutMs}, at most ${maxBashTimeoutMs}.`),
       }),
       execute: ({ command, timeoutMs }, { abortSignal }) =>
         guarded(abortSignal, async () => {
+          // The model's deadline is clamped to the application's maximum.
+          const deadline = clampModelChoice(timeoutMs, bashTimeoutMs, maxBashTimeoutMs)
           const result = await sandbox.exec(command, {
-            timeoutMs: timeoutMs ?? bashTimeoutMs,
+            timeoutMs: deadline,
             ...(abortSignal ? { signal: abortSignal } : {}),
           })
           const parts = [`exit code: ${result.exitCode}`]
+          if (timeoutMs !== undefined && deadline < timeoutMs)
+            parts.push(`(timeoutMs lowered to ${deadline}, the most allowed)`)
           if (result.stdout !== '') parts.push(`stdout:\n${result.stdout.replace(/\n$/, '')}`)
           if (result.stderr !== '') parts.push(`stderr:\n${result.stderr.replace(/\n$/, '')}`)
           return parts.join('\n')

@@ -33,7 +33,7 @@ import {
   streamText,
   type ToolSet,
 } from 'ai'
-import { EventQueue } from './event-queue.js'
+import { EventQueue, HeldEvents } from './event-queue.js'
 import { checkPromptOptions, runPythonOptions, stepsExhausted } from './prompt-options.js'
 import { type RunCodeEvent, type RunCodeToolOptions, runCodeTool } from './run-code-tool.js'
 import { sandboxTools } from './sandbox-tools.js'
@@ -41,6 +41,12 @@ import type { SessionEvent } from './session-events.js'
 import { SESSION_RECORD_VERSION, type SessionStore } from './session-store.js'
 import type { WorkspaceReader } from './session-workspace.js'
 import { buildSystemPrompt } from './system-prompt.js'
+import type { SandboxToolLimits } from './tool-limits.js'
+import {
+  checkResultSchema,
+  DEFAULT_RUN_DURATION_SECS,
+  validateUnderDeadline,
+} from './validate-under-deadline.js'
 
 /** Where a `run_code` call reports what it does while it runs. */
 type RunCodeActivity = Pick<RunCodeToolOptions, 'onStdout' | 'onToolEvent'>
@@ -60,6 +66,8 @@ export interface SessionSettings {
   maxSteps: number
   maxOutputChars: number
   resourceLimits?: ResourceLimits | undefined
+  /** Bounds of the file and shell tools (see `SandboxToolLimits`). */
+  toolLimits?: SandboxToolLimits | undefined
   /** Ends what the agent holds for the session (its store lease); awaited by `close()`. */
   onClose: () => Promise<void>
 }
@@ -169,6 +177,10 @@ export class Session {
   /**
    * Runs Python in the session's namespace. Resolves with the backend's `PythonRunResult`, or,
    * when `result` (a Standard Schema such as a zod schema) is given, with the validated value.
+   * The validation runs after the run, under the run's deadline and signal: still pending at the
+   * end of `maxDurationSecs` (5 s when not given) it rejects with `ResourceLimitError`, aborted
+   * with an `AbortError`; a value that fails it rejects with `ResultValidationError`. In each
+   * case the run's changes to the namespace are kept (as the `PythonBackend` contract says).
    */
   runPython<S extends StandardSchemaV1>(
     code: string,
@@ -179,12 +191,22 @@ export class Session {
     const backend = this.#requireBackend('runPython')
     if (typeof code !== 'string')
       throw new InvalidArgumentError('code', 'runPython needs the Python code as a string.')
-    const options = runPythonOptions(given, this.#settings.resourceLimits)
+    const { result: schema, ...options } = runPythonOptions(given, this.#settings.resourceLimits)
+    checkResultSchema(schema)
     const op = this.#begin(options.signal)
     try {
+      const maxDurationSecs = options.resourceLimits?.maxDurationSecs ?? DEFAULT_RUN_DURATION_SECS
+      const deadlineMs = Date.now() + maxDurationSecs * 1000
+      // The schema is applied here, not by the backend: a validation that never settles must not
+      // hold the backend's run queue, and it runs under the run's deadline and signal.
       const run = await raceAbort(backend.run(code, { ...options, signal: op.signal }), op.signal)
       await this.#persist()
-      return options.result === undefined ? run : run.result
+      if (schema === undefined) return run
+      return await validateUnderDeadline(schema, run.result, {
+        signal: op.signal,
+        deadlineMs,
+        maxDurationSecs,
+      })
     } finally {
       op.done()
     }
@@ -286,20 +308,17 @@ export class Session {
     // What a run_code call does (stdout, tools its Python calls) is held until the stream has
     // shown that call's `tool-call` event.
     const shownCalls = new Set<string>()
-    const held = new Map<string, SessionEvent[]>()
+    const held = new HeldEvents<SessionEvent>()
     const emitForCall = (toolCallId: string, event: SessionEvent) => {
       if (shownCalls.has(toolCallId)) queue.push(event)
-      else held.set(toolCallId, [...(held.get(toolCallId) ?? []), event])
+      else held.hold(toolCallId, event)
     }
     const activity: RunCodeActivity = {
       onStdout: (toolCallId, chunk) =>
         emitForCall(toolCallId, { type: 'run-code-stdout', toolCallId, text: chunk }),
       onToolEvent: (toolCallId, event) => emitForCall(toolCallId, { ...event, toolCallId }),
     }
-    const flushHeld = (toolCallId: string) => {
-      for (const event of held.get(toolCallId) ?? []) queue.push(event)
-      held.delete(toolCallId)
-    }
+    const flushHeld = (toolCallId: string) => held.release(toolCallId, queue)
     return this.#promptOperation(op, async () => {
       const setup = await this.#setup(text, op, options, maxSteps, activity)
       const result = streamText({
@@ -478,7 +497,13 @@ export class Session {
       })
     }
     if (sandbox)
-      Object.assign(tools, sandboxTools(sandbox, { maxOutputChars: this.#settings.maxOutputChars }))
+      Object.assign(
+        tools,
+        sandboxTools(sandbox, {
+          ...this.#settings.toolLimits,
+          maxOutputChars: this.#settings.maxOutputChars,
+        }),
+      )
     Object.assign(tools, applicationTools)
     const userMessage: ModelMessage = { role: 'user', content: text }
     const base = this.#messages.length

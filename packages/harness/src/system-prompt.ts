@@ -1,10 +1,13 @@
-import type { Sandbox } from '@pyflue/core'
+import { type Sandbox, SandboxLimitError } from '@pyflue/core'
+import { readBoundedText } from './bounded-read.js'
 import { truncateText } from './truncate-text.js'
 
 /** The file in the sandbox's working directory whose text goes into the system prompt. */
 export const AGENTS_FILE = 'AGENTS.md'
 
 const MAX_AGENTS_FILE_CHARS = 20_000
+/** The largest `AGENTS.md` read into the system prompt, in bytes. */
+export const MAX_AGENTS_FILE_BYTES = 256 * 1024
 
 /** What the system prompt is built from. */
 export interface SystemPromptParts {
@@ -16,7 +19,7 @@ export interface SystemPromptParts {
 /**
  * The system prompt of one prompt: a short description of the tools, then `AGENTS.md` from the
  * sandbox's working directory (read afresh for every prompt; skipped when missing or
- * unreadable), then the application's `instructions`.
+ * unreadable; named, not read, above 256 KiB), then the application's `instructions`.
  */
 export async function buildSystemPrompt(parts: SystemPromptParts): Promise<string> {
   const sections: string[] = ['You are a capable assistant working in a PyFlue session.']
@@ -40,12 +43,19 @@ export async function buildSystemPrompt(parts: SystemPromptParts): Promise<strin
   return sections.join('\n\n')
 }
 
+/**
+ * `AGENTS.md`, read only when it is a regular file of at most `MAX_AGENTS_FILE_BYTES` (its size
+ * is looked at first); a bigger one is named, not read, so the model can read parts of it.
+ */
 async function readAgentsFile(sandbox: Sandbox): Promise<string | undefined> {
   try {
     if (!(await sandbox.exists(AGENTS_FILE))) return undefined
-    const text = await sandbox.readFile(AGENTS_FILE)
+    const text = await readBoundedText(sandbox, AGENTS_FILE, MAX_AGENTS_FILE_BYTES, 'AGENTS.md loader')
     return text.trim() === '' ? undefined : truncateText(text.trim(), MAX_AGENTS_FILE_CHARS)
-  } catch {
+  } catch (error) {
+    if (error instanceof SandboxLimitError) {
+      return `(${sandbox.resolvePath(AGENTS_FILE)} is larger than ${MAX_AGENTS_FILE_BYTES} bytes and was not loaded; read parts of it with the bash tool if you need them.)`
+    }
     return undefined
   }
 }
