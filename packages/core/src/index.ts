@@ -5,11 +5,18 @@ export * from './errors/pyflue-error.js'
 export * from './errors/python-errors.js'
 export * from './errors/sandbox-errors.js'
 export * from './errors/session-errors.js'
+export { DEFAULT_MAX_OUTPUT_CHARS, formatRunFailure, formatRunSuccess } from './format-run-output.js'
 export * from './import-package.js'
 export { InMemorySessionStore, type InMemorySessionStoreOptions } from './in-memory-session-store.js'
 export { closestKey, refuseUnknownKeys } from './option-keys.js'
 export * from './paths.js'
 export * from './python-backend.js'
+export {
+  DEFAULT_REPR_MAX_CHARS,
+  type PythonReprOptions,
+  pythonRepr,
+  REPR_TRUNCATION_MARKER,
+} from './python-repr.js'
 export * from './registry.js'
 export { checkResourceLimits, RESOURCE_LIMIT_KEYS } from './resource-limits.js'
 export * from './sandbox.js'
@@ -20,4 +27,5 @@ export * from './session-store.js'
 export * from './shell-command.js'
 export * from './stage-files.js'
 export * from './standard-schema.js'
+export { TRUNCATION_MARKER_PATTERN, truncateText } from './truncate-text.js'
 export * from './validate-result.js'

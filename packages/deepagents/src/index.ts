@@ -13,7 +13,6 @@ export {
   langchainToolsAsPython,
   RESERVED_TOOL_NAMES,
 } from './langchain-tools-python.js'
-export { pythonRepr } from './python-repr.js'
 export { type JsonSchema, parameterOrder, pythonSignature, pythonType } from './python-signature.js'
 export {
   DEFAULT_THREAD_ID,
@@ -33,7 +32,6 @@ export {
   runCodeTool,
   threadIdOf,
 } from './run-code-tool.js'
-export { DEFAULT_MAX_OUTPUT_CHARS, formatRunFailure, formatRunSuccess, truncateText } from './run-output.js'
 export {
   type PyflueSandboxBackend,
   REFUSED_EXIT_CODE,

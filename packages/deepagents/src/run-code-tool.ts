@@ -6,7 +6,10 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import type { RunnableConfig } from '@langchain/core/runnables'
 import { type ClientTool, type DynamicStructuredTool, type ServerTool, tool } from '@langchain/core/tools'
 import {
+  DEFAULT_MAX_OUTPUT_CHARS,
   type ExternalFunctions,
+  formatRunFailure,
+  formatRunSuccess,
   InvalidArgumentError,
   type PythonBackend,
   type PythonRunResult,
@@ -17,7 +20,6 @@ import {
 } from '@pyflue/core'
 import { langchainToolsAsPython } from './langchain-tools-python.js'
 import { isBackend, isPythonThreads, type PythonThreads, pythonThreads } from './python-threads.js'
-import { DEFAULT_MAX_OUTPUT_CHARS, formatRunFailure, formatRunSuccess } from './run-output.js'
 
 /** The tool's name. */
 export const RUN_CODE_TOOL_NAME = 'run_code'

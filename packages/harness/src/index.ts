@@ -1,8 +1,19 @@
+// Run formatting lives in @pyflue/core (shared with @pyflue/deepagents and @pyflue/mcp); these
+// names stay importable from the harness as before.
+export {
+  DEFAULT_MAX_OUTPUT_CHARS,
+  DEFAULT_REPR_MAX_CHARS,
+  formatRunFailure,
+  formatRunSuccess,
+  type PythonReprOptions,
+  pythonRepr,
+  REPR_TRUNCATION_MARKER,
+  TRUNCATION_MARKER_PATTERN,
+  truncateText,
+} from '@pyflue/core'
 export * from './agent.js'
 export * from './application-tools.js'
-export * from './format-run-output.js'
 export * from './init.js'
-export * from './python-repr.js'
 export * from './resolve-model.js'
 export * from './run-code-tool.js'
 export * from './sandbox-tools.js'
@@ -14,4 +25,3 @@ export { FileSessionStore, type FileSessionStoreOptions } from './session-stores
 export { MAX_WORKSPACE_FILES, type WorkspaceFiles } from './session-workspace.js'
 export * from './system-prompt.js'
 export { DEFAULT_SANDBOX_TOOL_LIMITS, type SandboxToolLimits } from './tool-limits.js'
-export * from './truncate-text.js'

@@ -1,6 +1,7 @@
 import type { SessionStore as ContractSessionStore } from '@pyflue/core'
 import {
   checkResourceLimits,
+  DEFAULT_MAX_OUTPUT_CHARS,
   defaultRegistry,
   InvalidArgumentError,
   type PyFlueRegistry,
@@ -13,7 +14,6 @@ import {
 import type { ToolSet } from 'ai'
 import { Agent } from './agent.js'
 import { checkApplicationTools } from './application-tools.js'
-import { DEFAULT_MAX_OUTPUT_CHARS } from './format-run-output.js'
 import { checkModelSetting, type ModelSetting } from './resolve-model.js'
 import { InMemorySessionStore, type SessionStore } from './session-store.js'
 import {

@@ -1,6 +1,9 @@
 import {
+  DEFAULT_MAX_OUTPUT_CHARS,
   type ExternalFunctionDefinition,
   type ExternalFunctions,
+  formatRunFailure,
+  formatRunSuccess,
   InvalidArgumentError,
   type PythonBackend,
   type PythonRunOptions,
@@ -13,7 +16,6 @@ import {
 import { type Tool, type ToolSet, tool } from 'ai'
 import { z } from 'zod'
 import { applicationToolsAsExternalFunctions, type PythonToolEvent } from './application-tools.js'
-import { DEFAULT_MAX_OUTPUT_CHARS, formatRunFailure, formatRunSuccess } from './format-run-output.js'
 import { sandboxHostPathScrubber } from './host-paths.js'
 
 /** Something `run_code` can run Python in: a harness session, or a bare `PythonBackend`. */

@@ -1,21 +1,21 @@
 import {
+  DEFAULT_MAX_OUTPUT_CHARS,
   getSandboxPolicy,
   InvalidArgumentError,
   raceAbort,
   type Sandbox,
   SandboxLimitError,
+  truncateText,
 } from '@pyflue/core'
 import { type Tool, tool } from 'ai'
 import { z } from 'zod'
 import { readBoundedText } from './bounded-read.js'
-import { DEFAULT_MAX_OUTPUT_CHARS } from './format-run-output.js'
 import { formatToolError } from './format-tool-error.js'
 import { globMatcher } from './glob-pattern.js'
 import { checkGrepPattern } from './grep-pattern.js'
 import { grepFiles } from './grep-search.js'
 import { sandboxHostPathScrubber } from './host-paths.js'
 import { clampModelChoice, resolveSandboxToolLimits, type SandboxToolLimits } from './tool-limits.js'
-import { truncateText } from './truncate-text.js'
 import { walkSandboxFiles } from './walk-sandbox.js'
 
 /** Options of `sandboxTools`: the output cap and the bounds of `SandboxToolLimits`. */

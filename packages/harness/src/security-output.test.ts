@@ -5,9 +5,8 @@ import { execFile } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { DEFAULT_MAX_OUTPUT_CHARS, formatRunSuccess, pythonRepr, REPR_TRUNCATION_MARKER } from '@pyflue/core'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_MAX_OUTPUT_CHARS, formatRunSuccess } from './format-run-output.js'
-import { pythonRepr, REPR_TRUNCATION_MARKER } from './python-repr.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 

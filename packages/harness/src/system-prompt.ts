@@ -1,6 +1,5 @@
-import { type Sandbox, SandboxLimitError } from '@pyflue/core'
+import { type Sandbox, SandboxLimitError, truncateText } from '@pyflue/core'
 import { readBoundedText } from './bounded-read.js'
-import { truncateText } from './truncate-text.js'
 
 /** The file in the sandbox's working directory whose text goes into the system prompt. */
 export const AGENTS_FILE = 'AGENTS.md'

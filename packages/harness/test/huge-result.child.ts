@@ -2,7 +2,7 @@
 // results holding a 200 MB string, 200 MB of bytes and 200 MB of stdout, and reports the sizes of
 // the texts and the heap it used, so a host that runs out of memory fails the test instead of
 // killing the runner.
-import { formatRunFailure, formatRunSuccess } from '../src/format-run-output.js'
+import { formatRunFailure, formatRunSuccess } from '@pyflue/core'
 
 const size = Number(process.argv[2] ?? 200_000_000)
 const big = 'x'.repeat(size)

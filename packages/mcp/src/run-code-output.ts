@@ -8,9 +8,11 @@ import {
   type PythonRunResult,
   PythonRuntimeError,
   PythonSyntaxError,
+  pythonRepr,
   ResourceLimitError,
+  truncateText,
 } from '@pyflue/core'
-import { pythonRepr, toJsonValue, truncateText } from './python-value.js'
+import { toJsonValue } from './python-value.js'
 
 /** The default cap on the text of one tool result, in characters. */
 export const DEFAULT_MAX_OUTPUT_CHARS = 8_000
@@ -18,14 +20,15 @@ export const DEFAULT_MAX_OUTPUT_CHARS = 8_000
 /** The answer to a run that succeeded: `stdout:` then `result:` (omitted when `None`). */
 export function runSuccessResult(run: PythonRunResult, maxChars: number): CallToolResult {
   const parts: string[] = []
-  if (run.stdout !== '') parts.push(`stdout:\n${run.stdout.replace(/\n$/, '')}`)
-  if (run.result !== null && run.result !== undefined) parts.push(`result: ${pythonRepr(run.result)}`)
+  if (run.stdout !== '') parts.push(`stdout:\n${truncateText(withoutFinalNewline(run.stdout), maxChars)}`)
+  if (run.result !== null && run.result !== undefined)
+    parts.push(`result: ${pythonRepr(run.result, { maxChars })}`)
   if (parts.length === 0) parts.push('(no output; the last statement was not an expression)')
   return {
     content: [{ type: 'text', text: truncateText(parts.join('\n'), maxChars) }],
     structuredContent: {
       stdout: truncateText(run.stdout, maxChars),
-      result: toJsonValue(run.result),
+      result: toJsonValue(run.result, maxChars),
       durationMs: run.durationMs,
     },
   }
@@ -54,11 +57,16 @@ export function runFailureResult(error: unknown, maxChars: number): CallToolResu
   }
   if (isPyFlueError(error)) code = error.code
   const stdout = (error as { stdout?: unknown } | null)?.stdout
-  const printed = typeof stdout === 'string' && stdout !== '' ? `stdout:\n${stdout.replace(/\n$/, '')}\n` : ''
+  const printed =
+    typeof stdout === 'string' && stdout !== ''
+      ? `stdout:\n${truncateText(withoutFinalNewline(stdout), maxChars)}\n`
+      : ''
   const limit = error instanceof ResourceLimitError ? { limit: error.limit } : {}
   return {
     isError: true,
-    content: [{ type: 'text', text: truncateText(`${printed}error:\n${text}`, maxChars) }],
+    content: [
+      { type: 'text', text: truncateText(`${printed}error:\n${truncateText(text, maxChars)}`, maxChars) },
+    ],
     structuredContent: {
       stdout: typeof stdout === 'string' ? truncateText(stdout, maxChars) : '',
       error: { type, ...(code ? { code } : {}), message: truncateText(text, maxChars), ...limit },
@@ -72,4 +80,9 @@ export function toolFailureResult(error: unknown): CallToolResult {
     ? `Error (${error.code}): ${error.message}`
     : `Error: ${error instanceof Error ? error.message : String(error)}`
   return { isError: true, content: [{ type: 'text', text }] }
+}
+
+/** `text` without one trailing newline (a constant-time look at its last character). */
+function withoutFinalNewline(text: string): string {
+  return text.endsWith('\n') ? text.slice(0, -1) : text
 }

@@ -69,7 +69,7 @@ function render(value: unknown, depth: number, out: BoundedText): void {
     out.write('b')
     // Every byte takes at least one character, so no more than the budget's worth is decoded.
     const shown = value.subarray(0, out.remaining + 1)
-    writeQuoted(Buffer.from(shown.buffer, shown.byteOffset, shown.byteLength).toString('latin1'), out)
+    writeQuoted(latin1(shown), out)
   } else if (value instanceof Map) {
     out.write('{')
     let first = true
@@ -225,4 +225,13 @@ function boundedBigint(value: bigint, remaining: number): string {
     return `<int of about ${Math.ceil(bits * 0.30103)} digits>`
   }
   return value.toString()
+}
+
+/** `bytes` decoded one character per byte (as latin-1), in chunks so no argument list grows large. */
+function latin1(bytes: Uint8Array): string {
+  let text = ''
+  for (let i = 0; i < bytes.length; i += 4096) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 4096))
+  }
+  return text
 }

@@ -1,10 +1,12 @@
-import {
-  isAbortError,
-  isPyFlueError,
-  type PythonRunResult,
-  PythonRuntimeError,
-  PythonSyntaxError,
-} from '@pyflue/core'
+/**
+ * The model-facing text of a Python run, shared by every harness and server that hands runs to a
+ * model (`run_code` in @pyflue/harness, @pyflue/deepagents and @pyflue/mcp): what the code printed,
+ * the repr of its last expression, or the error with its traceback, each bounded before it is built.
+ */
+import { isAbortError } from './abort.js'
+import { isPyFlueError } from './errors/pyflue-error.js'
+import { PythonRuntimeError, PythonSyntaxError } from './errors/python-errors.js'
+import type { PythonRunResult } from './python-backend.js'
 import { pythonRepr } from './python-repr.js'
 import { truncateText } from './truncate-text.js'
 
