@@ -36,8 +36,13 @@ export interface TouchedWorkspacePaths {
 
 const COMMIT_KEYS = ['expectedVersion', 'appendMessages', 'python', 'workspace', 'sandbox', 'extensions']
 
-/** The paths `change` writes or removes; call it only on a commit `checkSessionCommit` accepted or will check. */
+/**
+ * The paths `change` writes or removes, so a store reads the stored sizes of those only. Throws
+ * `InvalidArgumentError` for a commit of the wrong shape, as `checkSessionCommit` does, so a store
+ * may call it before reading anything.
+ */
 export function touchedWorkspacePaths(change: SessionCommit): TouchedWorkspacePaths {
+  checkShape(change)
   const workspace = change.workspace
   if (!workspace) return { replacesAll: false, paths: [] }
   if (workspace.kind === 'snapshot') return { replacesAll: true, paths: Object.keys(workspace.files) }
