@@ -134,6 +134,41 @@ describe('FileSessionStore layout 2', () => {
     expect(loads).toBeGreaterThan(0)
   })
 
+  it('the index log is compacted as deltas pile up, and a store with a cold cache reads it right', async () => {
+    const first = new FileSessionStore(directory)
+    let held = await lease(first, 'compacting')
+    const folder = join(directory, 'compacting')
+    const indexName = async () => (await readdir(folder)).filter((n) => n.startsWith('files-'))
+    let version = 0
+    const names = new Set<string>()
+    for (let n = 0; n < 150; n++) {
+      // Halfway, another store (another process, as far as caches go) takes over.
+      const store = n < 75 ? first : new FileSessionStore(directory)
+      if (n === 75) {
+        await first.release(held)
+        held = await lease(store, 'compacting')
+      }
+      version = await store.commit(held, {
+        expectedVersion: version,
+        workspace: {
+          kind: 'delta',
+          written: { [`/f${n % 3}`]: bytes(n) },
+          removed: n % 10 === 9 ? ['/f0'] : [],
+        },
+      })
+      for (const name of await indexName()) names.add(name)
+    }
+    expect(await indexName()).toHaveLength(1)
+    expect(names.size).toBeGreaterThan(2)
+    // Last writes: /f0 at 147 (the removal at 149 drops it), /f1 at 148, /f2 at 149.
+    const record = await new FileSessionStore(directory).load('compacting')
+    expect(Object.fromEntries(Object.entries(record?.workspace ?? {}).map(([p, b]) => [p, [...b]]))).toEqual({
+      '/f1': [148],
+      '/f2': [149],
+    })
+    expect(await readdir(join(folder, 'blobs'))).toHaveLength(2)
+  })
+
   it('refuses a folder of layout 1 with StateFormatError saying what to do', async () => {
     const folder = join(directory, 'old')
     await mkdir(folder, { recursive: true })

@@ -172,13 +172,14 @@ export class FileSessionStore implements SessionStore {
       next.workspace.bytes = checked.workspaceBytes
       // The commit point: until this rename, readers and the next commit see the previous head.
       await writeAtomically(join(folder, 'head.json'), JSON.stringify(next), randomLeaseToken())
+      const live = written.files()
       this.#indexes.set(folder, {
         index: next.workspace.index,
         offset: next.workspace.indexBytes,
-        files: written.files,
+        files: live,
       })
       await removeFiles(folder, written.garbage)
-      if (written.compacted) await sweep(folder, next, written.files)
+      if (written.compacted) await sweep(folder, next, live)
       return checked.version
     })
   }
@@ -304,8 +305,8 @@ async function readRecord(id: string, folder: string, head: Head): Promise<Sessi
 interface WrittenCommit {
   /** The next head, but for version, time and workspace bytes. */
   head: Head
-  /** The live files after the commit. */
-  files: Map<string, IndexEntry>
+  /** The live files after the commit; call only once the next head is in place. */
+  files: () => Map<string, IndexEntry>
   /** Files the next head no longer names, removed once it is in place. */
   garbage: string[]
   /** True when the index log was rewritten, so leftovers of crashed commits are swept. */
@@ -354,49 +355,63 @@ async function writeCommit(
   }
   let files = current
   let compacted = false
+  let pending: Map<string, IndexEntry | undefined> | undefined
   const workspace = change.workspace
   if (workspace) {
-    files = workspace.kind === 'snapshot' ? new Map() : new Map(current)
+    // A delta is kept beside `current` (which stays as the previous head's until the commit is
+    // in place): `changed` holds each touched path's new entry, undefined when it goes.
+    const changed = new Map<string, IndexEntry | undefined>()
+    const base = workspace.kind === 'snapshot' ? new Map<string, IndexEntry>() : current
+    const get = (path: string) => (changed.has(path) ? changed.get(path) : base.get(path))
+    let live = base.size
     const lines: IndexLine[] = []
-    const drop = (path: string) => {
-      const entry = files.get(path)
-      if (!entry) return
-      garbage.push(join('blobs', entry.blob))
-      files.delete(path)
-      lines.push({ p: path })
-    }
     if (workspace.kind === 'snapshot')
       for (const entry of current.values()) garbage.push(join('blobs', entry.blob))
-    else for (const path of workspace.removed) drop(path)
+    else {
+      for (const path of workspace.removed) {
+        const entry = get(path)
+        if (!entry) continue
+        garbage.push(join('blobs', entry.blob))
+        changed.set(path, undefined)
+        live -= 1
+        lines.push({ p: path })
+      }
+    }
     const written = Object.entries(workspace.kind === 'snapshot' ? workspace.files : workspace.written)
     if (written.length > 0) await mkdir(join(folder, 'blobs'), { recursive: true })
     for (const [n, [path, bytes]] of written.entries()) {
-      const replaced = files.get(path)
+      const replaced = get(path)
       if (replaced) garbage.push(join('blobs', replaced.blob))
+      else live += 1
       const blob = `${tag}-${n}`
       await writeFile(join(folder, 'blobs', blob), bytes)
-      files.set(path, { blob, size: bytes.byteLength })
+      changed.set(path, { blob, size: bytes.byteLength })
       lines.push({ p: path, b: blob, s: bytes.byteLength })
     }
     const entries = head.workspace.entries + lines.length
-    if (workspace.kind === 'snapshot' || head.workspace.index === '' || entries > 2 * files.size + 64) {
+    if (workspace.kind === 'snapshot' || head.workspace.index === '' || entries > 2 * live + 64) {
       // A new index log holding only the live files; the old one becomes garbage.
+      files = new Map(base)
+      applyChanges(files, changed)
       const index = `files-${tag}.jsonl`
       const text = [...files].map(([p, e]) => `${JSON.stringify({ p, b: e.blob, s: e.size })}\n`).join('')
       await writeFile(join(folder, index), text)
       if (head.workspace.index !== '') garbage.push(head.workspace.index)
       next.workspace = { ...next.workspace, index, indexBytes: Buffer.byteLength(text), entries: files.size }
       compacted = true
-    } else if (lines.length > 0) {
-      const text = lines.map((line) => `${JSON.stringify(line)}\n`).join('')
-      next.workspace.indexBytes = await appendAfter(
-        join(folder, head.workspace.index),
-        head.workspace.indexBytes,
-        text,
-      )
-      next.workspace.entries = entries
+    } else {
+      pending = changed
+      if (lines.length > 0) {
+        const text = lines.map((line) => `${JSON.stringify(line)}\n`).join('')
+        next.workspace.indexBytes = await appendAfter(
+          join(folder, head.workspace.index),
+          head.workspace.indexBytes,
+          text,
+        )
+        next.workspace.entries = entries
+      }
     }
-    next.workspace.live = files.size
+    next.workspace.live = live
   }
   if (change.sandbox === null) delete next.sandbox
   else if (change.sandbox)
@@ -405,7 +420,23 @@ async function writeCommit(
     if (value === null) delete next.extensions[name]
     else next.extensions[name] = encode(value)
   }
-  return { head: next, files, garbage, compacted }
+  return {
+    head: next,
+    // Applied in place once the head is renamed: the cache then follows the new head.
+    files: () => {
+      if (pending) applyChanges(files, pending)
+      return files
+    },
+    garbage,
+    compacted,
+  }
+}
+
+function applyChanges(files: Map<string, IndexEntry>, changed: Map<string, IndexEntry | undefined>): void {
+  for (const [path, entry] of changed) {
+    if (entry) files.set(path, entry)
+    else files.delete(path)
+  }
 }
 
 async function removeFiles(folder: string, names: string[]): Promise<void> {
