@@ -1,11 +1,10 @@
 /**
- * The pure part of a commit every store shares: checks a `SessionCommit` against the stored
- * record and builds the next record, or throws the contract's typed error without changing
- * anything. Stores add only storage, leases and atomicity around it.
+ * The pure part of a commit on a whole record: checks a `SessionCommit` against the stored record
+ * (`checkSessionCommit`) and builds the next record, or throws the contract's typed error without
+ * changing anything. The in-memory store uses it, and it is the reference the testkit compares
+ * every store's loaded records with.
  */
-import { InvalidArgumentError } from './errors/pyflue-error.js'
-import { StateFormatError } from './errors/python-errors.js'
-import { SessionConflictError, SessionTooLargeError } from './errors/session-errors.js'
+import { checkSessionCommit, touchedWorkspacePaths } from './check-session-commit.js'
 import type { SessionCommit, SessionRecord, StoredPythonState } from './session-store.js'
 import { workspaceBytes } from './session-store.js'
 
@@ -16,28 +15,28 @@ export function applySessionCommit(
   change: SessionCommit,
   options: { maxWorkspaceBytes: number; now?: Date },
 ): SessionRecord {
-  const actualVersion = current?.version ?? 0
-  if (!Number.isInteger(change.expectedVersion) || change.expectedVersion < 0) {
-    throw new InvalidArgumentError('expectedVersion', 'expectedVersion must be a non-negative integer.')
+  const head = current && {
+    version: current.version,
+    ...(current.python
+      ? { python: { backend: current.python.backend, engineVersion: current.python.engineVersion } }
+      : {}),
+    workspaceBytes: workspaceBytes(current.workspace),
   }
-  if (change.expectedVersion !== actualVersion) {
-    throw new SessionConflictError({ sessionId, expectedVersion: change.expectedVersion, actualVersion })
+  const storedSizes: Record<string, number> = {}
+  for (const path of touchedWorkspacePaths(change).paths) {
+    const bytes = current?.workspace[path]
+    if (bytes) storedSizes[path] = bytes.byteLength
   }
+  const checked = checkSessionCommit(sessionId, head, change, {
+    maxWorkspaceBytes: options.maxWorkspaceBytes,
+    storedSizes,
+  })
   const python = nextPython(current?.python, change)
   let workspace: Record<string, Uint8Array> = { ...(current?.workspace ?? {}) }
   if (change.workspace?.kind === 'snapshot') workspace = copyFiles(change.workspace.files)
   else if (change.workspace?.kind === 'delta') {
     for (const path of change.workspace.removed) delete workspace[path]
     Object.assign(workspace, copyFiles(change.workspace.written))
-  }
-  const bytes = workspaceBytes(workspace)
-  if (bytes > options.maxWorkspaceBytes) {
-    throw new SessionTooLargeError({
-      sessionId,
-      part: 'workspace',
-      limitBytes: options.maxWorkspaceBytes,
-      actualBytes: bytes,
-    })
   }
   const extensions: Record<string, unknown> = { ...(current?.extensions ?? {}) }
   for (const [key, value] of Object.entries(change.extensions ?? {})) {
@@ -47,7 +46,7 @@ export function applySessionCommit(
   const sandbox = change.sandbox === undefined ? current?.sandbox : (change.sandbox ?? undefined)
   return {
     sessionId,
-    version: actualVersion + 1,
+    version: checked.version,
     messages: [...(current?.messages ?? []), ...structuredClone(change.appendMessages ?? [])],
     ...(python ? { python } : {}),
     workspace,
@@ -71,18 +70,7 @@ function nextPython(
       deltas: [],
     }
   }
-  if (!stored) {
-    throw new StateFormatError(
-      'corrupt',
-      'A Python delta was committed to a session with no stored Python state; commit a snapshot first.',
-    )
-  }
-  if (stored.backend !== python.backend || stored.engineVersion !== python.engineVersion) {
-    throw new StateFormatError(
-      stored.backend !== python.backend ? 'backend' : 'version',
-      `A Python delta of ${python.backend} ${python.engineVersion} was committed onto a state of ${stored.backend} ${stored.engineVersion}; commit a snapshot instead.`,
-    )
-  }
+  if (!stored) throw new Error('unreachable: checkSessionCommit refuses a delta without state')
   return {
     ...stored,
     deltas: [...stored.deltas, { changed: copyFiles(python.changed), removed: [...python.removed] }],

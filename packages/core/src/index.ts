@@ -1,5 +1,12 @@
 export * from './abort.js'
 export { applySessionCommit, copySessionRecord } from './apply-session-commit.js'
+export {
+  type CheckedSessionCommit,
+  checkSessionCommit,
+  type SessionHead,
+  type TouchedWorkspacePaths,
+  touchedWorkspacePaths,
+} from './check-session-commit.js'
 export * from './errors/configuration-errors.js'
 export * from './errors/pyflue-error.js'
 export * from './errors/python-errors.js'

@@ -125,12 +125,17 @@ export interface SessionRecord {
  * - `release(lease)` ends a current lease so another owner acquires at once; releasing a lease
  *   that is no longer current is a no-op.
  * - `commit(lease, change)` applies `change` to the lease's session and resolves the new record's
- *   version, `change.expectedVersion + 1`.
+ *   version, `change.expectedVersion + 1`. Stores check a commit with `checkSessionCommit`
+ *   before writing anything, reading only the sizes of the paths it touches.
+ *   - A commit of the wrong shape (unknown keys, bytes that are not `Uint8Array`, workspace paths
+ *     that are not absolute, ...) rejects with `InvalidArgumentError` and changes nothing.
  *   - A lease that is not current rejects with `SessionBusyError` and changes nothing.
  *   - An `expectedVersion` that is not the stored version (0 when nothing is stored) rejects with
  *     `SessionConflictError` and changes nothing. Of two commits based on one version, exactly one
  *     succeeds.
- *   - Messages are appended: a commit's cost follows what it appends, not the conversation's length.
+ *   - Messages are appended: a commit's cost follows what it appends, not the conversation's length,
+ *     and a workspace delta writes only its paths; `load` reads the current state, it does not
+ *     replay every commit.
  *   - A Python delta is appended to the stored deltas; a snapshot replaces the snapshot and drops
  *     the deltas. A delta whose backend or engine version differs from the stored state's, or a
  *     delta with no stored state, rejects with `StateFormatError` and changes nothing.

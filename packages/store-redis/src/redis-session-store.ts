@@ -1,13 +1,17 @@
 /**
- * A `SessionStore` (core contract v1) on Redis through `ioredis`. Every lease step and every
- * commit is one Lua script, so it is atomic on the server; a commit appends one entry to the
- * session's commit list, so a save writes only what it changed. `load` replays the list in order.
+ * A `SessionStore` (core contract v1) on Redis through `ioredis`, keeping each session's current
+ * state (layout 2, see `redis-scripts.ts`): a hash for the record, a list for the messages, a list
+ * for the Python deltas since the snapshot, a hash of workspace files and a hash of extensions.
+ * A commit reads the record's head and the sizes of the paths it touches (`HSTRLEN`), checks it
+ * (`checkSessionCommit`), then one Lua script compares the lease and the version and writes only
+ * what changed. `load` reads every key in one `MULTI`, so it sees one commit whole.
  */
 import {
   type AcquireLeaseOptions,
-  applySessionCommit,
+  checkSessionCommit,
   DEFAULT_MAX_WORKSPACE_BYTES,
   InvalidArgumentError,
+  type PythonStateDelta,
   randomLeaseToken,
   refuseUnknownKeys,
   SESSION_STORE_CONTRACT_VERSION,
@@ -17,13 +21,13 @@ import {
   type SessionLease,
   type SessionRecord,
   type SessionStore,
-  SessionTooLargeError,
   StateFormatError,
+  touchedWorkspacePaths,
   waitForLease,
 } from '@pyflue/core'
 import { Redis } from 'ioredis'
 import { decodeBytes, encodeBytes } from './json-bytes.js'
-import { ACQUIRE, COMMIT, DELETE, RELEASE, RENEW } from './redis-scripts.js'
+import { ACQUIRE, COMMIT, DELETE, LAYOUT, RELEASE, RENEW } from './redis-scripts.js'
 
 export interface RedisSessionStoreOptions {
   /** A connection string, e.g. `redis://127.0.0.1:6379/0`. The store opens and closes its client. */
@@ -61,16 +65,51 @@ export class RedisSessionStore implements SessionStore {
 
   async load(id: string): Promise<SessionRecord | undefined> {
     const k = this.#keys(id)
-    const result = await this.#redis.multi().hget(k.head, 'version').lrange(k.commits, 0, -1).exec()
-    const version = Number(result?.[0]?.[1] ?? 0)
-    const entries = (result?.[1]?.[1] as string[] | undefined) ?? []
-    let record: SessionRecord | undefined
-    for (const entry of entries.slice(0, version)) {
-      record = applySessionCommit(id, record, decodeBytes(JSON.parse(entry)) as SessionCommit, {
-        maxWorkspaceBytes: Number.POSITIVE_INFINITY,
-      })
+    const replies = await this.#redis
+      .multi()
+      .hgetallBuffer(k.rec)
+      .lrange(k.msgs, 0, -1)
+      .lrange(k.pyd, 0, -1)
+      .hgetallBuffer(k.files)
+      .hgetall(k.ext)
+      .exists(k.oldHead)
+      .exec()
+    const [rec, msgs, pyd, files, ext, old] = (replies ?? []).map(([error, value]) => {
+      if (error) throw error
+      return value
+    }) as [Record<string, Buffer>, string[], string[], Record<string, Buffer>, Record<string, string>, number]
+    const version = Number(rec.version?.toString() ?? 0)
+    if (version === 0) {
+      if (old) throw layoutOne(id)
+      return undefined
     }
-    return record
+    const text = (field: string) => rec[field]?.toString('utf8')
+    const workspace: Record<string, Uint8Array> = {}
+    for (const [path, bytes] of Object.entries(files)) workspace[path] = new Uint8Array(bytes)
+    const backend = text('pyBackend')
+    const provider = text('sbProvider')
+    const sandboxId = text('sbId')
+    return {
+      sessionId: id,
+      version,
+      messages: msgs.map((m) => decodeBytes(JSON.parse(m))),
+      ...(backend !== undefined
+        ? {
+            python: {
+              backend,
+              engineVersion: text('pyEngine') ?? '',
+              ...(rec.pySnapshot ? { snapshot: new Uint8Array(rec.pySnapshot) } : {}),
+              deltas: pyd.map((d) => decodeBytes(JSON.parse(d)) as PythonStateDelta),
+            },
+          }
+        : {}),
+      workspace,
+      ...(provider !== undefined && sandboxId !== undefined ? { sandbox: { provider, sandboxId } } : {}),
+      extensions: Object.fromEntries(
+        Object.entries(ext).map(([name, json]) => [name, decodeBytes(JSON.parse(json))]),
+      ),
+      updatedAt: text('updatedAt') ?? new Date(0).toISOString(),
+    }
   }
 
   async acquire(id: string, options: AcquireLeaseOptions): Promise<SessionLease> {
@@ -113,53 +152,85 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async commit(lease: SessionLease, change: SessionCommit): Promise<number> {
+    const touched = touchedWorkspacePaths(change)
     const id = lease.sessionId
     const k = this.#keys(id)
-    const head = await this.#redis.hgetall(k.head)
-    const version = Number(head.version ?? 0)
-    if (change.expectedVersion !== version) {
-      throw new SessionConflictError({
-        sessionId: id,
-        expectedVersion: change.expectedVersion,
-        actualVersion: version,
-      })
+    const sizePaths = touched.replacesAll ? [] : touched.paths
+    const read = this.#redis
+      .multi()
+      .hmget(k.rec, 'version', 'pyBackend', 'pyEngine', 'wsBytes')
+      .exists(k.oldHead)
+    for (const path of sizePaths) read.hstrlen(k.files, path)
+    const replies = ((await read.exec()) ?? []).map(([error, value]) => {
+      if (error) throw error
+      return value
+    })
+    const [version, pyBackend, pyEngine, wsBytes] = replies[0] as (string | null)[]
+    if (version === null && replies[1]) throw layoutOne(id)
+    const storedSizes: Record<string, number> = {}
+    for (const [i, path] of sizePaths.entries()) {
+      const size = Number(replies[i + 2])
+      if (size > 0) storedSizes[path] = size
     }
-    const sizes = nextSizes(head.sizes ? (JSON.parse(head.sizes) as Record<string, number>) : {}, change)
-    const total = Object.values(sizes).reduce((a, b) => a + b, 0)
-    if (total > this.#maxWorkspaceBytes) {
-      throw new SessionTooLargeError({
-        sessionId: id,
-        part: 'workspace',
-        limitBytes: this.#maxWorkspaceBytes,
-        actualBytes: total,
-      })
-    }
-    let python = head.pyBackend ? { backend: head.pyBackend, engineVersion: head.pyEngine ?? '' } : undefined
-    if (change.python?.kind === 'snapshot')
-      python = { backend: change.python.backend, engineVersion: change.python.engineVersion }
-    else if (
-      change.python &&
-      (python?.backend !== change.python.backend || python.engineVersion !== change.python.engineVersion)
-    ) {
-      throw new StateFormatError(
-        python?.backend === change.python.backend ? 'version' : 'backend',
-        `A Python delta of ${change.python.backend} ${change.python.engineVersion} does not match the stored state; commit a snapshot instead.`,
-      )
-    }
-    // The script re-checks the version, so a commit that raced this read fails as a conflict.
-    const reply = (await this.#redis.eval(
-      COMMIT,
-      3,
-      k.lease,
-      k.head,
-      k.commits,
+    const next = checkSessionCommit(
+      id,
+      {
+        version: Number(version ?? 0),
+        ...(pyBackend ? { python: { backend: pyBackend, engineVersion: pyEngine ?? '' } } : {}),
+        workspaceBytes: Number(wsBytes ?? 0),
+      },
+      change,
+      { maxWorkspaceBytes: this.#maxWorkspaceBytes, storedSizes },
+    )
+    const messages = (change.appendMessages ?? []).map((m) => JSON.stringify(encodeBytes(m)))
+    const python = change.python
+    const workspace = change.workspace
+    const removed = workspace?.kind === 'delta' ? workspace.removed : []
+    const written = Object.entries(
+      workspace?.kind === 'snapshot' ? workspace.files : workspace?.kind === 'delta' ? workspace.written : {},
+    )
+    const extensions = Object.entries(change.extensions ?? {})
+    const extSet = extensions.filter(([, value]) => value !== null)
+    const extDel = extensions.filter(([, value]) => value === null).map(([name]) => name)
+    const args: (string | number | Buffer)[] = [
       lease.token,
       Date.now(),
       change.expectedVersion,
-      JSON.stringify(encodeBytes(change)),
-      JSON.stringify(sizes),
+      next.workspaceBytes,
+      new Date().toISOString(),
+      python?.kind ?? '',
       python?.backend ?? '',
       python?.engineVersion ?? '',
+      python?.kind === 'snapshot'
+        ? buffer(python.state)
+        : python
+          ? JSON.stringify(encodeBytes({ changed: python.changed, removed: python.removed }))
+          : '',
+      change.sandbox === undefined ? '' : change.sandbox === null ? 'clear' : 'set',
+      change.sandbox?.provider ?? '',
+      change.sandbox?.sandboxId ?? '',
+      workspace?.kind ?? '',
+      messages.length,
+      removed.length,
+      written.length,
+      extSet.length,
+      extDel.length,
+      ...messages,
+      ...removed,
+      ...written.flatMap(([path, bytes]) => [path, buffer(bytes)]),
+      ...extSet.flatMap(([name, value]) => [name, JSON.stringify(encodeBytes(value))]),
+      ...extDel,
+    ]
+    const reply = (await this.#redis.eval(
+      COMMIT,
+      6,
+      k.lease,
+      k.rec,
+      k.msgs,
+      k.pyd,
+      k.files,
+      k.ext,
+      ...args,
     )) as number[]
     if (reply[0] === -1) throw lost(lease)
     if (reply[0] === -2) {
@@ -175,7 +246,18 @@ export class RedisSessionStore implements SessionStore {
   async delete(lease: SessionLease): Promise<void> {
     const k = this.#keys(lease.sessionId)
     const reply = Number(
-      await this.#redis.eval(DELETE, 3, k.lease, k.head, k.commits, lease.token, Date.now()),
+      await this.#redis.eval(
+        DELETE,
+        6,
+        k.lease,
+        k.rec,
+        k.msgs,
+        k.pyd,
+        k.files,
+        k.ext,
+        lease.token,
+        Date.now(),
+      ),
     )
     if (reply < 0) throw lost(lease)
   }
@@ -184,13 +266,44 @@ export class RedisSessionStore implements SessionStore {
     if (this.#ownsClient) await this.#redis.quit()
   }
 
-  #keys(id: string): { lease: string; head: string; commits: string } {
+  #keys(id: string): Keys {
     if (typeof id !== 'string' || id === '')
       throw new InvalidArgumentError('id', 'A session id is a non-empty string.')
     // The id in braces is a Redis Cluster hash tag: a session's keys live on one node.
     const base = `${this.#prefix}{${encodeURIComponent(id)}}`
-    return { lease: `${base}:lease`, head: `${base}:head`, commits: `${base}:commits` }
+    return {
+      lease: `${base}:lease`,
+      rec: `${base}:rec`,
+      msgs: `${base}:msgs`,
+      pyd: `${base}:pyd`,
+      files: `${base}:files`,
+      ext: `${base}:ext`,
+      oldHead: `${base}:head`,
+    }
   }
+}
+
+interface Keys {
+  lease: string
+  rec: string
+  msgs: string
+  pyd: string
+  files: string
+  ext: string
+  /** The head hash of layout 1, only looked at to refuse it. */
+  oldHead: string
+}
+
+/** A Buffer view of `bytes` (what ioredis sends as a binary argument), without copying. */
+function buffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+function layoutOne(id: string): StateFormatError {
+  return new StateFormatError(
+    'version',
+    `Session '${id}' is stored in layout 1 (a commit list, written before @pyflue/store-redis kept current state); this version reads layout ${LAYOUT} and does not migrate it. Delete the session's keys (its id in braces, suffixes :head and :commits) to start it again, or pass another keyPrefix.`,
+  )
 }
 
 function lost(lease: SessionLease): SessionBusyError {
@@ -198,16 +311,4 @@ function lost(lease: SessionLease): SessionBusyError {
     sessionId: lease.sessionId,
     message: `The lease of owner '${lease.ownerId}' on session '${lease.sessionId}' is no longer current (expired, released or taken over); nothing was changed.`,
   })
-}
-
-function nextSizes(sizes: Record<string, number>, change: SessionCommit): Record<string, number> {
-  const sizesOf = (files: Readonly<Record<string, Uint8Array>>) =>
-    Object.fromEntries(Object.entries(files).map(([path, bytes]) => [path, bytes.byteLength]))
-  if (change.workspace?.kind === 'snapshot') return sizesOf(change.workspace.files)
-  const next = { ...sizes }
-  if (change.workspace?.kind === 'delta') {
-    for (const path of change.workspace.removed) delete next[path]
-    Object.assign(next, sizesOf(change.workspace.written))
-  }
-  return next
 }

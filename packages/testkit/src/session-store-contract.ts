@@ -2,7 +2,13 @@
  * `describeSessionStoreContract`: one vitest test per sentence of the `SessionStore` contract
  * (`@pyflue/core`'s `session-store.ts`), for any store, ours or a third party's.
  */
-import type { SessionLease, SessionStore } from '@pyflue/core'
+import {
+  applySessionCommit,
+  type SessionCommit,
+  type SessionLease,
+  type SessionRecord,
+  type SessionStore,
+} from '@pyflue/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { checkSuiteOptions } from './check-options.js'
 import { expectPyFlueError } from './expect-errors.js'
@@ -307,6 +313,36 @@ export function describeSessionStoreContract(
         )
       })
 
+    test('a commit of the wrong shape rejects with InvalidArgumentError and changes nothing', async () => {
+      const held = await lease()
+      await expectPyFlueError(
+        store.commit(held, {
+          expectedVersion: 0,
+          appendMessages: ['kept out'],
+          workspace: { kind: 'delta', written: { 'relative.txt': bytes(1) }, removed: [] },
+        }),
+        'INVALID_ARGUMENT',
+      )
+      await expectPyFlueError(
+        store.commit(held, { expectedVersion: 0, bogus: 1 } as never),
+        'INVALID_ARGUMENT',
+      )
+      expect(await store.load(id)).toBeUndefined()
+      expect(await store.commit(held, { expectedVersion: 0, appendMessages: ['ok'] })).toBe(1)
+    })
+
+    test('30 mixed commits load as applySessionCommit builds them in memory', async () => {
+      const held = await lease()
+      let expected: SessionRecord | undefined
+      for (const [n, change] of mixedCommits(30, options.maxWorkspaceBytes).entries()) {
+        const next = applySessionCommit(id, expected, change, { maxWorkspaceBytes: Number.POSITIVE_INFINITY })
+        expect(await store.commit(held, change)).toBe(n + 1)
+        expected = next
+        if (n % 10 === 9) expect(comparable(await store.load(id))).toEqual(comparable(expected))
+      }
+      expect(comparable(await store.load(id))).toEqual(comparable(expected))
+    })
+
     test('bad acquire options are refused with InvalidArgumentError', async () => {
       await expectPyFlueError(store.acquire(id, { ownerId: '', ttlMs: 1000 }), 'INVALID_ARGUMENT')
       await expectPyFlueError(store.acquire(id, { ownerId: 'a', ttlMs: 0 }), 'INVALID_ARGUMENT')
@@ -316,4 +352,61 @@ export function describeSessionStoreContract(
       )
     })
   })
+}
+
+/**
+ * A fixed sequence of `count` commits mixing every kind of change: messages, Python snapshots and
+ * deltas, workspace snapshots, writes, rewrites and removals, sandbox set and forgotten, extensions
+ * set and removed. Workspace files stay small, so the sequence fits any bound of 64 bytes or more.
+ */
+function mixedCommits(count: number, maxWorkspaceBytes = Number.POSITIVE_INFINITY): SessionCommit[] {
+  const py = { backend: 'monty', engineVersion: '1' }
+  const commits: SessionCommit[] = []
+  const size = maxWorkspaceBytes < 256 ? 1 : 3
+  for (let n = 0; n < count; n++) {
+    const change: SessionCommit = { expectedVersion: n }
+    if (n % 3 !== 2)
+      change.appendMessages = Array.from({ length: (n % 4) + 1 }, (_, k) => ({ n, k, text: `m${n}` }))
+    if (n === 0 || n % 11 === 0) change.python = { kind: 'snapshot', ...py, state: bytes(n, n + 1, n + 2) }
+    else if (n % 2 === 1)
+      change.python = {
+        kind: 'delta',
+        ...py,
+        changed: { [`v${n}`]: bytes(n) },
+        removed: n % 5 === 0 ? [`v${n - 4}`] : [],
+      }
+    if (n === 0 || n === 17)
+      change.workspace = {
+        kind: 'snapshot',
+        files: { '/start.txt': bytes(n), [`/d${n}/f.txt`]: new Uint8Array(size) },
+      }
+    else if (n % 4 === 1)
+      change.workspace = {
+        kind: 'delta',
+        written: { [`/f${n % 7}.txt`]: new Uint8Array(size).fill(n), '/start.txt': bytes(n, n) },
+        removed: n % 8 === 5 ? [`/f${(n + 3) % 7}.txt`, '/never-there'] : [],
+      }
+    else if (n % 4 === 3) change.workspace = { kind: 'delta', written: {}, removed: [`/f${(n - 2) % 7}.txt`] }
+    if (n % 6 === 2) change.sandbox = { provider: 'e2b', sandboxId: `sbx-${n}` }
+    if (n % 6 === 5) change.sandbox = null
+    if (n % 5 === 3)
+      change.extensions = { [`e${n % 3}`]: { n, list: [n, 'x'] }, ...(n > 10 ? { e1: null } : {}) }
+    commits.push(change)
+  }
+  return commits
+}
+
+/** A record with byte arrays as plain arrays and without `updatedAt`, so records compare by value. */
+function comparable(record: SessionRecord | undefined): unknown {
+  if (!record) return record
+  const { updatedAt: _, ...rest } = record
+  return plain(rest)
+}
+
+function plain(value: unknown): unknown {
+  if (value instanceof Uint8Array) return { bytes: Array.from(value) }
+  if (Array.isArray(value)) return value.map(plain)
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, plain(inner)]))
+  return value
 }

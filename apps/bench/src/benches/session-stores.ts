@@ -1,12 +1,15 @@
 /**
  * What keeping sessions in a store costs (issue 13): a commit's cost against the length of the
- * history, a run's cost against the size of the Python namespace when every run is persisted, and
- * opening a stored session against loading its record raw. On the core in-memory store, the
- * directory store, and PostgreSQL and Redis when their servers can be started here (127.0.0.1).
+ * history and against the number of workspace files, a load's cost against the number of commits
+ * that made the session (no replay), a run's cost against the size of the Python namespace when
+ * every run is persisted. Subject and baseline are sampled alternately, so a load change on the
+ * machine hits both. On the core in-memory store, the directory store, and PostgreSQL and Redis
+ * when their servers can be started here (127.0.0.1).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { InMemorySessionStore, type SessionStore } from '@pyflue/core'
 import { FileSessionStore, init } from '@pyflue/harness'
 import { PostgresSessionStore } from '@pyflue/store-postgres'
@@ -23,19 +26,93 @@ const startRedis: () => Promise<{ url: string; stop(): void } | undefined> = asy
 
 const message = (n: number) => ({ role: 'user', content: `message ${n} ${'x'.repeat(200)}` })
 
-/** The median time of appending one message to a session that already holds `history` messages. */
-async function commitCost(store: SessionStore, id: string, history: number): Promise<number> {
+/** A measured step on a prepared session, and how to let the session go. */
+interface Prepared {
+  step: () => Promise<unknown>
+  done: () => Promise<void>
+}
+
+/**
+ * The median times of `subject` and `baseline`, sampled alternately (one step of each per
+ * round), so a load change on the machine hits both alike.
+ */
+async function interleaved(subject: Prepared, baseline: Prepared, rounds: number): Promise<[number, number]> {
+  const a: number[] = []
+  const b: number[] = []
+  for (let i = 0; i < rounds + Math.ceil(rounds / 10); i++) {
+    const [x, y] = i % 2 === 0 ? [subject, baseline] : [baseline, subject]
+    const tx = await time(x.step)
+    const ty = await time(y.step)
+    if (i < Math.ceil(rounds / 10)) continue // warm-up rounds
+    ;(x === subject ? a : b).push(tx)
+    ;(y === subject ? a : b).push(ty)
+  }
+  await subject.done()
+  await baseline.done()
+  return [median(a), median(b)]
+}
+
+async function time(step: () => Promise<unknown>): Promise<number> {
+  const start = performance.now()
+  await step()
+  return performance.now() - start
+}
+
+/** Appending one message to a session that already holds `history` messages. */
+async function messageCommits(store: SessionStore, id: string, history: number): Promise<Prepared> {
   const lease = await store.acquire(id, { ownerId: 'bench', ttlMs: 600_000 })
   let version = 0
   for (let i = 0; i < history; i += 100) {
     const batch = Array.from({ length: Math.min(100, history - i) }, (_, k) => message(i + k))
     version = await store.commit(lease, { expectedVersion: version, appendMessages: batch })
   }
-  const times = await sample(async () => {
-    version = await store.commit(lease, { expectedVersion: version, appendMessages: [message(-1)] })
-  }, 100)
+  return {
+    step: async () => {
+      version = await store.commit(lease, { expectedVersion: version, appendMessages: [message(-1)] })
+    },
+    done: () => store.release(lease),
+  }
+}
+
+/** Writing one workspace file into a session holding `files` files of 1 KiB. */
+async function fileCommits(store: SessionStore, id: string, files: number): Promise<Prepared> {
+  const lease = await store.acquire(id, { ownerId: 'bench', ttlMs: 600_000 })
+  const workspace = Object.fromEntries(
+    Array.from({ length: files }, (_, i) => [`/work/f${i}.txt`, new Uint8Array(1024).fill(i % 251)]),
+  )
+  let version = await store.commit(lease, {
+    expectedVersion: 0,
+    workspace: { kind: 'snapshot', files: workspace },
+  })
+  let n = 0
+  return {
+    step: async () => {
+      n += 1
+      version = await store.commit(lease, {
+        expectedVersion: version,
+        workspace: {
+          kind: 'delta',
+          written: { '/work/f0.txt': new Uint8Array(1024).fill(n % 251) },
+          removed: [],
+        },
+      })
+    },
+    done: () => store.release(lease),
+  }
+}
+
+/** Loading a session of 1000 messages made by `commits` commits. */
+async function loads(store: SessionStore, id: string, commits: number): Promise<Prepared> {
+  const lease = await store.acquire(id, { ownerId: 'bench', ttlMs: 600_000 })
+  const per = 1000 / commits
+  for (let c = 0; c < commits; c++) {
+    await store.commit(lease, {
+      expectedVersion: c,
+      appendMessages: Array.from({ length: per }, (_, k) => message(c * per + k)),
+    })
+  }
   await store.release(lease)
-  return median(times)
+  return { step: () => store.load(id), done: async () => {} }
 }
 
 const BIG_NAMESPACE = [
@@ -77,14 +154,41 @@ const bench: Bench = {
       for (const { name, make } of stores) {
         const store = make()
         try {
-          const short = await commitCost(store, `${name}-short`, 10)
-          const long = await commitCost(store, `${name}-long`, 1000)
+          const [long, short] = await interleaved(
+            await messageCommits(store, `${name}-long`, 1000),
+            await messageCommits(store, `${name}-short`, 10),
+            100,
+          )
           rows.push({
             name: `${name}: commit 1 message, 1000 messages of history`,
             value: formatMs(long),
             baseline: `10 messages of history: ${formatMs(short)}`,
             ratio: long / short,
             note: 'target <= 1.2',
+          })
+          const [manyFiles, fewFiles] = await interleaved(
+            await fileCommits(store, `${name}-files-many`, 1000),
+            await fileCommits(store, `${name}-files-few`, 10),
+            100,
+          )
+          rows.push({
+            name: `${name}: commit 1 changed workspace file (1 KiB), 1000 files stored`,
+            value: formatMs(manyFiles),
+            baseline: `10 files stored: ${formatMs(fewFiles)}`,
+            ratio: manyFiles / fewFiles,
+            note: 'a commit writes what changed',
+          })
+          const [manyCommits, oneCommit] = await interleaved(
+            await loads(store, `${name}-load-many`, 1000),
+            await loads(store, `${name}-load-one`, 1),
+            20,
+          )
+          rows.push({
+            name: `${name}: load 1000 messages committed one per commit`,
+            value: formatMs(manyCommits),
+            baseline: `the same in 1 commit: ${formatMs(oneCommit)}`,
+            ratio: manyCommits / oneCommit,
+            note: 'load reads current state, no replay',
           })
           const empty = await runCost(store, `${name}-run-empty`, false)
           const full = await runCost(store, `${name}-run-big`, true)
@@ -93,7 +197,7 @@ const bench: Bench = {
             value: formatMs(full),
             baseline: `empty session: ${formatMs(empty)}`,
             ratio: full / empty,
-            note: 'target <= 1.2; every run commits a full dumpState() (no deltas yet)',
+            note: 'target <= 1.2; every run commits a full dumpState() (no backend deltas yet)',
           })
         } finally {
           await store.close()

@@ -1,47 +1,52 @@
 /**
- * A `SessionStore` (core contract v1) on a directory, for processes that share one file system.
- * Each session is a folder: `head.json` names the committed version; `c-<version>.json` holds what
- * that commit changed (append-only, so a save writes only its own change); `lease.json` holds the
- * lease. Every read-modify-write happens under a `proper-lockfile` lock of the folder, and every
- * file is written to a temporary name and renamed into place, so a crash mid-commit leaves the
- * previous version whole (a segment past `head.version` is ignored and overwritten later).
+ * A `SessionStore` (core contract v1) on a directory, for processes that share one file system,
+ * in layout 2 (README.md beside this file): per session a folder whose `head.json`, renamed into
+ * place, is the commit point; messages and Python deltas are appended to files read only up to
+ * the lengths the head names, workspace files are immutable blobs named by an index log. A commit
+ * writes what it changed, under a `proper-lockfile` lock of the folder; `load` takes no lock.
  */
 import { createHash } from 'node:crypto'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
   type AcquireLeaseOptions,
-  applySessionCommit,
+  checkSessionCommit,
   DEFAULT_MAX_WORKSPACE_BYTES,
   InvalidArgumentError,
+  type PythonStateDelta,
   randomLeaseToken,
   refuseUnknownKeys,
   SESSION_STORE_CONTRACT_VERSION,
   SessionBusyError,
   type SessionCommit,
-  SessionConflictError,
   type SessionLease,
   type SessionRecord,
   type SessionStore,
-  SessionTooLargeError,
   StateFormatError,
+  touchedWorkspacePaths,
   waitForLease,
 } from '@pyflue/core'
 import lockfile from 'proper-lockfile'
-
-const FORMAT = 'pyflue-session-dir'
+import {
+  appendAfter,
+  checkHead,
+  decode,
+  emptyHead,
+  encode,
+  foldIndex,
+  type Head,
+  type IndexEntry,
+  type IndexLine,
+  isMissing,
+  parseJson,
+  readJson,
+  readRange,
+  writeAtomically,
+} from './file-store-layout.js'
 
 export interface FileSessionStoreOptions {
   /** The workspace bound in bytes of file contents. Default `DEFAULT_MAX_WORKSPACE_BYTES` (64 MiB). */
   maxWorkspaceBytes?: number
-}
-
-interface Head {
-  format: typeof FORMAT
-  version: number
-  /** Sizes of the workspace files, to check the bound without reading them. */
-  workspaceSizes: Record<string, number>
-  python?: { backend: string; engineVersion: string }
 }
 
 interface StoredLease {
@@ -56,6 +61,8 @@ export class FileSessionStore implements SessionStore {
   /** The absolute directory the sessions live in. */
   readonly directory: string
   readonly #maxWorkspaceBytes: number
+  /** Per session folder, the live files of the index log as far as this store last read it. */
+  readonly #indexes = new Map<string, { index: string; offset: number; files: Map<string, IndexEntry> }>()
 
   constructor(directory: string, options: FileSessionStoreOptions = {}) {
     if (typeof directory !== 'string' || directory === '') {
@@ -68,20 +75,29 @@ export class FileSessionStore implements SessionStore {
 
   async load(id: string): Promise<SessionRecord | undefined> {
     const folder = this.#folder(id)
-    const head = await readJson<Head>(join(folder, 'head.json'))
-    if (!head) return undefined
-    if (head.format !== FORMAT)
-      throw new StateFormatError('magic', `Session '${id}' is not a PyFlue session folder.`)
-    let record: SessionRecord | undefined
-    for (let version = 1; version <= head.version; version++) {
-      const segment = await readJson<unknown>(join(folder, `c-${version}.json`))
-      if (segment === undefined)
-        throw new StateFormatError('truncated', `Session '${id}' misses its commit ${version}.`)
-      record = applySessionCommit(id, record, decode(segment) as SessionCommit, {
-        maxWorkspaceBytes: Number.POSITIVE_INFINITY,
-      })
+    // Lock-free: the head names committed lengths and immutable files. A file a newer commit
+    // deleted under this read (ENOENT) means a newer head: read again from it.
+    for (let attempt = 0; ; attempt++) {
+      const raw = await readJson<unknown>(join(folder, 'head.json'))
+      if (raw === undefined) return undefined
+      const head = checkHead(id, raw)
+      try {
+        return await readRecord(id, folder, head)
+      } catch (error) {
+        if (!isMissing(error)) throw error
+        const now = await readJson<Head>(join(folder, 'head.json'))
+        if (now === undefined) return undefined
+        if (now.version === head.version || attempt >= 100) {
+          throw new StateFormatError(
+            'truncated',
+            `Session '${id}' misses a file of its version ${head.version}.`,
+            {
+              cause: error,
+            },
+          )
+        }
+      }
     }
-    return record
   }
 
   async acquire(id: string, options: AcquireLeaseOptions): Promise<SessionLease> {
@@ -98,7 +114,7 @@ export class FileSessionStore implements SessionStore {
           ttlMs: options.ttlMs,
           expiresAt: now + options.ttlMs,
         }
-        await writeAtomically(join(folder, 'lease.json'), JSON.stringify(lease))
+        await writeAtomically(join(folder, 'lease.json'), JSON.stringify(lease), lease.token)
         return { sessionId: id, ownerId: lease.ownerId, token: lease.token, expiresAt: lease.expiresAt }
       }),
     )
@@ -108,7 +124,7 @@ export class FileSessionStore implements SessionStore {
     return this.#locked(lease.sessionId, async (folder) => {
       const held = await this.#current(folder, lease)
       held.expiresAt = Date.now() + (ttlMs ?? held.ttlMs)
-      await writeAtomically(join(folder, 'lease.json'), JSON.stringify(held))
+      await writeAtomically(join(folder, 'lease.json'), JSON.stringify(held), randomLeaseToken())
       return { ...lease, expiresAt: held.expiresAt }
     })
   }
@@ -121,25 +137,50 @@ export class FileSessionStore implements SessionStore {
   }
 
   async commit(lease: SessionLease, change: SessionCommit): Promise<number> {
+    const touched = touchedWorkspacePaths(change)
     const id = lease.sessionId
     return this.#locked(id, async (folder) => {
       await this.#current(folder, lease)
-      const head = (await readJson<Head>(join(folder, 'head.json'))) ?? {
-        format: FORMAT,
-        version: 0,
-        workspaceSizes: {},
+      const raw = await readJson<unknown>(join(folder, 'head.json'))
+      const head = raw === undefined ? emptyHead() : checkHead(id, raw)
+      const files = await this.#index(folder, head)
+      const storedSizes: Record<string, number> = {}
+      if (!touched.replacesAll) {
+        for (const path of touched.paths) {
+          const entry = files.get(path)
+          if (entry) storedSizes[path] = entry.size
+        }
       }
-      if (change.expectedVersion !== head.version) {
-        throw new SessionConflictError({
-          sessionId: id,
-          expectedVersion: change.expectedVersion,
-          actualVersion: head.version,
-        })
+      const checked = checkSessionCommit(
+        id,
+        {
+          version: head.version,
+          ...(head.python
+            ? { python: { backend: head.python.backend, engineVersion: head.python.engineVersion } }
+            : {}),
+          workspaceBytes: head.workspace.bytes,
+        },
+        change,
+        { maxWorkspaceBytes: this.#maxWorkspaceBytes, storedSizes },
+      )
+      const written = await writeCommit(folder, head, files, change, checked.version)
+      const next: Head = {
+        ...written.head,
+        version: checked.version,
+        updatedAt: new Date().toISOString(),
       }
-      const next = nextHead(id, head, change, this.#maxWorkspaceBytes)
-      await writeAtomically(join(folder, `c-${next.version}.json`), JSON.stringify(encode(change)))
-      await writeAtomically(join(folder, 'head.json'), JSON.stringify(next))
-      return next.version
+      next.workspace.bytes = checked.workspaceBytes
+      // The commit point: until this rename, readers and the next commit see the previous head.
+      await writeAtomically(join(folder, 'head.json'), JSON.stringify(next), randomLeaseToken())
+      const live = written.files()
+      this.#indexes.set(folder, {
+        index: next.workspace.index,
+        offset: next.workspace.indexBytes,
+        files: live,
+      })
+      await removeFiles(folder, written.garbage)
+      if (written.compacted) await sweep(folder, next, live)
+      return checked.version
     })
   }
 
@@ -147,6 +188,7 @@ export class FileSessionStore implements SessionStore {
     const folder = this.#folder(lease.sessionId)
     await this.#locked(lease.sessionId, async () => {
       await this.#current(folder, lease)
+      this.#indexes.delete(folder)
       const trash = `${folder}.deleted-${randomLeaseToken()}`
       await rename(folder, trash)
       await rm(trash, { recursive: true, force: true })
@@ -172,6 +214,23 @@ export class FileSessionStore implements SessionStore {
     return held
   }
 
+  /** The live workspace files of `head`, from this store's cache when it follows the same index log. */
+  async #index(folder: string, head: Head): Promise<Map<string, IndexEntry>> {
+    const { index, indexBytes } = head.workspace
+    let cached = this.#indexes.get(folder)
+    if (!cached || cached.index !== index || cached.offset > indexBytes) {
+      cached = { index, offset: 0, files: new Map() }
+    }
+    if (cached.offset < indexBytes) {
+      const tail = await readRange(join(folder, index), cached.offset, indexBytes)
+      const files = new Map(cached.files)
+      foldIndex(files, tail.toString('utf8'))
+      cached = { index, offset: indexBytes, files }
+    }
+    this.#indexes.set(folder, cached)
+    return cached.files
+  }
+
   async #locked<T>(id: string, work: (folder: string) => Promise<T>): Promise<T> {
     const folder = this.#folder(id)
     await mkdir(folder, { recursive: true })
@@ -188,79 +247,221 @@ export class FileSessionStore implements SessionStore {
   }
 }
 
-function nextHead(id: string, head: Head, change: SessionCommit, max: number): Head {
-  let sizes = { ...head.workspaceSizes }
-  if (change.workspace?.kind === 'snapshot') sizes = sizesOf(change.workspace.files)
-  else if (change.workspace?.kind === 'delta') {
-    for (const path of change.workspace.removed) delete sizes[path]
-    Object.assign(sizes, sizesOf(change.workspace.written))
+/** Reads the record `head` names. Rejects with ENOENT when a newer commit removed a file it names. */
+async function readRecord(id: string, folder: string, head: Head): Promise<SessionRecord> {
+  const messagesText = (await readRange(join(folder, 'messages.jsonl'), 0, head.messagesBytes)).toString(
+    'utf8',
+  )
+  const messages =
+    messagesText === ''
+      ? []
+      : messagesText
+          .slice(0, -1)
+          .split('\n')
+          .map((l) => decode(parseJson(l)))
+  const files = new Map<string, IndexEntry>()
+  if (head.workspace.index !== '') {
+    const index = await readRange(join(folder, head.workspace.index), 0, head.workspace.indexBytes)
+    foldIndex(files, index.toString('utf8'))
   }
-  const total = Object.values(sizes).reduce((a, b) => a + b, 0)
-  if (total > max)
-    throw new SessionTooLargeError({ sessionId: id, part: 'workspace', limitBytes: max, actualBytes: total })
-  let python = head.python
-  if (change.python?.kind === 'snapshot')
-    python = { backend: change.python.backend, engineVersion: change.python.engineVersion }
-  else if (change.python) {
-    if (
-      !python ||
-      python.backend !== change.python.backend ||
-      python.engineVersion !== change.python.engineVersion
-    ) {
-      throw new StateFormatError(
-        python && python.backend === change.python.backend ? 'version' : 'backend',
-        `A Python delta of ${change.python.backend} ${change.python.engineVersion} was committed onto ${
-          python ? `a state of ${python.backend} ${python.engineVersion}` : 'a session with no Python state'
-        }; commit a snapshot instead.`,
-      )
+  const workspace: Record<string, Uint8Array> = {}
+  await Promise.all(
+    [...files].map(async ([path, entry]) => {
+      workspace[path] = new Uint8Array(await readFile(join(folder, 'blobs', entry.blob)))
+    }),
+  )
+  let python: SessionRecord['python']
+  if (head.python) {
+    const deltasText = (
+      await readRange(join(folder, head.python.deltas), 0, head.python.deltasBytes)
+    ).toString('utf8')
+    python = {
+      backend: head.python.backend,
+      engineVersion: head.python.engineVersion,
+      ...(head.python.snapshot
+        ? { snapshot: new Uint8Array(await readFile(join(folder, head.python.snapshot))) }
+        : {}),
+      deltas:
+        deltasText === ''
+          ? []
+          : deltasText
+              .slice(0, -1)
+              .split('\n')
+              .map((l) => decode(parseJson(l)) as PythonStateDelta),
     }
   }
-  return { format: FORMAT, version: head.version + 1, workspaceSizes: sizes, ...(python ? { python } : {}) }
-}
-
-function sizesOf(files: Readonly<Record<string, Uint8Array>>): Record<string, number> {
-  return Object.fromEntries(Object.entries(files).map(([path, bytes]) => [path, bytes.byteLength]))
-}
-
-/** JSON with byte arrays as `{ $bytes: base64 }`. */
-function encode(value: unknown): unknown {
-  if (value instanceof Uint8Array) return { $bytes: Buffer.from(value).toString('base64') }
-  if (Array.isArray(value)) return value.map(encode)
-  if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encode(v)]))
-  return value
-}
-
-function decode(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(decode)
-  if (value && typeof value === 'object') {
-    const bytes = (value as { $bytes?: unknown }).$bytes
-    if (typeof bytes === 'string' && Object.keys(value).length === 1)
-      return new Uint8Array(Buffer.from(bytes, 'base64'))
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decode(v)]))
-  }
-  return value
-}
-
-async function readJson<T>(file: string): Promise<T | undefined> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
-  try {
-    return JSON.parse(text) as T
-  } catch (error) {
-    throw new StateFormatError('corrupt', 'A session file is not valid JSON.', { cause: error })
+  return {
+    sessionId: id,
+    version: head.version,
+    messages,
+    ...(python ? { python } : {}),
+    workspace,
+    ...(head.sandbox ? { sandbox: { ...head.sandbox } } : {}),
+    extensions: decode(head.extensions) as Record<string, unknown>,
+    updatedAt: head.updatedAt,
   }
 }
 
-async function writeAtomically(file: string, body: string): Promise<void> {
-  const temporary = `${file}.${randomLeaseToken()}.tmp`
-  await writeFile(temporary, body, 'utf8')
-  await rename(temporary, file)
+interface WrittenCommit {
+  /** The next head, but for version, time and workspace bytes. */
+  head: Head
+  /** The live files after the commit; call only once the next head is in place. */
+  files: () => Map<string, IndexEntry>
+  /** Files the next head no longer names, removed once it is in place. */
+  garbage: string[]
+  /** True when the index log was rewritten, so leftovers of crashed commits are swept. */
+  compacted: boolean
+}
+
+/**
+ * Writes what `change` adds, never touching what `head` names but for appending past the committed
+ * lengths: messages and deltas are appended, new contents go to new files. Nothing is visible
+ * until the caller renames the next head into place.
+ */
+async function writeCommit(
+  folder: string,
+  head: Head,
+  current: Map<string, IndexEntry>,
+  change: SessionCommit,
+  version: number,
+): Promise<WrittenCommit> {
+  const tag = `${version}-${randomLeaseToken().slice(0, 8)}`
+  const next: Head = { ...head, workspace: { ...head.workspace }, extensions: { ...head.extensions } }
+  const garbage: string[] = []
+  const messages = change.appendMessages ?? []
+  if (messages.length > 0) {
+    const text = messages.map((m) => `${JSON.stringify(encode(m))}\n`).join('')
+    next.messagesBytes = await appendAfter(join(folder, 'messages.jsonl'), head.messagesBytes, text)
+  }
+  const python = change.python
+  if (python?.kind === 'snapshot') {
+    const snapshot = `python-${tag}.bin`
+    await writeFile(join(folder, snapshot), python.state)
+    next.python = {
+      backend: python.backend,
+      engineVersion: python.engineVersion,
+      snapshot,
+      deltas: `deltas-${tag}.jsonl`,
+      deltasBytes: 0,
+    }
+    if (head.python?.snapshot) garbage.push(head.python.snapshot)
+    if (head.python && head.python.deltasBytes > 0) garbage.push(head.python.deltas)
+  } else if (python && head.python) {
+    const line = `${JSON.stringify(encode({ changed: python.changed, removed: python.removed }))}\n`
+    next.python = {
+      ...head.python,
+      deltasBytes: await appendAfter(join(folder, head.python.deltas), head.python.deltasBytes, line),
+    }
+  }
+  let files = current
+  let compacted = false
+  let pending: Map<string, IndexEntry | undefined> | undefined
+  const workspace = change.workspace
+  if (workspace) {
+    // A delta is kept beside `current` (which stays as the previous head's until the commit is
+    // in place): `changed` holds each touched path's new entry, undefined when it goes.
+    const changed = new Map<string, IndexEntry | undefined>()
+    const base = workspace.kind === 'snapshot' ? new Map<string, IndexEntry>() : current
+    const get = (path: string) => (changed.has(path) ? changed.get(path) : base.get(path))
+    let live = base.size
+    const lines: IndexLine[] = []
+    if (workspace.kind === 'snapshot')
+      for (const entry of current.values()) garbage.push(join('blobs', entry.blob))
+    else {
+      for (const path of workspace.removed) {
+        const entry = get(path)
+        if (!entry) continue
+        garbage.push(join('blobs', entry.blob))
+        changed.set(path, undefined)
+        live -= 1
+        lines.push({ p: path })
+      }
+    }
+    const written = Object.entries(workspace.kind === 'snapshot' ? workspace.files : workspace.written)
+    if (written.length > 0) await mkdir(join(folder, 'blobs'), { recursive: true })
+    for (const [n, [path, bytes]] of written.entries()) {
+      const replaced = get(path)
+      if (replaced) garbage.push(join('blobs', replaced.blob))
+      else live += 1
+      const blob = `${tag}-${n}`
+      await writeFile(join(folder, 'blobs', blob), bytes)
+      changed.set(path, { blob, size: bytes.byteLength })
+      lines.push({ p: path, b: blob, s: bytes.byteLength })
+    }
+    const entries = head.workspace.entries + lines.length
+    if (workspace.kind === 'snapshot' || head.workspace.index === '' || entries > 2 * live + 64) {
+      // A new index log holding only the live files; the old one becomes garbage.
+      files = new Map(base)
+      applyChanges(files, changed)
+      const index = `files-${tag}.jsonl`
+      const text = [...files].map(([p, e]) => `${JSON.stringify({ p, b: e.blob, s: e.size })}\n`).join('')
+      await writeFile(join(folder, index), text)
+      if (head.workspace.index !== '') garbage.push(head.workspace.index)
+      next.workspace = { ...next.workspace, index, indexBytes: Buffer.byteLength(text), entries: files.size }
+      compacted = true
+    } else {
+      pending = changed
+      if (lines.length > 0) {
+        const text = lines.map((line) => `${JSON.stringify(line)}\n`).join('')
+        next.workspace.indexBytes = await appendAfter(
+          join(folder, head.workspace.index),
+          head.workspace.indexBytes,
+          text,
+        )
+        next.workspace.entries = entries
+      }
+    }
+    next.workspace.live = live
+  }
+  if (change.sandbox === null) delete next.sandbox
+  else if (change.sandbox)
+    next.sandbox = { provider: change.sandbox.provider, sandboxId: change.sandbox.sandboxId }
+  for (const [name, value] of Object.entries(change.extensions ?? {})) {
+    if (value === null) delete next.extensions[name]
+    else next.extensions[name] = encode(value)
+  }
+  return {
+    head: next,
+    // Applied in place once the head is renamed: the cache then follows the new head.
+    files: () => {
+      if (pending) applyChanges(files, pending)
+      return files
+    },
+    garbage,
+    compacted,
+  }
+}
+
+function applyChanges(files: Map<string, IndexEntry>, changed: Map<string, IndexEntry | undefined>): void {
+  for (const [path, entry] of changed) {
+    if (entry) files.set(path, entry)
+    else files.delete(path)
+  }
+}
+
+async function removeFiles(folder: string, names: string[]): Promise<void> {
+  await Promise.all(names.map((name) => rm(join(folder, name), { force: true })))
+}
+
+/**
+ * Removes what no head names any more: files of commits that crashed before their head was
+ * renamed, and temporary files. Runs after a compaction, so its cost is amortised over commits.
+ */
+async function sweep(folder: string, head: Head, files: Map<string, IndexEntry>): Promise<void> {
+  const named = new Set(['head.json', 'messages.jsonl', 'lease.json', 'blobs', head.workspace.index])
+  if (head.python) {
+    named.add(head.python.deltas)
+    if (head.python.snapshot) named.add(head.python.snapshot)
+  }
+  const live = new Set([...files.values()].map((entry) => entry.blob))
+  const stale = (await readdir(folder)).filter((name) => !named.has(name) && !name.startsWith('lease.json'))
+  const blobs = await readdir(join(folder, 'blobs')).catch((error) =>
+    isMissing(error) ? [] : Promise.reject(error),
+  )
+  await removeFiles(folder, [
+    ...stale,
+    ...blobs.filter((blob) => !live.has(blob)).map((blob) => join('blobs', blob)),
+  ])
 }
 
 /** Percent-encodes all but letters, digits, `-` and `_`; a long id keeps a prefix plus a hash. */

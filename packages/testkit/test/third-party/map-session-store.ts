@@ -75,6 +75,14 @@ export class MapSessionStore implements SessionStore {
 
   async commit(lease: SessionLease, change: SessionCommit): Promise<number> {
     this.#current(lease)
+    const keys = ['expectedVersion', 'appendMessages', 'python', 'workspace', 'sandbox', 'extensions']
+    const paths =
+      change.workspace?.kind === 'snapshot'
+        ? Object.keys(change.workspace.files)
+        : [...(change.workspace?.removed ?? []), ...Object.keys(change.workspace?.written ?? {})]
+    if (Object.keys(change).some((k) => !keys.includes(k)) || paths.some((p) => !p.startsWith('/'))) {
+      fail('InvalidArgumentError', 'INVALID_ARGUMENT', 'malformed commit', { argument: 'commit' })
+    }
     const id = lease.sessionId
     const old = this.#records.get(id)
     const version = old?.version ?? 0
