@@ -55,7 +55,7 @@ export interface Execution {
   /**
    * The run is over: frees what the execution holds. When the program is still computing (a
    * pool process busy with it), stops it at once; a pending step rejects with `reason`.
-   * Idempotent; a no-op in-thread.
+   * Idempotent. In-thread nothing can be stopped mid-step; later steps reject with `reason`.
    */
   dispose(reason?: unknown): void
 }
@@ -96,9 +96,13 @@ export function cachedMonty(source: string, scriptName: string, inputs: readonly
   return monty
 }
 
-/** Runs the program on the calling thread (the lowest latency; aborts only at pauses). */
+/**
+ * Runs the program on the calling thread (the lowest latency; aborts only at pauses). For
+ * trusted code only: a native operation ignores the deadline and a native crash ends the host.
+ */
 export function inProcessExecution(request: ExecutionRequest, mounts: readonly MountDir[]): Execution {
   let progress: MontySnapshot | MontyNameLookup | MontyComplete | undefined
+  let disposed: { reason: unknown } | undefined
   const step = (): Step => {
     if (progress instanceof MontyNameLookup) return { kind: 'lookup', name: progress.variableName }
     if (progress instanceof MontySnapshot) {
@@ -107,6 +111,7 @@ export function inProcessExecution(request: ExecutionRequest, mounts: readonly M
     return { kind: 'complete', output: (progress as MontyComplete).output }
   }
   const guard = async (advance: () => void): Promise<Step> => {
+    if (disposed) throw disposed.reason
     try {
       advance()
     } catch (error) {
@@ -116,6 +121,7 @@ export function inProcessExecution(request: ExecutionRequest, mounts: readonly M
   }
   return {
     start: async () => {
+      if (disposed) throw disposed.reason
       let monty: Monty
       try {
         monty = cachedMonty(request.source, request.scriptName, request.inputNames)
@@ -152,6 +158,9 @@ export function inProcessExecution(request: ExecutionRequest, mounts: readonly M
           'exception' in answer ? { exception: answer.exception } : { returnValue: answer.value },
         )
       }),
-    dispose() {},
+    dispose(reason) {
+      disposed ??= { reason: reason ?? new Error('This execution is over.') }
+      progress = undefined
+    },
   }
 }

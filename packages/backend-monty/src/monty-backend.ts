@@ -93,13 +93,35 @@ export interface MontyBackendOptions {
   /**
    * `'pool'` (default): every run executes in a pool process, off the calling thread, so a busy
    * snippet never stalls the host and an abort or the deadline kills it at once.
-   * `'in-thread'`: every run executes on the calling thread (lowest latency); an abort then takes
-   * effect before the run and at its pauses (external calls, name lookups), and a busy loop
-   * blocks the thread until `maxDurationSecs`.
+   * `'in-thread-trusted-code-only'`: every run executes on the calling thread (lowest latency),
+   * for code you trust only: an abort then takes effect before the run and at its pauses
+   * (external calls, name lookups), a busy loop blocks the thread until `maxDurationSecs`, native
+   * operations ignore that limit, and a native crash (e.g. `json.dumps` of a 100 000-deep list)
+   * takes the host process down. The old name `'in-thread'` is refused.
    */
-  execution?: 'pool' | 'in-thread'
+  execution?: 'pool' | 'in-thread-trusted-code-only'
   /** The pool for `execution: 'pool'`. Default: the process-wide `sharedMontyPool()`. */
   pool?: MontyPool
+}
+
+/** The execution mode on the calling thread; its name says who may use it. */
+const IN_THREAD = 'in-thread-trusted-code-only'
+
+/** Refuses an unknown execution mode, and the old name `'in-thread'` with what replaced it and why. */
+export function checkExecution(execution: unknown): void {
+  if (execution === undefined || execution === 'pool' || execution === IN_THREAD) return
+  if (execution === 'in-thread') {
+    throw new InvalidArgumentError(
+      'execution',
+      "execution: 'in-thread' was renamed to 'in-thread-trusted-code-only': on the calling thread, hostile " +
+        'code can freeze the host (native operations ignore maxDurationSecs) or crash it (a native stack ' +
+        "overflow), so use it only for code you trust, and 'pool' (the default) for model-written code.",
+    )
+  }
+  throw new InvalidArgumentError(
+    'execution',
+    `execution must be 'pool' or '${IN_THREAD}'; got ${JSON.stringify(String(execution))}.`,
+  )
 }
 
 const LIMIT_KEYS = ['maxDurationSecs', 'maxMemory', 'maxAllocations', 'maxRecursionDepth'] as const
@@ -140,6 +162,8 @@ export class MontyBackend implements PythonBackend {
   /** Built programs by plan (snippet, re-emitted definitions by seq, wrappers, collected names). */
   #programs = new Map<string, Program>()
   #closed = false
+  /** Aborted by `close()` with a `ClosedError`: a run in progress rejects with it at once. */
+  readonly #closer = new AbortController()
 
   constructor(options: MontyBackendOptions = {}) {
     refuseUnknownKeys(options, MONTY_BACKEND_OPTION_KEYS, 'montyBackend options')
@@ -149,20 +173,15 @@ export class MontyBackend implements PythonBackend {
       throw new InvalidArgumentError('maxStdoutBytes', 'maxStdoutBytes must be a non-negative number.')
     }
     this.#scriptName = options.scriptName ?? '<snippet>'
-    if (
-      options.execution !== undefined &&
-      options.execution !== 'pool' &&
-      options.execution !== 'in-thread'
-    ) {
-      throw new InvalidArgumentError('execution', "execution must be 'pool' or 'in-thread'.")
-    }
-    if (options.execution === 'in-thread' && options.pool !== undefined) {
+    checkExecution(options.execution)
+    const inThread = options.execution === IN_THREAD
+    if (inThread && options.pool !== undefined) {
       throw new InvalidArgumentError('pool', "A pool is used only with execution: 'pool'.")
     }
     if (options.pool !== undefined && !(options.pool instanceof MontyPoolClass)) {
       throw new InvalidArgumentError('pool', 'pool must be a MontyPool made by createMontyPool().')
     }
-    this.#pool = options.execution === 'in-thread' ? undefined : (options.pool ?? sharedMontyPool())
+    this.#pool = inThread ? undefined : (options.pool ?? sharedMontyPool())
     this.#sandbox = options.sandbox
     this.#extraMounts = [...(options.mounts ?? [])]
     this.#maxWriteBytes = options.maxWriteBytesPerRun ?? DEFAULT_MAX_WRITE_BYTES_PER_RUN
@@ -243,6 +262,7 @@ export class MontyBackend implements PythonBackend {
 
   async close(): Promise<void> {
     this.#closed = true
+    this.#closer.abort(new ClosedError('python backend'))
     this.#state = emptyState()
     this.#programs = new Map()
     this.#current?.dispose(new ClosedError('python backend'))
@@ -250,6 +270,32 @@ export class MontyBackend implements PythonBackend {
 
   #checkOpen(): void {
     if (this.#closed) throw new ClosedError('python backend')
+  }
+
+  /** `promise`, or the `ClosedError` as soon as `close()` is called (a later settlement is ignored). */
+  #whileOpen<T>(promise: Promise<T>): Promise<T> {
+    const closer = this.#closer.signal
+    if (closer.aborted) {
+      promise.catch(() => {})
+      return Promise.reject(closer.reason)
+    }
+    return new Promise<T>((resolve, reject) => {
+      const onClose = () => {
+        promise.catch(() => {})
+        reject(closer.reason)
+      }
+      closer.addEventListener('abort', onClose, { once: true })
+      promise.then(
+        (value) => {
+          closer.removeEventListener('abort', onClose)
+          resolve(value)
+        },
+        (error: unknown) => {
+          closer.removeEventListener('abort', onClose)
+          reject(error)
+        },
+      )
+    })
   }
 
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
@@ -448,7 +494,7 @@ export class MontyBackend implements PythonBackend {
     const deadline = Date.now() + limits.maxDurationSecs! * 1000
     const onAbort = () => execution.dispose(createAbortError(signal))
     signal?.addEventListener('abort', onAbort, { once: true })
-    const guard = (promise: Promise<Step>) => (signal ? raceAbort(promise, signal) : promise)
+    const guard = (promise: Promise<Step>) => this.#whileOpen(signal ? raceAbort(promise, signal) : promise)
     let afterMarker = false
     let output: unknown
     try {
@@ -472,7 +518,9 @@ export class MontyBackend implements PythonBackend {
           step = await guard(execution.resumeCall({ value: null }))
           continue
         }
-        const answer = await this.#answerCall(step, externals, deadline, limits.maxDurationSecs!, signal)
+        const answer = await this.#whileOpen(
+          this.#answerCall(step, externals, deadline, limits.maxDurationSecs!, signal),
+        )
         step = await guard(
           execution.resumeCall(
             answer instanceof PythonRaise
@@ -490,6 +538,8 @@ export class MontyBackend implements PythonBackend {
       execution.dispose()
     }
 
+    // Closed while the run was in progress: it ends with the closed error, never a result.
+    this.#checkOpen()
     // Check everything before changing the namespace: a refused result leaves it as it was.
     const [resultRaw, resultType, collected] = output as [unknown, string, ([unknown, string] | null)[]]
     if (typeof resultRaw === 'string' && resultType !== 'str') {
@@ -529,7 +579,9 @@ export class MontyBackend implements PythonBackend {
       state.definitions.set(definition.name, { ...definition, scriptName, seq: state.nextSeq++ })
     }
 
-    const finalResult = options.result ? await validateWithSchema(options.result, result) : result
+    const finalResult = options.result
+      ? await this.#whileOpen(validateWithSchema(options.result, result))
+      : result
     const metadata: Record<string, unknown> = { programBytes: program.source.length }
     if (truncated) metadata.stdoutTruncated = true
     if (notKept.length > 0) metadata.notKept = notKept

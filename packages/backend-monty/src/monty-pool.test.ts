@@ -250,7 +250,7 @@ describe('pool: lifecycle and options', () => {
     expect(() => createMontyBackend({ execution: 'thread' as never })).toThrow(
       expect.objectContaining({ argument: 'execution' }),
     )
-    expect(() => createMontyBackend({ execution: 'in-thread', pool: pool() })).toThrow(
+    expect(() => createMontyBackend({ execution: 'in-thread-trusted-code-only', pool: pool() })).toThrow(
       expect.objectContaining({ argument: 'pool' }),
     )
     expect(() => createMontyBackend({ pool: {} as never })).toThrow(

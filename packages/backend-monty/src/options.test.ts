@@ -14,7 +14,7 @@ describe('backend-monty options refuse unknown keys and invalid values at the ca
   })
 
   it('run options: `input` for `inputs`, an unknown limit, a negative limit; nothing runs', async () => {
-    const backend = createMontyBackend({ execution: 'in-thread' })
+    const backend = createMontyBackend({ execution: 'in-thread-trusted-code-only' })
     await expect(backend.run('ran = 1', { input: { a: 1 } } as never)).rejects.toThrow(
       /Did you mean `inputs`\?/,
     )
