@@ -43,6 +43,11 @@ export interface ExecutionRequest {
   readonly inputNames: readonly string[]
   readonly inputs: Record<string, unknown>
   readonly limits: Record<string, number>
+  /**
+   * When the run must be over (`Date.now()` scale): counted from the call, so waiting for a
+   * pool process, and its start, are inside it.
+   */
+  readonly deadline: number
   readonly canPause: boolean
   readonly printCallback: (text: string) => void
 }

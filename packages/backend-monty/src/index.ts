@@ -13,6 +13,7 @@ export {
   DEFAULT_POOL_IDLE_TIMEOUT_MS,
   DEFAULT_POOL_MAX_HEAP_MB,
   DEFAULT_POOL_NICENESS,
+  DEFAULT_POOL_START_TIMEOUT_MS,
   defaultPoolSize,
   MontyPool,
   type MontyPoolOptions,

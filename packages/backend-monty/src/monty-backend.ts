@@ -318,6 +318,8 @@ export class MontyBackend implements PythonBackend {
     refuseUnknownKeys(options, PYTHON_RUN_OPTION_KEYS, 'run options')
     const scriptName = options.scriptName ?? this.#scriptName
     const limits = { ...this.#defaults, ...checkLimits(options.resourceLimits, 'resourceLimits') }
+    // The deadline counts from the call: waiting for a pool process and its start are inside it.
+    const deadline = Date.now() + limits.maxDurationSecs! * 1000
     const state = this.#state
 
     const analysis = cachedAnalysis(code)
@@ -478,6 +480,7 @@ export class MontyBackend implements PythonBackend {
       inputNames,
       inputs: montyInputs,
       limits: montyLimits,
+      deadline,
       canPause,
       printCallback,
     }
@@ -490,8 +493,6 @@ export class MontyBackend implements PythonBackend {
       throw createAbortError(signal)
     }
     this.#current = execution
-    // The deadline counts from when the run has somewhere to execute.
-    const deadline = Date.now() + limits.maxDurationSecs! * 1000
     const onAbort = () => execution.dispose(createAbortError(signal))
     signal?.addEventListener('abort', onAbort, { once: true })
     const guard = (promise: Promise<Step>) => this.#whileOpen(signal ? raceAbort(promise, signal) : promise)

@@ -5,6 +5,7 @@
  */
 import { type MontyComplete, MontyNameLookup, MontySnapshot, MountDir } from '@pydantic/monty'
 import { cachedMonty, MontyFailure, toMontyFailure } from './execution.js'
+import { watchParent } from './parent-watch.js'
 import type { FromRunner, ToRunner } from './pool-protocol.js'
 import { markTuples, unmarkTuples } from './tuple-mark.js'
 
@@ -93,6 +94,8 @@ function handle(message: ToRunner): void {
 }
 
 process.on('message', (message) => handle(message as ToRunner))
-// The parent owns this process: when it goes away, so does the process.
+// The parent owns this process: when it goes away, so does the process, at once when idle
+// (disconnect) and within a poll interval when Monty holds the main thread (`parent-watch.ts`).
 process.on('disconnect', () => process.exit(0))
+watchParent()
 send({ type: 'ready' })
