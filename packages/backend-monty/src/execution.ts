@@ -7,6 +7,7 @@ import {
   MontySnapshot,
   MontySyntaxError,
 } from '@pydantic/monty'
+import type { ValueBudgetLimits } from './value-budget.js'
 
 /** Where a running program stands: paused at a name lookup or a call, or complete. */
 export type Step =
@@ -43,6 +44,8 @@ export interface ExecutionRequest {
   readonly inputNames: readonly string[]
   readonly inputs: Record<string, unknown>
   readonly limits: Record<string, number>
+  /** The budget of each value the program hands back (`value-budget.ts`). */
+  readonly valueLimits: ValueBudgetLimits
   /**
    * When the run must be over (`Date.now()` scale): counted from the call, so waiting for a
    * pool process, and its start, are inside it.

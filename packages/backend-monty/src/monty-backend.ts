@@ -58,6 +58,7 @@ import {
   type StoredDefinition,
 } from './session-state.js'
 import { analyzeSnippet, type SnippetAnalysis } from './snippet-analysis.js'
+import { ValueBudget, type ValueBudgetLimits, valueBudgetLimits } from './value-budget.js'
 import { findNonData, fromMonty, toMonty } from './value-conversion.js'
 import { describeMontyValue, pythonTypeOf, stubTypeOf } from './value-description.js'
 
@@ -102,6 +103,14 @@ export interface MontyBackendOptions {
   execution?: 'pool' | 'in-thread-trusted-code-only'
   /** The pool for `execution: 'pool'`. Default: the process-wide `sharedMontyPool()`. */
   pool?: MontyPool
+  /**
+   * Most values (nodes) one conversion across the boundary may hold: a run's inputs, its result
+   * and changed variables, one external call's arguments, one external return. A part shared by
+   * several references counts once per reference (Python copies it so). Default 1 000 000.
+   */
+  maxValueNodes?: number
+  /** Most bytes of strings and byte strings one conversion may hold. Default 64 MiB. */
+  maxValueBytes?: number
 }
 
 /** The execution mode on the calling thread; its name says who may use it. */
@@ -136,6 +145,8 @@ export const MONTY_BACKEND_OPTION_KEYS = Object.keys({
   scriptName: true,
   execution: true,
   pool: true,
+  maxValueNodes: true,
+  maxValueBytes: true,
 } satisfies Record<keyof MontyBackendOptions, true>)
 
 /** Makes a Monty backend directly, without a factory or a harness. */
@@ -157,6 +168,7 @@ export class MontyBackend implements PythonBackend {
   #current: Execution | undefined
   readonly #defaults: ResourceLimits
   readonly #maxStdoutBytes: number
+  readonly #valueLimits: ValueBudgetLimits
   readonly #scriptName: string
   #queue: Promise<unknown> = Promise.resolve()
   /** Built programs by plan (snippet, re-emitted definitions by seq, wrappers, collected names). */
@@ -173,6 +185,13 @@ export class MontyBackend implements PythonBackend {
       throw new InvalidArgumentError('maxStdoutBytes', 'maxStdoutBytes must be a non-negative number.')
     }
     this.#scriptName = options.scriptName ?? '<snippet>'
+    this.#valueLimits = valueBudgetLimits(
+      options.maxValueNodes,
+      options.maxValueBytes,
+      (argument, message) => {
+        throw new InvalidArgumentError(argument, message)
+      },
+    )
     checkExecution(options.execution)
     const inThread = options.execution === IN_THREAD
     if (inThread && options.pool !== undefined) {
@@ -326,6 +345,7 @@ export class MontyBackend implements PythonBackend {
     if (analysis.unsupported) throw new PythonUnsupportedError(analysis.unsupported)
 
     const runInputs = new Map<string, unknown>()
+    const inputBudget = new ValueBudget(this.#valueLimits)
     if (options.inputs !== undefined) {
       if (typeof options.inputs !== 'object' || options.inputs === null) {
         throw new InvalidArgumentError('inputs', 'inputs must be an object of named values.')
@@ -334,7 +354,7 @@ export class MontyBackend implements PythonBackend {
         if (!isUsablePythonName(name)) {
           throw new InvalidArgumentError('inputs', `'${name}' is not a usable Python variable name.`)
         }
-        runInputs.set(name, toMonty(value, `inputs.${name}`, this.#dataclasses))
+        runInputs.set(name, toMonty(value, `inputs.${name}`, this.#dataclasses, inputBudget))
       }
     }
     const externals = prepareExternals(options.externalFunctions)
@@ -480,6 +500,7 @@ export class MontyBackend implements PythonBackend {
       inputNames,
       inputs: montyInputs,
       limits: montyLimits,
+      valueLimits: this.#valueLimits,
       deadline,
       canPause,
       printCallback,
@@ -550,7 +571,8 @@ export class MontyBackend implements PythonBackend {
         message: `A Python ${resultType} is not data and cannot cross into JavaScript; return data built from it instead`,
       })
     }
-    const result = fromMonty(resultRaw, 'result', this.#dataclasses)
+    const outputBudget = new ValueBudget(this.#valueLimits)
+    const result = fromMonty(resultRaw, 'result', this.#dataclasses, outputBudget)
     const names = [...collect, ...collectAfterMarker]
     const updates: [string, unknown][] = []
     const notKept: { name: string; type: string; path: string }[] = []
@@ -561,7 +583,7 @@ export class MontyBackend implements PythonBackend {
       const problem =
         typeof value === 'string' && typeName !== 'str'
           ? { path: name, found: typeName }
-          : findNonData(value, name)
+          : findNonData(value, name, outputBudget)
       if (problem) notKept.push({ name, type: problem.found, path: problem.path })
       else updates.push([name, value])
     })
@@ -612,17 +634,24 @@ export class MontyBackend implements PythonBackend {
     if (external) {
       let args: unknown[]
       let kwargs: Record<string, unknown>
+      const argumentBudget = new ValueBudget(this.#valueLimits)
       try {
         args = call.args.map((arg, i) =>
-          fromMonty(arg, `${external.name}() argument ${i + 1}`, this.#dataclasses, {
+          fromMonty(arg, `${external.name}() argument ${i + 1}`, this.#dataclasses, argumentBudget, {
             checkTopLevelString: true,
           }),
         )
         kwargs = {}
         for (const [key, value] of Object.entries(call.kwargs)) {
-          kwargs[key] = fromMonty(value, `${external.name}() argument ${key}`, this.#dataclasses, {
-            checkTopLevelString: true,
-          })
+          kwargs[key] = fromMonty(
+            value,
+            `${external.name}() argument ${key}`,
+            this.#dataclasses,
+            argumentBudget,
+            {
+              checkTopLevelString: true,
+            },
+          )
         }
       } catch (error) {
         return new PythonRaise('TypeError', (error as Error).message)
@@ -639,7 +668,14 @@ export class MontyBackend implements PythonBackend {
         if (error instanceof ResourceLimitError || (signal?.aborted && isAbort(error))) throw error
         return toPythonRaise(error)
       }
-      return { value: toMonty(returned, `${external.name}() return value`, this.#dataclasses) }
+      return {
+        value: toMonty(
+          returned,
+          `${external.name}() return value`,
+          this.#dataclasses,
+          new ValueBudget(this.#valueLimits),
+        ),
+      }
     }
     const dataclass = this.#dataclasses.byName(name)
     if (dataclass) {

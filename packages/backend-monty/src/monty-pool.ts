@@ -10,6 +10,7 @@ import {
   InvalidArgumentError,
   ResourceLimitError,
   refuseUnknownKeys,
+  ValueConversionError,
 } from '@pyflue/core'
 import {
   type CallAnswer,
@@ -510,6 +511,8 @@ export class MontyPool {
           }
         case 'complete':
           return { kind: 'complete', output: unmarkTuples(reply.output) }
+        case 'value-error':
+          throw new ValueConversionError({ path: reply.path, found: reply.found, message: reply.message })
         case 'error':
           if (reply.kind === 'other') throw new Error(reply.message)
           throw new MontyFailure(reply.kind, reply.typeName, reply.message, reply.frames)
@@ -539,6 +542,7 @@ export class MontyPool {
           inputs: markTuples(request.inputs),
           // Monty's own timer gets what remains of the deadline.
           limits: { ...limits, maxDurationSecs: remainingMs / 1000 },
+          valueLimits: request.valueLimits,
           canPause: request.canPause,
           mounts,
         })

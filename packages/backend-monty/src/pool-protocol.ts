@@ -18,6 +18,8 @@ export type ToRunner =
       readonly inputNames: readonly string[]
       readonly inputs: unknown
       readonly limits: Record<string, number>
+      /** The budget of each value sent back (`value-budget.ts`). */
+      readonly valueLimits: { readonly maxNodes: number; readonly maxBytes: number }
       readonly canPause: boolean
       readonly mounts: readonly MountSpec[]
     }
@@ -35,6 +37,13 @@ export type FromRunner =
   | { readonly type: 'lookup'; readonly name: string }
   | { readonly type: 'call'; readonly name: string; readonly args: unknown; readonly kwargs: unknown }
   | { readonly type: 'complete'; readonly output: unknown }
+  /** A value to send back was over its budget (or too deep): the run's result cannot cross. */
+  | {
+      readonly type: 'value-error'
+      readonly path: string
+      readonly found: string
+      readonly message: string
+    }
   | {
       readonly type: 'error'
       readonly kind: 'syntax' | 'runtime' | 'other'

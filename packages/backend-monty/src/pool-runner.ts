@@ -4,27 +4,56 @@
  * and external call, exactly as the in-thread path does, and sends print output as it comes.
  */
 import { type MontyComplete, MontyNameLookup, MontySnapshot, MountDir } from '@pydantic/monty'
+import { ValueConversionError } from '@pyflue/core'
 import { cachedMonty, MontyFailure, toMontyFailure } from './execution.js'
 import { watchParent } from './parent-watch.js'
 import type { FromRunner, ToRunner } from './pool-protocol.js'
 import { markTuples, unmarkTuples } from './tuple-mark.js'
+import { ValueBudget, type ValueBudgetLimits } from './value-budget.js'
 
 const send = (message: FromRunner): void => {
   process.send!(message)
 }
 
 let progress: MontySnapshot | MontyNameLookup | MontyComplete | undefined
+let valueLimits: ValueBudgetLimits = { maxNodes: 1, maxBytes: 1 }
+
+/** A value to send, charged to a fresh budget: over it, nothing is sent. */
+const budgeted = (value: unknown, path: string) => markTuples(value, new ValueBudget(valueLimits), path)
 
 function report(): void {
-  if (progress instanceof MontyNameLookup) send({ type: 'lookup', name: progress.variableName })
-  else if (progress instanceof MontySnapshot) {
-    send({
-      type: 'call',
-      name: progress.functionName,
-      args: markTuples(progress.args),
-      kwargs: markTuples(progress.kwargs),
-    })
-  } else send({ type: 'complete', output: markTuples((progress as MontyComplete).output) })
+  for (;;) {
+    if (progress instanceof MontyNameLookup) return send({ type: 'lookup', name: progress.variableName })
+    if (progress instanceof MontySnapshot) {
+      let args: unknown
+      let kwargs: unknown
+      try {
+        args = budgeted(progress.args, `${progress.functionName}() arguments`)
+        kwargs = budgeted(progress.kwargs, `${progress.functionName}() arguments`)
+      } catch (error) {
+        if (!(error instanceof ValueConversionError)) throw error
+        // Arguments too big to cross: the call raises in Python, as a refused argument does.
+        progress = progress.resume({ exception: { type: 'TypeError', message: error.message } })
+        continue
+      }
+      return send({ type: 'call', name: progress.functionName, args, kwargs })
+    }
+    return complete((progress as MontyComplete).output)
+  }
+}
+
+function complete(output: unknown): void {
+  progress = undefined
+  let marked: unknown
+  try {
+    marked = budgeted(output, 'result')
+  } catch (error) {
+    if (!(error instanceof ValueConversionError)) throw error
+    const suffix = ` (at ${error.path})`
+    const message = error.message.endsWith(suffix) ? error.message.slice(0, -suffix.length) : error.message
+    return send({ type: 'value-error', path: error.path, found: error.found, message })
+  }
+  send({ type: 'complete', output: marked })
 }
 
 function fail(error: unknown): void {
@@ -52,6 +81,7 @@ function fail(error: unknown): void {
 function handle(message: ToRunner): void {
   try {
     if (message.type === 'run') {
+      valueLimits = message.valueLimits
       const monty = cachedMonty(message.source, message.scriptName, message.inputNames)
       const mount = message.mounts.map(
         (m) =>
@@ -71,12 +101,7 @@ function handle(message: ToRunner): void {
         },
         ...(mount.length > 0 ? { mount } : {}),
       }
-      if (!message.canPause) {
-        const output = monty.run(options)
-        progress = undefined
-        send({ type: 'complete', output: markTuples(output) })
-        return
-      }
+      if (!message.canPause) return complete(monty.run(options))
       progress = monty.start(options)
     } else if (message.type === 'lookup') {
       progress = (progress as MontyNameLookup).resume(
