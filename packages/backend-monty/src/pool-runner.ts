@@ -19,26 +19,33 @@ let progress: MontySnapshot | MontyNameLookup | MontyComplete | undefined
 let valueLimits: ValueBudgetLimits = { maxNodes: 1, maxBytes: 1 }
 
 /** A value to send, charged to a fresh budget: over it, nothing is sent. */
-const budgeted = (value: unknown, path: string) => markTuples(value, new ValueBudget(valueLimits), path)
+const budgeted = (value: unknown, path: string, budget = new ValueBudget(valueLimits)) =>
+  markTuples(value, budget, path)
 
 function report(): void {
   for (;;) {
-    if (progress instanceof MontyNameLookup) return send({ type: 'lookup', name: progress.variableName })
+    if (progress instanceof MontyNameLookup) {
+      send({ type: 'lookup', name: progress.variableName })
+      return
+    }
     if (progress instanceof MontySnapshot) {
       let args: unknown
       let kwargs: unknown
       try {
-        args = budgeted(progress.args, `${progress.functionName}() arguments`)
-        kwargs = budgeted(progress.kwargs, `${progress.functionName}() arguments`)
+        const budget = new ValueBudget(valueLimits)
+        args = budgeted(progress.args, `${progress.functionName}() arguments`, budget)
+        kwargs = budgeted(progress.kwargs, `${progress.functionName}() arguments`, budget)
       } catch (error) {
         if (!(error instanceof ValueConversionError)) throw error
         // Arguments too big to cross: the call raises in Python, as a refused argument does.
         progress = progress.resume({ exception: { type: 'TypeError', message: error.message } })
         continue
       }
-      return send({ type: 'call', name: progress.functionName, args, kwargs })
+      send({ type: 'call', name: progress.functionName, args, kwargs })
+      return
     }
-    return complete((progress as MontyComplete).output)
+    complete((progress as MontyComplete).output)
+    return
   }
 }
 
@@ -51,7 +58,8 @@ function complete(output: unknown): void {
     if (!(error instanceof ValueConversionError)) throw error
     const suffix = ` (at ${error.path})`
     const message = error.message.endsWith(suffix) ? error.message.slice(0, -suffix.length) : error.message
-    return send({ type: 'value-error', path: error.path, found: error.found, message })
+    send({ type: 'value-error', path: error.path, found: error.found, message })
+    return
   }
   send({ type: 'complete', output: marked })
 }
@@ -101,7 +109,10 @@ function handle(message: ToRunner): void {
         },
         ...(mount.length > 0 ? { mount } : {}),
       }
-      if (!message.canPause) return complete(monty.run(options))
+      if (!message.canPause) {
+        complete(monty.run(options))
+        return
+      }
       progress = monty.start(options)
     } else if (message.type === 'lookup') {
       progress = (progress as MontyNameLookup).resume(
