@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import { Monty, MontyTypingError, MountDir } from '@pydantic/monty'
+import { MountDir } from '@pydantic/monty'
 import {
   ClosedError,
   createAbortError,
@@ -58,6 +58,8 @@ import {
   type StoredDefinition,
 } from './session-state.js'
 import { analyzeSnippet, type SnippetAnalysis } from './snippet-analysis.js'
+import { checkSnippetShape } from './snippet-shape.js'
+import { typeCheckDiagnostics } from './type-check.js'
 import { ValueBudget, type ValueBudgetLimits, valueBudgetLimits } from './value-budget.js'
 import { findNonData, fromMonty, toMonty } from './value-conversion.js'
 import { describeMontyValue, pythonTypeOf, stubTypeOf } from './value-description.js'
@@ -341,7 +343,7 @@ export class MontyBackend implements PythonBackend {
     const deadline = Date.now() + limits.maxDurationSecs! * 1000
     const state = this.#state
 
-    const analysis = cachedAnalysis(code)
+    const analysis = await this.#whileOpen(this.#analysis(code, limits, deadline, signal))
     if (analysis.unsupported) throw new PythonUnsupportedError(analysis.unsupported)
 
     const runInputs = new Map<string, unknown>()
@@ -450,7 +452,11 @@ export class MontyBackend implements PythonBackend {
       if (this.#programs.size > PROGRAM_CACHE_SIZE) this.#programs.delete(this.#programs.keys().next().value!)
     }
 
-    if (options.typeCheck) this.#typeCheck(code, scriptName, analysis, runInputs, externals, emitted)
+    if (options.typeCheck) {
+      await this.#whileOpen(
+        this.#typeCheck(code, scriptName, analysis, runInputs, externals, emitted, limits, deadline, signal),
+      )
+    }
 
     const inputNames = Object.keys(montyInputs)
     // Without lazy lookups, externals or dataclass constructors, nothing can pause: run() is
@@ -492,8 +498,7 @@ export class MontyBackend implements PythonBackend {
       }
     }
 
-    const montyLimits: Record<string, number> = {}
-    for (const key of LIMIT_KEYS) if (limits[key] !== undefined) montyLimits[key] = limits[key]!
+    const montyLimits = montyLimitsOf(limits)
     const request: ExecutionRequest = {
       source: program.source,
       scriptName,
@@ -720,14 +725,52 @@ export class MontyBackend implements PythonBackend {
     return new PythonRaise('NameError', `name '${name}' is not defined`)
   }
 
-  #typeCheck(
+  /**
+   * The snippet's analysis: from the cache, else computed in a pool process (parsing deep or
+   * long code is slow, and must not hold the calling thread), in-thread on the calling thread.
+   * Either way the snippet's nesting is checked first, linearly (`snippet-shape.ts`).
+   */
+  async #analysis(
+    code: string,
+    limits: ResourceLimits,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<SnippetAnalysis> {
+    const cached = analysisCache.get(code)
+    if (cached) {
+      analysisCache.delete(code)
+      analysisCache.set(code, cached)
+      return cached
+    }
+    checkSnippetShape(code)
+    const analysis = this.#pool
+      ? (
+          await this.#pool.task(
+            { type: 'analyze', code },
+            'analysis',
+            montyLimitsOf(limits),
+            deadline,
+            signal,
+          )
+        ).analysis
+      : analyzeSnippet(code)
+    analysisCache.set(code, analysis)
+    if (analysisCache.size > ANALYSIS_CACHE_SIZE) analysisCache.delete(analysisCache.keys().next().value!)
+    return analysis
+  }
+
+  /** Type-checks the snippet against stubs of what it can see: in a pool process unless in-thread. */
+  async #typeCheck(
     code: string,
     scriptName: string,
     analysis: SnippetAnalysis,
     runInputs: Map<string, unknown>,
     externals: Map<string, PreparedExternal>,
     emitted: Map<string, StoredDefinition>,
-  ): void {
+    limits: ResourceLimits,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     const lines = ['from typing import Any, cast']
     const names = new Set(analysis.reads)
     for (const definition of emitted.values()) for (const read of definition.reads) names.add(read)
@@ -751,21 +794,25 @@ export class MontyBackend implements PythonBackend {
     for (const external of externals.values()) lines.push(typeStub(external).replace(/\n$/, ''))
     const prefix = lines.join('\n')
     const offset = prefix.split('\n').length
-    try {
-      new Monty(code, { scriptName: 'snippet.py', typeCheck: true, typeCheckPrefixCode: prefix })
-    } catch (error) {
-      if (error instanceof MontyTypingError) {
-        const diagnostics = error
-          .displayDiagnostics('concise')
-          .replace(
-            /snippet\.py:(\d+):(\d+)/g,
-            (_, line: string, column: string) => `${scriptName}:${Number(line) - offset}:${column}`,
+    const raw = this.#pool
+      ? (
+          await this.#pool.task(
+            { type: 'typecheck', code, prefix },
+            'typechecked',
+            montyLimitsOf(limits),
+            deadline,
+            signal,
           )
-          .trim()
-        throw new PythonTypingError(diagnostics, { cause: error })
-      }
-      // Syntax and unsupported constructs are reported by the run itself.
-    }
+        ).diagnostics
+      : typeCheckDiagnostics(code, prefix)
+    if (raw === undefined) return
+    const diagnostics = raw
+      .replace(
+        /snippet\.py:(\d+):(\d+)/g,
+        (_, line: string, column: string) => `${scriptName}:${Number(line) - offset}:${column}`,
+      )
+      .trim()
+    throw new PythonTypingError(diagnostics)
   }
 
   #mapError(error: unknown, program: Program, analysis: SnippetAnalysis, limits: ResourceLimits): unknown {
@@ -812,20 +859,6 @@ export class MontyBackend implements PythonBackend {
 const ANALYSIS_CACHE_SIZE = 512
 const analysisCache = new Map<string, SnippetAnalysis>()
 
-/** Analyses are pure functions of the code: a small LRU spares re-parsing repeated snippets. */
-function cachedAnalysis(code: string): SnippetAnalysis {
-  const cached = analysisCache.get(code)
-  if (cached) {
-    analysisCache.delete(code)
-    analysisCache.set(code, cached)
-    return cached
-  }
-  const analysis = analyzeSnippet(code)
-  analysisCache.set(code, analysis)
-  if (analysisCache.size > ANALYSIS_CACHE_SIZE) analysisCache.delete(analysisCache.keys().next().value!)
-  return analysis
-}
-
 const PROGRAM_CACHE_SIZE = 256
 
 function limitOf(
@@ -841,6 +874,13 @@ function limitOf(
   if (typeName === 'RecursionError' && message.startsWith('maximum recursion depth exceeded'))
     return 'maxRecursionDepth'
   return undefined
+}
+
+/** The limits Monty takes, as plain numbers. */
+function montyLimitsOf(limits: ResourceLimits): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const key of LIMIT_KEYS) if (limits[key] !== undefined) out[key] = limits[key]!
+  return out
 }
 
 function checkLimits(limits: ResourceLimits | undefined, argument: string): ResourceLimits {

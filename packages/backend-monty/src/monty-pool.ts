@@ -8,6 +8,7 @@ import {
   ExecutionCrashedError,
   type HostDirectoryMount,
   InvalidArgumentError,
+  PythonSyntaxError,
   ResourceLimitError,
   refuseUnknownKeys,
   ValueConversionError,
@@ -329,13 +330,64 @@ export class MontyPool {
     mounts: readonly HostDirectoryMount[],
     signal?: AbortSignal,
   ): Promise<Execution> {
-    // Waiting for a process and its start are inside the run's deadline.
+    const proc = await this.#readyProcess(request.limits, request.deadline, signal)
+    return this.#executionOn(proc, request, mounts)
+  }
+
+  /**
+   * Runs one task that is not a program (a snippet's analysis, a type check) in a pool process,
+   * under the run's deadline and signal: past the deadline or on abort the process is killed.
+   * A process that dies under it rejects with `ExecutionCrashedError`.
+   */
+  async task<K extends 'analysis' | 'typechecked'>(
+    message: Extract<ToRunner, { type: 'analyze' | 'typecheck' }>,
+    reply: K,
+    limits: Record<string, number>,
+    deadline: number,
+    signal?: AbortSignal,
+  ): Promise<Extract<FromRunner, { type: K }>> {
+    const proc = await this.#readyProcess(limits, deadline, signal)
     const expired = () =>
-      durationErrorOf(request.limits, 'the deadline passed before a pool process was ready')
+      durationErrorOf(
+        limits,
+        `the deadline passed during the snippet's ${reply === 'analysis' ? 'analysis' : 'type check'}`,
+      )
+    const timer = setTimeout(() => this.#discard(proc, expired()), Math.max(0, deadline - Date.now()))
+    timer.unref()
+    const onAbort = () => this.#discard(proc, createAbortError(signal))
+    signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      const answer = await proc.request(message, limits)
+      if (answer.type === 'error') {
+        throw answer.typeName === 'RangeError'
+          ? new PythonSyntaxError({ message: `the snippet nests too deeply to analyse (${answer.message})` })
+          : new ExecutionCrashedError({
+              exitCode: null,
+              signal: null,
+              message: `A pool process failed a task: ${answer.message}`,
+            })
+      }
+      if (answer.type !== reply)
+        throw new Error(`Unexpected message from a Monty pool process: ${answer.type}`)
+      return answer as Extract<FromRunner, { type: K }>
+    } finally {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      if (!proc.busy) this.#release(proc)
+    }
+  }
+
+  /** A ready process for one run: waiting for it and its start are inside the run's deadline. */
+  async #readyProcess(
+    limits: Record<string, number>,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<PoolProcess> {
+    const expired = () => durationErrorOf(limits, 'the deadline passed before a pool process was ready')
     for (let attempt = 1; ; attempt++) {
-      const proc = await this.#acquire(signal, request.deadline, expired)
-      const outcome = await this.#whenReady(proc, request.deadline, signal)
-      if (outcome === 'ready') return this.#executionOn(proc, request, mounts)
+      const proc = await this.#acquire(signal, deadline, expired)
+      const outcome = await this.#whenReady(proc, deadline, signal)
+      if (outcome === 'ready') return proc
       if (outcome === 'deadline') {
         // Still starting: it stays for the next run, whose wait is bounded by the same start timeout.
         this.#release(proc)

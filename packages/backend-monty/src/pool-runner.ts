@@ -8,7 +8,9 @@ import { ValueConversionError } from '@pyflue/core'
 import { cachedMonty, MontyFailure, toMontyFailure } from './execution.js'
 import { watchParent } from './parent-watch.js'
 import type { FromRunner, ToRunner } from './pool-protocol.js'
+import { analyzeSnippet } from './snippet-analysis.js'
 import { markTuples, unmarkTuples } from './tuple-mark.js'
+import { typeCheckDiagnostics } from './type-check.js'
 import { ValueBudget, type ValueBudgetLimits } from './value-budget.js'
 
 const send = (message: FromRunner): void => {
@@ -88,6 +90,15 @@ function fail(error: unknown): void {
 
 function handle(message: ToRunner): void {
   try {
+    if (message.type === 'analyze') {
+      send({ type: 'analysis', analysis: analyzeSnippet(message.code) })
+      return
+    }
+    if (message.type === 'typecheck') {
+      const diagnostics = typeCheckDiagnostics(message.code, message.prefix)
+      send({ type: 'typechecked', ...(diagnostics === undefined ? {} : { diagnostics }) })
+      return
+    }
     if (message.type === 'run') {
       valueLimits = message.valueLimits
       const monty = cachedMonty(message.source, message.scriptName, message.inputNames)
