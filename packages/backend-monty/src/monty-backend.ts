@@ -38,6 +38,7 @@ import {
 } from './execution.js'
 import {
   callExternal,
+  hasAsyncExecute,
   type PreparedExternal,
   PythonRaise,
   prepareExternals,
@@ -47,7 +48,9 @@ import {
   typeStub,
   wrapperSource,
 } from './external-functions.js'
+import { hostPathRedactor, redactError } from './host-paths.js'
 import { type MontyPool, MontyPool as MontyPoolClass, sharedMontyPool } from './monty-pool.js'
+import { mountError } from './mount-error.js'
 import { buildProgram, END_MARKER, mapTraceback, type Program } from './program-builder.js'
 import { isUsablePythonName } from './python-names.js'
 import {
@@ -238,7 +241,12 @@ export class MontyBackend implements PythonBackend {
     code: string,
     options?: O,
   ): Promise<PythonRunResultFor<O>> {
-    return this.#enqueue(() => this.#run(code, options ?? {})) as Promise<PythonRunResultFor<O>>
+    return this.#enqueue(() =>
+      this.#run(code, options ?? {}).catch((error: unknown) => {
+        // Errors name sandbox paths, never host paths (`host-paths.ts`).
+        throw redactError(error, hostPathRedactor(this.#runMounts()))
+      }),
+    ) as Promise<PythonRunResultFor<O>>
   }
 
   dumpState(): Promise<Uint8Array> {
@@ -419,13 +427,26 @@ export class MontyBackend implements PythonBackend {
         collectAfterMarker.push(name)
       }
     }
+    // A schema-declared function with an async `execute` is an `async def` when the code awaits it.
+    for (const external of externals.values()) {
+      if (!hasAsyncExecute(external)) continue
+      // Stored definitions keep no syntax tree: linear text tests stand in for the analysis.
+      const awaitedCall = new RegExp(`\\bawait\\s+${external.name}\\s*\\(`)
+      const anyCall = new RegExp(`\\b${external.name}\\s*\\(`)
+      const awaitedHere =
+        analysis.awaited.has(external.name) ||
+        [...emitted.values()].some(
+          ({ source }) => awaitedCall.test(source) || (source.includes('gather(') && anyCall.test(source)),
+        )
+      if (awaitedHere) externals.set(external.name, { ...external, awaitable: true })
+    }
     const wrapped = [...externals.values()].filter((e) => allReads.has(e.name))
     const definitions = [...emitted.values()].sort((a, b) => a.seq - b.seq)
     const planKey = [
       scriptName,
       code,
       definitions.map((d) => d.seq).join(','),
-      wrapped.map((e) => `${e.name}:${e.kind}`).join(','),
+      wrapped.map((e) => `${e.name}:${e.kind}${e.awaitable ? ':awaitable' : ''}`).join(','),
       collect.join(','),
       collectAfterMarker.join(','),
     ].join('\0')
@@ -513,7 +534,7 @@ export class MontyBackend implements PythonBackend {
     const mounts = this.#runMounts()
     const execution = this.#pool
       ? await this.#pool.execution(request, mounts, signal)
-      : inProcessExecution(request, mounts.map(toMountDir))
+      : inProcessExecution(request, mountDirs(mounts))
     if (signal?.aborted) {
       execution.dispose(createAbortError(signal))
       throw createAbortError(signal)
@@ -671,7 +692,9 @@ export class MontyBackend implements PythonBackend {
         )
       } catch (error) {
         if (error instanceof ResourceLimitError || (signal?.aborted && isAbort(error))) throw error
-        return toPythonRaise(error)
+        const raise = toPythonRaise(error)
+        // What Python sees of a host error names sandbox paths only.
+        return new PythonRaise(raise.type, hostPathRedactor(this.#runMounts())(raise.message))
       }
       return {
         value: toMonty(
@@ -943,6 +966,17 @@ function raceDeadline<T>(
       (value) => finish(() => resolve(value)),
       (error: unknown) => finish(() => reject(error)),
     )
+  })
+}
+
+/** Fresh `MountDir`s for one run; a directory the host cannot mount is an `InvalidArgumentError`. */
+function mountDirs(mounts: readonly HostDirectoryMount[]): MountDir[] {
+  return mounts.map((mount) => {
+    try {
+      return toMountDir(mount)
+    } catch (error) {
+      throw mountError(mount.sandboxPath, (error as Error)?.message ?? String(error))
+    }
   })
 }
 

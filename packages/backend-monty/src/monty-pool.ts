@@ -20,6 +20,7 @@ import {
   MontyFailure,
   type Step,
 } from './execution.js'
+import { mountError } from './mount-error.js'
 import type { FromRunner, MountSpec, ToRunner } from './pool-protocol.js'
 import { markTuples, unmarkTuples } from './tuple-mark.js'
 
@@ -566,6 +567,7 @@ export class MontyPool {
         case 'value-error':
           throw new ValueConversionError({ path: reply.path, found: reply.found, message: reply.message })
         case 'error':
+          if (reply.kind === 'mount') throw mountError(reply.typeName, reply.message)
           if (reply.kind === 'other') throw new Error(reply.message)
           throw new MontyFailure(reply.kind, reply.typeName, reply.message, reply.frames)
         default:

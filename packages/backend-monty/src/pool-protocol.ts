@@ -54,7 +54,8 @@ export type FromRunner =
     }
   | {
       readonly type: 'error'
-      readonly kind: 'syntax' | 'runtime' | 'other'
+      /** `'mount'`: a mount could not be made; `typeName` is then its sandbox path. */
+      readonly kind: 'syntax' | 'runtime' | 'mount' | 'other'
       readonly typeName: string
       readonly message: string
       readonly frames: readonly { line: number; column: number; functionName?: string }[]

@@ -102,13 +102,22 @@ function handle(message: ToRunner): void {
     if (message.type === 'run') {
       valueLimits = message.valueLimits
       const monty = cachedMonty(message.source, message.scriptName, message.inputNames)
-      const mount = message.mounts.map(
-        (m) =>
-          new MountDir(m.sandboxPath, m.hostDir, {
-            mode: m.mode,
-            ...(m.writeBytesLimit === undefined ? {} : { writeBytesLimit: m.writeBytesLimit }),
-          }),
-      )
+      const mount: MountDir[] = []
+      for (const m of message.mounts) {
+        try {
+          mount.push(
+            new MountDir(m.sandboxPath, m.hostDir, {
+              mode: m.mode,
+              ...(m.writeBytesLimit === undefined ? {} : { writeBytesLimit: m.writeBytesLimit }),
+            }),
+          )
+        } catch (error) {
+          progress = undefined
+          const reason = String((error as Error)?.message ?? error)
+          send({ type: 'error', kind: 'mount', typeName: m.sandboxPath, message: reason, frames: [] })
+          return
+        }
+      }
       const options = {
         ...(message.inputNames.length > 0
           ? { inputs: unmarkTuples(message.inputs) as Record<string, unknown> }
