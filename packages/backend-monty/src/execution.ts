@@ -138,7 +138,12 @@ export function inProcessExecution(request: ExecutionRequest, mounts: readonly M
       }
       const options = {
         ...(request.inputNames.length > 0 ? { inputs: request.inputs } : {}),
-        limits: request.limits,
+        // Monty's own timer gets what remains of the deadline (counted from the call); it stops
+        // Python code between operations, not a native operation in progress.
+        limits: {
+          ...request.limits,
+          maxDurationSecs: Math.max(0.001, (request.deadline - Date.now()) / 1000),
+        },
         printCallback: (_stream: string, text: string) => {
           request.printCallback(text)
           return undefined

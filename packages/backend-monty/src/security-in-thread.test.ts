@@ -2,7 +2,9 @@
  * Security of the execution modes: the calling-thread mode is an explicit opt-in named for
  * trusted code, and `close()` ends a run in progress with `ClosedError` in both modes.
  */
-import { ClosedError, InvalidArgumentError } from '@pyflue/core'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { ClosedError, InvalidArgumentError, ResourceLimitError } from '@pyflue/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createMontyBackend } from './monty-backend.js'
 import { montyBackend } from './monty-backend-factory.js'
@@ -57,4 +59,44 @@ describe('in-thread execution is named for trusted code only', () => {
       await expect(backend.run('1')).rejects.toBeInstanceOf(ClosedError)
     })
   }
+})
+
+describe('in-thread still honours what it can', () => {
+  const execution = 'in-thread-trusted-code-only' as const
+
+  it('maxDurationSecs stops a Python loop (between operations)', async () => {
+    const backend = createMontyBackend({ execution })
+    await expect(
+      backend.run('while True:\n    pass', { resourceLimits: { maxDurationSecs: 0.2 } }),
+    ).rejects.toMatchObject({ code: 'RESOURCE_LIMIT', limit: 'maxDurationSecs' })
+    await backend.close()
+  })
+
+  it('maxDurationSecs ends a run waiting on an external function that never settles', async () => {
+    const backend = createMontyBackend({ execution })
+    await expect(
+      backend.run('never()', {
+        resourceLimits: { maxDurationSecs: 0.2 },
+        externalFunctions: { never: () => new Promise(() => {}) },
+      }),
+    ).rejects.toBeInstanceOf(ResourceLimitError)
+    expect((await backend.run('1 + 1')).result).toBe(2)
+    await backend.close()
+  })
+
+  it('does not protect against native crashes: json.dumps of a 100 000-deep list ends the host process', async () => {
+    // What the README says in-thread execution is not for, shown in a child process.
+    const script = `
+      import { createMontyBackend } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)}
+      const backend = createMontyBackend({ execution: 'in-thread-trusted-code-only' })
+      await backend.run('import json\\nx = []\\nfor i in range(100000):\\n    x = [x]\\nlen(json.dumps(x))')
+      process.stdout.write('survived')
+    `
+    const outcome = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]).then(
+      ({ stdout }) => ({ stdout, signal: null as string | null }),
+      (error: { stdout: string; signal: string | null }) => error,
+    )
+    expect(outcome.stdout).not.toContain('survived')
+    expect(outcome.signal).toBe('SIGSEGV')
+  })
 })

@@ -84,6 +84,29 @@ describe('pool: a process that never reports ready', () => {
   })
 })
 
+describe('pool: native operations cannot take the host down', () => {
+  it('json.dumps of a 100 000-deep list crashes only its pool process (ExecutionCrashedError)', async () => {
+    const p = pool({ size: 1 })
+    const backend = createMontyBackend({ pool: p })
+    await backend.run('kept = 1')
+    await expect(
+      backend.run('import json\nx = []\nfor i in range(100000):\n    x = [x]\nlen(json.dumps(x))', {
+        resourceLimits: { maxDurationSecs: 120 },
+      }),
+    ).rejects.toBeInstanceOf(ExecutionCrashedError)
+    expect((await backend.run('kept + 1')).result).toBe(2)
+  })
+
+  it('10 ** (10 ** 8) under a 1 s limit is a maxDurationSecs error (the process is killed)', async () => {
+    const p = pool({ size: 1 })
+    const backend = createMontyBackend({ pool: p })
+    await expect(
+      backend.run('x = 10 ** (10 ** 8)\n1', { resourceLimits: { maxDurationSecs: 1 } }),
+    ).rejects.toMatchObject({ code: 'RESOURCE_LIMIT', limit: 'maxDurationSecs' })
+    expect((await backend.run('2 + 2')).result).toBe(4)
+  })
+})
+
 describe('pool: processes die with their parent', () => {
   it('a process inside a long native operation (10 ** (10 ** 8)) dies when its parent is killed', async () => {
     const script = `
