@@ -628,8 +628,16 @@ export class MontyBackend implements PythonBackend {
       state.definitions.set(definition.name, { ...definition, scriptName, seq: state.nextSeq++ })
     }
 
+    // Validation is the caller's code: it runs under the run's deadline, signal and close().
     const finalResult = options.result
-      ? await this.#whileOpen(validateWithSchema(options.result, result))
+      ? await this.#whileOpen(
+          raceDeadline(
+            Promise.resolve().then(() => validateWithSchema(options.result!, result)),
+            deadline,
+            limits.maxDurationSecs!,
+            signal,
+          ),
+        )
       : result
     const metadata: Record<string, unknown> = { programBytes: program.source.length }
     if (truncated) metadata.stdoutTruncated = true

@@ -61,6 +61,51 @@ describe('in-thread execution is named for trusted code only', () => {
   }
 })
 
+describe('result validation runs under the run deadline and signal', () => {
+  /** A Standard Schema whose validate() never settles; `called` resolves when it is entered. */
+  function neverSettling() {
+    let entered!: () => void
+    const state = { entered: false }
+    const called = new Promise<void>((resolve) => {
+      entered = () => {
+        state.entered = true
+        resolve()
+      }
+    })
+    const schema = {
+      '~standard': {
+        version: 1 as const,
+        vendor: 'test',
+        validate: () => {
+          entered()
+          return new Promise<never>(() => {})
+        },
+      },
+    }
+    return { schema, called, state }
+  }
+  for (const execution of ['pool', 'in-thread-trusted-code-only'] as const) {
+    it(`${execution}: a validate() that never settles ends at the deadline, or on abort`, async () => {
+      const backend = createMontyBackend(execution === 'pool' ? { execution, pool } : { execution })
+      await backend.run('0') // a warm process: the run reaches validation well inside its deadline
+      const first = neverSettling()
+      await expect(
+        backend.run('1', { result: first.schema, resourceLimits: { maxDurationSecs: 2 } }),
+      ).rejects.toMatchObject({ code: 'RESOURCE_LIMIT', limit: 'maxDurationSecs' })
+      expect(first.state.entered).toBe(true)
+      const second = neverSettling()
+      const controller = new AbortController()
+      const running = backend.run('2', { result: second.schema, signal: controller.signal })
+      await second.called
+      controller.abort()
+      await expect(running).rejects.toMatchObject({ name: 'AbortError' })
+      // The session is not wedged: the next run executes.
+      expect((await backend.run('3')).result).toBe(3)
+      await backend.close()
+    })
+  }
+})
+
 describe('in-thread still honours what it can', () => {
   const execution = 'in-thread-trusted-code-only' as const
 
