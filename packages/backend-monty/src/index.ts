@@ -21,4 +21,5 @@ export {
   sharedMontyPool,
 } from './monty-pool.js'
 export { STATE_FORMAT_VERSION, STATE_MAGIC } from './state-format.js'
+export { DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_VALUE_NODES } from './value-budget.js'
 export { isTuple, MAX_VALUE_DEPTH, tuple } from './value-conversion.js'
