@@ -568,7 +568,14 @@ export class MontyPool {
           throw new ValueConversionError({ path: reply.path, found: reply.found, message: reply.message })
         case 'error':
           if (reply.kind === 'mount') throw mountError(reply.typeName, reply.message)
-          if (reply.kind === 'other') throw new Error(reply.message)
+          if (reply.kind === 'other') {
+            // Not Python's failure but the process's own (its text is redacted on the way out).
+            throw new ExecutionCrashedError({
+              exitCode: null,
+              signal: null,
+              message: `The pool process executing the run failed: ${reply.typeName}: ${reply.message}`,
+            })
+          }
           throw new MontyFailure(reply.kind, reply.typeName, reply.message, reply.frames)
         default:
           throw new Error(`Unexpected message from a Monty pool process: ${reply.type}`)

@@ -81,7 +81,7 @@ function fail(error: unknown): void {
     send({
       type: 'error',
       kind: 'other',
-      typeName: 'Error',
+      typeName: String((failure as Error)?.name ?? 'Error'),
       message: String((failure as Error)?.message ?? failure),
       frames: [],
     })
