@@ -53,14 +53,7 @@ import { type MontyPool, MontyPool as MontyPoolClass, sharedMontyPool } from './
 import { mountError } from './mount-error.js'
 import { buildProgram, END_MARKER, mapTraceback, type Program } from './program-builder.js'
 import { isUsablePythonName } from './python-names.js'
-import {
-  checkLimits,
-  durationError,
-  isAbort,
-  limitOf,
-  montyLimitsOf,
-  raceDeadline,
-} from './run-limits.js'
+import { checkLimits, durationError, isAbort, limitOf, montyLimitsOf, raceDeadline } from './run-limits.js'
 import {
   dumpSessionState,
   emptyState,
