@@ -8,9 +8,10 @@ import {
   ExecutionCrashedError,
   type HostDirectoryMount,
   InvalidArgumentError,
+  PythonSyntaxError,
   ResourceLimitError,
-  raceAbort,
   refuseUnknownKeys,
+  ValueConversionError,
 } from '@pyflue/core'
 import {
   type CallAnswer,
@@ -19,6 +20,7 @@ import {
   MontyFailure,
   type Step,
 } from './execution.js'
+import { mountError } from './mount-error.js'
 import type { FromRunner, MountSpec, ToRunner } from './pool-protocol.js'
 import { markTuples, unmarkTuples } from './tuple-mark.js'
 
@@ -35,6 +37,12 @@ export interface MontyPoolOptions {
    * host first, so a busy snippet delays the host's event loop less. Default 10.
    */
   niceness?: number
+  /**
+   * A process that has not reported ready this many milliseconds after it was started is killed
+   * and replaced (a run waiting for it gets a fresh one, still under its own deadline). Default
+   * 10 000.
+   */
+  startTimeoutMs?: number
 }
 
 /** What a pool is doing right now, and what it has done. */
@@ -56,6 +64,9 @@ export interface MontyPoolStats {
 export const DEFAULT_POOL_IDLE_TIMEOUT_MS = 30_000
 export const DEFAULT_POOL_MAX_HEAP_MB = 512
 export const DEFAULT_POOL_NICENESS = 10
+export const DEFAULT_POOL_START_TIMEOUT_MS = 10_000
+/** How many processes one run starts, at most, before it gives up on the pool. */
+const MAX_START_ATTEMPTS = 3
 /** After the deadline, Monty's own timer gets this long to end the run before the process is killed. */
 const KILL_GRACE_MS = 50
 
@@ -78,6 +89,9 @@ const OUT_OF_MEMORY =
 class PoolProcess {
   readonly child: ChildProcess
   readonly ready: Promise<void>
+  /** When it was started (`Date.now()` scale). */
+  readonly startedAt = Date.now()
+  isReady = false
   /** How it ended, once it has. */
   ended: { code: number | null; signal: string | null } | undefined
   /** Why the pool killed it, when it did: the error a pending reply rejects with. */
@@ -122,6 +136,7 @@ class PoolProcess {
     this.child.on('message', (message: FromRunner) => {
       if (message.type === 'ready') {
         if (!this.#pending) this.#hold(false)
+        this.isReady = true
         return markReady()
       }
       if (message.type === 'print') return this.onPrint?.(message.text)
@@ -221,6 +236,7 @@ export class MontyPool {
   readonly idleTimeoutMs: number
   readonly maxHeapMb: number
   readonly niceness: number
+  readonly startTimeoutMs: number
   readonly #live = new Set<PoolProcess>()
   readonly #idle: PoolProcess[] = []
   readonly #waiters: { give: (proc: PoolProcess) => void; fail: (error: unknown) => void }[] = []
@@ -231,7 +247,13 @@ export class MontyPool {
   constructor(options: MontyPoolOptions = {}) {
     refuseUnknownKeys(
       options,
-      ['size', 'idleTimeoutMs', 'maxHeapMb', 'niceness'] satisfies (keyof MontyPoolOptions)[],
+      [
+        'size',
+        'idleTimeoutMs',
+        'maxHeapMb',
+        'niceness',
+        'startTimeoutMs',
+      ] satisfies (keyof MontyPoolOptions)[],
       'createMontyPool options',
     )
     const positiveInteger = (value: unknown, name: string, fallback: number) => {
@@ -244,6 +266,11 @@ export class MontyPool {
     this.size = positiveInteger(options.size, 'size', defaultPoolSize())
     this.idleTimeoutMs = positiveInteger(options.idleTimeoutMs, 'idleTimeoutMs', DEFAULT_POOL_IDLE_TIMEOUT_MS)
     this.maxHeapMb = positiveInteger(options.maxHeapMb, 'maxHeapMb', DEFAULT_POOL_MAX_HEAP_MB)
+    this.startTimeoutMs = positiveInteger(
+      options.startTimeoutMs,
+      'startTimeoutMs',
+      DEFAULT_POOL_START_TIMEOUT_MS,
+    )
     const niceness = options.niceness ?? DEFAULT_POOL_NICENESS
     if (typeof niceness !== 'number' || !Number.isInteger(niceness) || niceness < 0 || niceness > 19) {
       throw new InvalidArgumentError(
@@ -304,16 +331,118 @@ export class MontyPool {
     mounts: readonly HostDirectoryMount[],
     signal?: AbortSignal,
   ): Promise<Execution> {
-    const proc = await this.#acquire(signal)
-    // A fresh process must start before the run's deadline begins.
-    try {
-      await raceAbort(proc.ready, signal)
-    } catch (error) {
-      // Aborted while it starts: it stays for the next run. Died while starting: already gone.
-      if (!proc.ended) this.#release(proc)
-      throw error
-    }
+    const proc = await this.#readyProcess(request.limits, request.deadline, signal)
     return this.#executionOn(proc, request, mounts)
+  }
+
+  /**
+   * Runs one task that is not a program (a snippet's analysis, a type check) in a pool process,
+   * under the run's deadline and signal: past the deadline or on abort the process is killed.
+   * A process that dies under it rejects with `ExecutionCrashedError`.
+   */
+  async task<K extends 'analysis' | 'typechecked'>(
+    message: Extract<ToRunner, { type: 'analyze' | 'typecheck' }>,
+    reply: K,
+    limits: Record<string, number>,
+    deadline: number,
+    signal?: AbortSignal,
+  ): Promise<Extract<FromRunner, { type: K }>> {
+    const proc = await this.#readyProcess(limits, deadline, signal)
+    const expired = () =>
+      durationErrorOf(
+        limits,
+        `the deadline passed during the snippet's ${reply === 'analysis' ? 'analysis' : 'type check'}`,
+      )
+    const timer = setTimeout(() => this.#discard(proc, expired()), Math.max(0, deadline - Date.now()))
+    timer.unref()
+    const onAbort = () => this.#discard(proc, createAbortError(signal))
+    signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      const answer = await proc.request(message, limits)
+      if (answer.type === 'error') {
+        throw answer.typeName === 'RangeError'
+          ? new PythonSyntaxError({ message: `the snippet nests too deeply to analyse (${answer.message})` })
+          : new ExecutionCrashedError({
+              exitCode: null,
+              signal: null,
+              message: `A pool process failed a task: ${answer.message}`,
+            })
+      }
+      if (answer.type !== reply)
+        throw new Error(`Unexpected message from a Monty pool process: ${answer.type}`)
+      return answer as Extract<FromRunner, { type: K }>
+    } finally {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      if (!proc.busy) this.#release(proc)
+    }
+  }
+
+  /** A ready process for one run: waiting for it and its start are inside the run's deadline. */
+  async #readyProcess(
+    limits: Record<string, number>,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<PoolProcess> {
+    const expired = () => durationErrorOf(limits, 'the deadline passed before a pool process was ready')
+    for (let attempt = 1; ; attempt++) {
+      const proc = await this.#acquire(signal, deadline, expired)
+      const outcome = await this.#whenReady(proc, deadline, signal)
+      if (outcome === 'ready') return proc
+      if (outcome === 'deadline') {
+        // Still starting: it stays for the next run, whose wait is bounded by the same start timeout.
+        this.#release(proc)
+        throw expired()
+      }
+      this.#discard(proc, undefined)
+      if (attempt >= MAX_START_ATTEMPTS) {
+        throw new ExecutionCrashedError({
+          exitCode: null,
+          signal: 'SIGKILL',
+          message: `${attempt} pool processes in a row did not report ready within startTimeoutMs (${this.startTimeoutMs} ms); each was killed.`,
+        })
+      }
+    }
+  }
+
+  /**
+   * Waits for `proc` to report ready, at most until its start timeout (counted from its start)
+   * or the run's deadline, whichever comes first. Rejects on abort (the process stays for the
+   * next run) and when the process dies while starting.
+   */
+  #whenReady(
+    proc: PoolProcess,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<'ready' | 'start-timeout' | 'deadline'> {
+    if (proc.isReady) return Promise.resolve('ready')
+    const startLimit = proc.startedAt + this.startTimeoutMs
+    const byStart = startLimit <= deadline
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => finish(() => resolve(byStart ? 'start-timeout' : 'deadline')),
+        Math.max(0, Math.min(startLimit, deadline) - Date.now()),
+      )
+      const onAbort = () =>
+        finish(() => {
+          this.#release(proc)
+          reject(createAbortError(signal))
+        })
+      let done = false
+      const finish = (settle: () => void) => {
+        if (done) return
+        done = true
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        settle()
+      }
+      if (signal?.aborted) return onAbort()
+      signal?.addEventListener('abort', onAbort, { once: true })
+      proc.ready.then(
+        () => finish(() => resolve('ready')),
+        (error: unknown) => finish(() => reject(error)),
+      )
+    })
   }
 
   #checkOpen(): void {
@@ -327,7 +456,7 @@ export class MontyPool {
     return proc
   }
 
-  #acquire(signal: AbortSignal | undefined): Promise<PoolProcess> {
+  #acquire(signal: AbortSignal | undefined, deadline: number, expired: () => unknown): Promise<PoolProcess> {
     this.#checkOpen()
     if (signal?.aborted) return Promise.reject(createAbortError(signal))
     const idle = this.#idle.pop()
@@ -337,17 +466,21 @@ export class MontyPool {
     }
     if (this.#live.size < this.size) return Promise.resolve(this.#spawn())
     return new Promise<PoolProcess>((resolve, reject) => {
-      const onAbort = () => {
+      const leave = (error: unknown) => {
         const index = this.#waiters.indexOf(waiter)
         if (index >= 0) this.#waiters.splice(index, 1)
-        reject(createAbortError(signal))
+        waiter.fail(error)
       }
+      const onAbort = () => leave(createAbortError(signal))
+      const timer = setTimeout(() => leave(expired()), Math.max(0, deadline - Date.now()))
       const waiter = {
         give: (proc: PoolProcess) => {
+          clearTimeout(timer)
           signal?.removeEventListener('abort', onAbort)
           resolve(proc)
         },
         fail: (error: unknown) => {
+          clearTimeout(timer)
           signal?.removeEventListener('abort', onAbort)
           reject(error)
         },
@@ -408,11 +541,7 @@ export class MontyPool {
     let done = false
     let killTimer: NodeJS.Timeout | undefined
     const durationError = () =>
-      new ResourceLimitError({
-        limit: 'maxDurationSecs',
-        ...(limits.maxDurationSecs === undefined ? {} : { value: limits.maxDurationSecs }),
-        message: `The run exceeded its maxDurationSecs limit (${limits.maxDurationSecs}): the wall-clock deadline passed and the process executing it was killed.`,
-      })
+      durationErrorOf(limits, 'the wall-clock deadline passed and the process executing it was killed')
     let expired = false
     const send = async (message: ToRunner): Promise<Step> => {
       if (done) throw new ClosedError('Monty pool execution')
@@ -435,8 +564,18 @@ export class MontyPool {
           }
         case 'complete':
           return { kind: 'complete', output: unmarkTuples(reply.output) }
+        case 'value-error':
+          throw new ValueConversionError({ path: reply.path, found: reply.found, message: reply.message })
         case 'error':
-          if (reply.kind === 'other') throw new Error(reply.message)
+          if (reply.kind === 'mount') throw mountError(reply.typeName, reply.message)
+          if (reply.kind === 'other') {
+            // Not Python's failure but the process's own (its text is redacted on the way out).
+            throw new ExecutionCrashedError({
+              exitCode: null,
+              signal: null,
+              message: `The pool process executing the run failed: ${reply.typeName}: ${reply.message}`,
+            })
+          }
           throw new MontyFailure(reply.kind, reply.typeName, reply.message, reply.frames)
         default:
           throw new Error(`Unexpected message from a Monty pool process: ${reply.type}`)
@@ -450,23 +589,21 @@ export class MontyPool {
     }))
     return {
       start: () => {
-        if (limits.maxDurationSecs !== undefined) {
-          killTimer = setTimeout(
-            () => {
-              expired = true
-              if (proc.busy) this.#discard(proc, durationError())
-            },
-            limits.maxDurationSecs * 1000 + KILL_GRACE_MS,
-          )
-          killTimer.unref()
-        }
+        const remainingMs = Math.max(1, request.deadline - Date.now())
+        killTimer = setTimeout(() => {
+          expired = true
+          if (proc.busy) this.#discard(proc, durationError())
+        }, remainingMs + KILL_GRACE_MS)
+        killTimer.unref()
         return send({
           type: 'run',
           source: request.source,
           scriptName: request.scriptName,
           inputNames: [...request.inputNames],
           inputs: markTuples(request.inputs),
-          limits,
+          // Monty's own timer gets what remains of the deadline.
+          limits: { ...limits, maxDurationSecs: remainingMs / 1000 },
+          valueLimits: request.valueLimits,
           canPause: request.canPause,
           mounts,
         })
@@ -495,6 +632,14 @@ export class MontyPool {
       },
     }
   }
+}
+
+function durationErrorOf(limits: Record<string, number>, what: string): ResourceLimitError {
+  return new ResourceLimitError({
+    limit: 'maxDurationSecs',
+    ...(limits.maxDurationSecs === undefined ? {} : { value: limits.maxDurationSecs }),
+    message: `The run exceeded its maxDurationSecs limit (${limits.maxDurationSecs}): ${what}.`,
+  })
 }
 
 /** Makes a pool of its own (for isolation between parts of an application, or other limits). */

@@ -69,7 +69,7 @@ describe('files through a sandbox mount', () => {
   it('mounts work the same in-thread as in a pool process', async () => {
     const backend = createMontyBackend({
       sandbox: hostDirSandbox(workspace, 'read-only'),
-      execution: 'in-thread',
+      execution: 'in-thread-trusted-code-only',
     })
     const signal = new AbortController().signal
     expect((await backend.run('open("/workspace/notes.txt").read()', { signal })).result).toBe(
@@ -90,7 +90,7 @@ describe('files through a sandbox mount', () => {
     await expect(stat(join(workspace, 'new.txt'))).rejects.toThrow()
   })
 
-  for (const execution of ['pool', 'in-thread'] as const) {
+  for (const execution of ['pool', 'in-thread-trusted-code-only'] as const) {
     it(`caps the bytes one run may write through a mount, per run (${execution})`, async () => {
       const backend = createMontyBackend({
         sandbox: hostDirSandbox(workspace, 'read-write'),
@@ -134,7 +134,7 @@ describe('files through a sandbox mount', () => {
     ['the host path itself', 'open(HOST_SECRET).read()'],
   ]
   for (const [name, code] of escapes)
-    for (const execution of ['pool', 'in-thread'] as const) {
+    for (const execution of ['pool', 'in-thread-trusted-code-only'] as const) {
       it(`refuses ${name} (${execution})`, async () => {
         const backend = createMontyBackend({ sandbox: hostDirSandbox(workspace, 'read-write'), execution })
         const source = code.replace('HOST_SECRET', JSON.stringify(join(outside, 'secret.txt')))
@@ -161,7 +161,7 @@ describe('no host access without a mount', () => {
     ['open for writing', 'open("/tmp/pyflue-written", "w").write("x")'],
   ]
   for (const [name, code] of blocked)
-    for (const execution of ['pool', 'in-thread'] as const) {
+    for (const execution of ['pool', 'in-thread-trusted-code-only'] as const) {
       it(`refuses ${name} (${execution})`, async () => {
         const backend = createMontyBackend({ execution })
         const outcome = await backend.run(code).then(
