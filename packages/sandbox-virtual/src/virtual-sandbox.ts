@@ -11,9 +11,9 @@ import type {
 import {
   ClosedError,
   createAbortError,
+  deadlineOf,
   EXEC_OPTION_KEYS,
   InvalidArgumentError,
-  isPyFlueError,
   refuseUnknownKeys,
   resolveSandboxPath,
   SANDBOX_CONTRACT_VERSION,
@@ -21,13 +21,13 @@ import {
   WriteRefusedError,
   withSandboxPolicy,
 } from '@pyflue/core'
-import { Bash, type BashOptions } from 'just-bash'
-import type { VirtualSandboxOptions } from './virtual-sandbox-options.js'
-import { checkEnv, checkVirtualSandboxOptions } from './virtual-sandbox-options.js'
+import type { ShellOutcome } from './shell-pool.js'
+import { DEFAULT_SHELL_MEMORY_MB, submitShellJob } from './shell-pool.js'
+import type { VirtualSandboxNetwork, VirtualSandboxOptions } from './virtual-sandbox-options.js'
+import { checkEnv, checkVirtualSandboxOptions, DEFAULT_MAX_OUTPUT_SIZE } from './virtual-sandbox-options.js'
 import type { WorkspaceDirectory } from './workspace-directory.js'
 import { createWorkspaceDirectory } from './workspace-directory.js'
 import { WorkspaceFiles } from './workspace-files.js'
-import { WorkspaceFs } from './workspace-fs.js'
 import { WorkspaceLimits } from './workspace-limits.js'
 import { checkedSandboxPath } from './workspace-paths.js'
 
@@ -42,12 +42,6 @@ export interface VirtualSandbox extends Sandbox {
 
 /** The name of this sandbox in the registry and in `Sandbox.name`. */
 export const VIRTUAL_SANDBOX_NAME = 'virtual'
-
-/** How much later than `timeoutMs` the interpreter's own deadline falls (see `exec`). */
-const INTERPRETER_DEADLINE_GRACE_MS = 50
-
-/** After a timeout, how long `exec` waits for the stopped command's partial output. */
-const TIMEOUT_GRACE_MS = 100
 
 /**
  * Creates a virtual sandbox: a private workspace directory on this host and a just-bash shell
@@ -100,6 +94,10 @@ interface WorkspaceState {
   readonly limits: WorkspaceLimits
   readonly files: WorkspaceFiles
   readonly running: Set<RunningExec>
+  /** Bytes of stdout and of stderr one command may hand back. */
+  readonly maxOutputSize: number
+  /** The heap of the worker that runs this sandbox's commands, MiB. */
+  readonly shellMemoryMb: number
   closed: boolean
 }
 
@@ -114,6 +112,8 @@ function workspaceState(directory: WorkspaceDirectory, options: VirtualSandboxOp
     limits,
     files: new WorkspaceFiles(directory.root, limits),
     running: new Set(),
+    maxOutputSize: options.maxOutputSize ?? DEFAULT_MAX_OUTPUT_SIZE,
+    shellMemoryMb: options.shellMemoryMb ?? DEFAULT_SHELL_MEMORY_MB,
     closed: false,
   }
 }
@@ -132,35 +132,15 @@ class WorkspaceSandbox implements VirtualSandbox {
   readonly #readOnly: boolean
   readonly #limits: WorkspaceLimits
   readonly #files: WorkspaceFiles
-  readonly #bashOptions: BashOptions
-  readonly #bash: Bash
 
   constructor(state: WorkspaceState, cwd: string, readOnly: boolean) {
-    const { directory, options } = state
+    const { directory } = state
     this.#state = state
     this.#root = directory.root
     this.#readOnly = readOnly
     this.cwd = cwd
     this.#limits = state.limits
     this.#files = state.files
-    this.#bashOptions = {
-      fs: new WorkspaceFs({ root: directory.root, readOnly, limits: this.#limits }),
-      cwd,
-      env: { ...(options.env ?? {}) },
-      python: options.python === true,
-      ...(options.network
-        ? {
-            network: {
-              allowedUrlPrefixes: [...options.network.allowedUrlPrefixes],
-              ...(options.network.allowedMethods
-                ? { allowedMethods: [...options.network.allowedMethods] }
-                : {}),
-              ...(options.network.denyPrivateRanges ? { denyPrivateRanges: true } : {}),
-            },
-          }
-        : {}),
-    }
-    this.#bash = new Bash(this.#bashOptions)
   }
 
   /**
@@ -191,13 +171,7 @@ class WorkspaceSandbox implements VirtualSandbox {
         throw new InvalidArgumentError('command', 'exec needs the command line as a string.')
       }
       checkEnv(options.env, 'env')
-      const { timeoutMs } = options
-      if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
-        throw new InvalidArgumentError(
-          'timeoutMs',
-          'timeoutMs must be a non-negative number of milliseconds.',
-        )
-      }
+      deadlineOf(options.timeoutMs)
       const cwd = checkedSandboxPath(this.cwd, options.cwd ?? this.cwd)
       return this.#run(command, cwd, options)
     } catch (error) {
@@ -212,80 +186,51 @@ class WorkspaceSandbox implements VirtualSandbox {
     }
     throwIfAborted(options.signal)
     this.#assertOpen()
-    const { signal, timeoutMs } = options
-    const controller = new AbortController()
+    const { signal } = options
+    const timeoutMs = deadlineOf(options.timeoutMs)
+    const { options: sandboxOptions } = this.#state
+    const run = submitShellJob(
+      {
+        root: this.#root,
+        readOnly: this.#readOnly,
+        limits: this.#limits.values,
+        sandboxCwd: this.cwd,
+        cwd,
+        command,
+        baseEnv: { ...(sandboxOptions.env ?? {}) },
+        ...(options.env ? { env: { ...options.env } } : {}),
+        python: sandboxOptions.python === true,
+        ...(sandboxOptions.network ? { network: copyNetwork(sandboxOptions.network) } : {}),
+        maxOutputSize: this.#state.maxOutputSize,
+      },
+      this.#limits,
+      timeoutMs,
+      this.#state.shellMemoryMb,
+    )
     return new Promise<ShellResult>((resolve, reject) => {
       let settled = false
-      let timedOut = false
-      let timer: ReturnType<typeof setTimeout> | undefined
-      let graceTimer: ReturnType<typeof setTimeout> | undefined
-      const note = `exec: timed out after ${timeoutMs} ms (timeoutMs); the command was stopped.\n`
       const finish = (settle: () => void) => {
         if (settled) return
         settled = true
-        clearTimeout(timer)
-        clearTimeout(graceTimer)
         signal?.removeEventListener('abort', onAbort)
         this.#state.running.delete(running)
         settle()
       }
       const onAbort = () => {
-        controller.abort(signal?.reason)
+        run.stop()
         finish(() => reject(createAbortError(signal)))
       }
       const running: RunningExec = {
         close: () => {
-          controller.abort(new ClosedError('sandbox'))
+          run.stop()
           finish(() => reject(new ClosedError('sandbox')))
         },
       }
       this.#state.running.add(running)
       signal?.addEventListener('abort', onAbort, { once: true })
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          timedOut = true
-          controller.abort(new Error(note))
-          graceTimer = setTimeout(
-            () => finish(() => resolve({ stdout: '', stderr: note, exitCode: 124 })),
-            TIMEOUT_GRACE_MS,
-          )
-        }, timeoutMs)
-      }
-      // A shell loop that never awaits blocks timers, so the timer above cannot end it: a run with
-      // a deadline gets its own interpreter whose deadline just-bash checks between statements.
-      // It is a little later than the timer, which ends every command that lets timers run.
-      const bash =
-        timeoutMs === undefined
-          ? this.#bash
-          : new Bash({
-              ...this.#bashOptions,
-              executionLimits: { maxExecutionTimeMs: Math.ceil(timeoutMs) + INTERPRETER_DEADLINE_GRACE_MS },
-            })
-      bash
-        .exec(command, {
-          cwd,
-          ...(options.env ? { env: { ...options.env } } : {}),
-          signal: controller.signal,
-          rawScript: true,
-        })
-        .then(
-          (result) =>
-            finish(() =>
-              resolve(
-                timedOut || (result.exitCode === 124 && result.stderr.includes('execution deadline'))
-                  ? { stdout: result.stdout, stderr: `${result.stderr}${note}`, exitCode: 124 }
-                  : { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode },
-              ),
-            ),
-          (error: unknown) =>
-            finish(() =>
-              resolve(
-                timedOut
-                  ? { stdout: '', stderr: note, exitCode: 124 }
-                  : { stdout: '', stderr: `bash: ${shellErrorMessage(error)}\n`, exitCode: 1 },
-              ),
-            ),
-        )
+      void run.outcome.then((outcome) =>
+        finish(() => resolve(shellResult(outcome, timeoutMs, this.#state.shellMemoryMb))),
+      )
     })
   }
 
@@ -385,9 +330,37 @@ class WorkspaceSandbox implements VirtualSandbox {
   }
 }
 
-/** A short message for an error the shell library threw instead of reporting (no host paths). */
-function shellErrorMessage(error: unknown): string {
-  if (isPyFlueError(error)) return error.message
-  const message = error instanceof Error ? error.message : String(error)
-  return message.split('\n')[0] ?? 'internal error'
+/** The `ShellResult` of a pool outcome: a deadline is exit 124, the memory cap exit 137, both noted on stderr. */
+function shellResult(outcome: ShellOutcome, timeoutMs: number | undefined, memoryMb: number): ShellResult {
+  const timeoutNote = `exec: timed out after ${timeoutMs} ms (timeoutMs); the command was stopped.\n`
+  switch (outcome.kind) {
+    case 'done': {
+      const { result } = outcome
+      return outcome.timedOut
+        ? { stdout: result.stdout, stderr: `${result.stderr}${timeoutNote}`, exitCode: 124 }
+        : result
+    }
+    case 'killed-at-deadline':
+      return { stdout: '', stderr: timeoutNote, exitCode: 124 }
+    case 'out-of-memory':
+      return {
+        stdout: '',
+        stderr: `exec: the command used more than the shell's ${memoryMb} MiB (shellMemoryMb) of memory and was stopped.\n`,
+        exitCode: 137,
+      }
+    case 'crashed':
+      return {
+        stdout: '',
+        stderr: `bash: the shell stopped unexpectedly (${outcome.message}).\n`,
+        exitCode: 1,
+      }
+  }
+}
+
+function copyNetwork(network: VirtualSandboxNetwork): VirtualSandboxNetwork {
+  return {
+    allowedUrlPrefixes: [...network.allowedUrlPrefixes],
+    ...(network.allowedMethods ? { allowedMethods: [...network.allowedMethods] } : {}),
+    ...(network.denyPrivateRanges ? { denyPrivateRanges: true } : {}),
+  }
 }

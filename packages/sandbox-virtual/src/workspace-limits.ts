@@ -17,6 +17,37 @@ export interface WorkspaceLimitValues {
 }
 
 /**
+ * What the file verbs and the shell's file system need of the limits: `WorkspaceLimits` on the
+ * main thread, `RemoteLimits` (`shell-worker-limits.ts`) in a shell worker, which asks the main
+ * thread's `WorkspaceLimits` for each change, so one account covers every thread.
+ */
+export interface LimitsGate {
+  readonly active: boolean
+  reserve<T>(delta: () => Promise<WorkspaceUsage>, change: () => Promise<T>, exact?: boolean): Promise<T>
+  invalidate(): void
+}
+
+/** Throws `SandboxLimitError` when adding `delta` to `usage` passes a limit; nothing has changed yet. */
+export function checkDelta(values: WorkspaceLimitValues, usage: WorkspaceUsage, delta: WorkspaceUsage): void {
+  const { bytes, entries } = delta
+  const { maxTotalBytes, maxFileCount } = values
+  if (maxTotalBytes !== undefined && bytes > 0 && usage.bytes + bytes > maxTotalBytes) {
+    throw new SandboxLimitError({
+      limit: 'maxTotalBytes',
+      value: maxTotalBytes,
+      message: `The sandbox's maxTotalBytes limit (${maxTotalBytes}) would be exceeded: it holds ${usage.bytes} bytes and this write adds ${bytes}. Nothing was written.`,
+    })
+  }
+  if (maxFileCount !== undefined && entries > 0 && usage.entries + entries > maxFileCount) {
+    throw new SandboxLimitError({
+      limit: 'maxFileCount',
+      value: maxFileCount,
+      message: `The sandbox's maxFileCount limit (${maxFileCount}) would be exceeded: it holds ${usage.entries} files and directories and this change adds ${entries}. Nothing was written.`,
+    })
+  }
+}
+
+/**
  * Enforces `maxTotalBytes` and `maxFileCount` on the workspace.
  *
  * The usage is measured by walking the workspace (without following links). A measurement is
@@ -26,7 +57,7 @@ export interface WorkspaceLimitValues {
  * measures first (`measureNow`), so what Python wrote in one run is charged before the next starts.
  * Checked changes run one at a time (`exclusive`), so two writers cannot both squeeze in.
  */
-export class WorkspaceLimits {
+export class WorkspaceLimits implements LimitsGate {
   readonly #root: string
   readonly values: WorkspaceLimitValues
   #usage: WorkspaceUsage | undefined
@@ -90,21 +121,7 @@ export class WorkspaceLimits {
     return this.exclusive(async () => {
       const usage = await this.usage()
       const { bytes, entries } = await delta()
-      const { maxTotalBytes, maxFileCount } = this.values
-      if (maxTotalBytes !== undefined && bytes > 0 && usage.bytes + bytes > maxTotalBytes) {
-        throw new SandboxLimitError({
-          limit: 'maxTotalBytes',
-          value: maxTotalBytes,
-          message: `The sandbox's maxTotalBytes limit (${maxTotalBytes}) would be exceeded: it holds ${usage.bytes} bytes and this write adds ${bytes}. Nothing was written.`,
-        })
-      }
-      if (maxFileCount !== undefined && entries > 0 && usage.entries + entries > maxFileCount) {
-        throw new SandboxLimitError({
-          limit: 'maxFileCount',
-          value: maxFileCount,
-          message: `The sandbox's maxFileCount limit (${maxFileCount}) would be exceeded: it holds ${usage.entries} files and directories and this change adds ${entries}. Nothing was written.`,
-        })
-      }
+      checkDelta(this.values, usage, { bytes, entries })
       try {
         const result = await change()
         if (exact && this.#usage) {
@@ -117,6 +134,18 @@ export class WorkspaceLimits {
         throw error
       }
     })
+  }
+
+  /**
+   * Records a change made elsewhere (a shell worker) while it held `exclusive`: adds `delta` to
+   * the cached usage, or forgets the usage when the change could not be counted (`undefined`).
+   */
+  applyDelta(delta: WorkspaceUsage | undefined): void {
+    if (delta === undefined) this.#usage = undefined
+    else if (this.#usage) {
+      this.#usage.bytes += delta.bytes
+      this.#usage.entries += delta.entries
+    }
   }
 
   /** Runs `fn` after every earlier exclusive change finished. */
