@@ -2,6 +2,7 @@ import {
   ClosedError,
   type ExecOptions,
   InvalidArgumentError,
+  isSandboxFileErrno,
   PathRefusedError,
   type Sandbox,
   type SandboxDriver,
@@ -302,21 +303,11 @@ class VercelDriver implements SandboxDriver {
   }
 }
 
-const ERRNOS = new Set<SandboxFileErrno>([
-  'ENOENT',
-  'EEXIST',
-  'ENOTDIR',
-  'EISDIR',
-  'ENOTEMPTY',
-  'EACCES',
-  'EIO',
-])
-
 function errnoOf(stderr: string): SandboxFileErrno | undefined {
   const index = stderr.lastIndexOf(ERRNO_MARKER)
   if (index < 0) return undefined
   const errno = stderr.slice(index + ERRNO_MARKER.length).trim() as SandboxFileErrno
-  return ERRNOS.has(errno) ? errno : undefined
+  return isSandboxFileErrno(errno) ? errno : undefined
 }
 
 function checkTimeout(timeoutMs: number | undefined): number | undefined {

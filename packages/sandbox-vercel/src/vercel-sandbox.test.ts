@@ -95,8 +95,15 @@ describe('exec through the real SDK', () => {
     expect(JSON.parse(start!.body).timeout).toBe(2501)
   })
 
-  it('refuses a timeoutMs that is not a positive number', async () => {
+  it('timeoutMs 0 and Infinity mean no deadline (a plain command); a negative or NaN one is refused', async () => {
     const sandbox = await connect()
+    for (const timeoutMs of [0, Number.POSITIVE_INFINITY]) {
+      expect(await sandbox.exec('echo ok', { timeoutMs })).toEqual({
+        stdout: 'ok\n',
+        stderr: '',
+        exitCode: 0,
+      })
+    }
     await expect(sandbox.exec('true', { timeoutMs: -1 })).rejects.toBeInstanceOf(InvalidArgumentError)
     await expect(sandbox.exec('true', { timeoutMs: Number.NaN })).rejects.toBeInstanceOf(InvalidArgumentError)
   })
