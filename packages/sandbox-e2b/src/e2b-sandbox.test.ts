@@ -77,6 +77,21 @@ describe('e2bSandbox factory', () => {
     expect((await sandbox.exec('echo $PROJECT')).stdout).toBe('pyflue\n')
   })
 
+  it('env is the environment of a new sandbox; envs is its deprecated alias; both is an error', async () => {
+    const withEnv = await e2bSandbox(fake.options({ env: { NAME: 'new' } })).createSandbox({ id: 'e1' })
+    expect((await withEnv.exec('echo $NAME')).stdout).toBe('new\n')
+    const withEnvs = await e2bSandbox(fake.options({ envs: { NAME: 'old' } })).createSandbox({ id: 'e2' })
+    expect((await withEnvs.exec('echo $NAME')).stdout).toBe('old\n')
+    const count = fake.server().sandboxes.size
+    expect(() => e2bSandbox(fake.options({ env: { A: '1' }, envs: { A: '1' } }))).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'env' }),
+    )
+    await expect(connectE2BSandbox(fake.options({ env: {}, envs: {} }))).rejects.toMatchObject({
+      argument: 'env',
+    })
+    expect(fake.server().sandboxes.size).toBe(count)
+  })
+
   it('connects to an existing sandbox by id without creating one', async () => {
     const existing = fake.server().addSandbox('sbx-existing')
     const count = fake.server().sandboxes.size

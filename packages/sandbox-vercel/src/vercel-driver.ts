@@ -3,6 +3,7 @@ import {
   type ExecOptions,
   InvalidArgumentError,
   isSandboxFileErrno,
+  optionWithAlias,
   PathRefusedError,
   type Sandbox,
   type SandboxDriver,
@@ -32,6 +33,8 @@ export interface VercelSandboxFromSdkOptions {
   /** The working directory (absolute). Defaults to the sandbox session's own, e.g. `/vercel/sandbox`. */
   cwd?: string
   /** Stop the Vercel sandbox on every `close()`, not only on `close({ kill: true })`. Default `false`. */
+  killOnClose?: boolean
+  /** @deprecated The old name of `killOnClose`; still accepted. Passing both is an `InvalidArgumentError`. */
   stopOnClose?: boolean
   /** Called when a command whose caller was released by an abort settles later. */
   onOrphanSettled?: (settlement: { command: string; result?: ShellResult; error?: unknown }) => void
@@ -48,7 +51,7 @@ export type VercelSdkSandboxLike = Pick<
 
 /**
  * Wraps a connected `@vercel/sandbox` `Sandbox` in the PyFlue `Sandbox` contract. The sandbox is
- * not stopped on `close()` unless `close({ kill: true })` or `stopOnClose`.
+ * not stopped on `close()` unless `close({ kill: true })` or `killOnClose`.
  */
 export function vercelSandboxFromSdk(
   sdk: VercelSdkSandboxLike,
@@ -61,7 +64,7 @@ export function vercelSandboxFromSdk(
       `The working directory must be an absolute path: got ${String(cwd)}`,
     )
   }
-  const driver = new VercelDriver(sdk, options.stopOnClose ?? false)
+  const driver = new VercelDriver(sdk, optionWithAlias(options, 'killOnClose', 'stopOnClose') ?? false)
   return sandboxFromDriver(driver, {
     name: 'vercel',
     cwd,
@@ -81,7 +84,7 @@ class VercelDriver implements SandboxDriver {
 
   constructor(
     private readonly sdk: VercelSdkSandboxLike,
-    private readonly stopOnClose: boolean,
+    private readonly killOnClose: boolean,
   ) {}
 
   async exec(command: string, options: ExecOptions & { cwd: string }): Promise<ShellResult> {
@@ -259,7 +262,7 @@ class VercelDriver implements SandboxDriver {
   async close(options?: { kill?: boolean }): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    if (options?.kill || this.stopOnClose) await withProviderErrors(() => this.sdk.stop())
+    if (options?.kill || this.killOnClose) await withProviderErrors(() => this.sdk.stop())
   }
 
   /** Throws `ClosedError` after `close()`, and `PathRefusedError` for a path no POSIX file can have. */

@@ -441,6 +441,20 @@ describe('factory, identity and lifetime', () => {
     expect(server.sessionStatus(stopping.id!)).toBe('stopped')
   })
 
+  it('killOnClose stops on a plain close(); stopOnClose is its deprecated alias; both is an error', async () => {
+    const stopping = await connect({ killOnClose: true })
+    await stopping.close!()
+    expect(server.sessionStatus(stopping.id!)).toBe('stopped')
+    const before = server.requests.length
+    expect(() => vercelSandbox({ killOnClose: true, stopOnClose: true })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'killOnClose' }),
+    )
+    await expect(connect({ killOnClose: false, stopOnClose: true })).rejects.toMatchObject({
+      argument: 'killOnClose',
+    })
+    expect(server.requests.length).toBe(before)
+  })
+
   it('a stopped sandbox is a SandboxProviderError that keeps the provider message', async () => {
     const first = await connect()
     const again = await connect({ sandboxId: first.id! })
