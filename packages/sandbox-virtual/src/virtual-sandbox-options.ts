@@ -17,6 +17,12 @@ export interface VirtualSandboxNetwork {
   denyPrivateRanges?: boolean
 }
 
+/** The default `maxTotalBytes`: 1 GiB of regular-file bytes. */
+export const DEFAULT_MAX_TOTAL_BYTES = 1024 * 1024 * 1024
+
+/** The default `maxFileCount`: 50 000 files and directories. */
+export const DEFAULT_MAX_FILE_COUNT = 50_000
+
 /** The default `maxOutputSize`: 8 MiB of stdout and of stderr per command. */
 export const DEFAULT_MAX_OUTPUT_SIZE = 8 * 1024 * 1024
 
@@ -35,9 +41,15 @@ export interface VirtualSandboxOptions {
   network?: VirtualSandboxNetwork
   /** Enable just-bash's `python3`/`python` commands (CPython in WebAssembly, slow to start). Default `false`. */
   python?: boolean
-  /** The most bytes all regular files together may hold. Default: unlimited. */
+  /**
+   * The most bytes all regular files together may hold. Default `DEFAULT_MAX_TOTAL_BYTES` (1 GiB);
+   * `Infinity`: unlimited.
+   */
   maxTotalBytes?: number
-  /** The most entries (files, directories and links together) the workspace may hold. Default: unlimited. */
+  /**
+   * The most entries (files and directories together) the workspace may hold. Default
+   * `DEFAULT_MAX_FILE_COUNT` (50 000); `Infinity`: unlimited.
+   */
   maxFileCount?: number
   /**
    * The most bytes of stdout, and of stderr, one command hands back; the rest is cut in the shell's
@@ -109,8 +121,18 @@ export function checkVirtualSandboxOptions(options: unknown): VirtualSandboxOpti
   }
   for (const name of ['maxTotalBytes', 'maxFileCount', 'maxOutputSize'] as const) {
     const value = o[name]
-    if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)) {
-      throw new InvalidArgumentError(name, `${name} must be a non-negative integer.`)
+    const unlimited = name !== 'maxOutputSize' && value === Number.POSITIVE_INFINITY
+    if (
+      value !== undefined &&
+      !unlimited &&
+      (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    ) {
+      throw new InvalidArgumentError(
+        name,
+        name === 'maxOutputSize'
+          ? 'maxOutputSize must be a positive integer.'
+          : `${name} must be a non-negative integer, or Infinity for no limit.`,
+      )
     }
   }
   if (o.maxOutputSize !== undefined && o.maxOutputSize < 1) {

@@ -24,7 +24,13 @@ import {
 import type { ShellOutcome } from './shell-pool.js'
 import { DEFAULT_SHELL_MEMORY_MB, submitShellJob } from './shell-pool.js'
 import type { VirtualSandboxNetwork, VirtualSandboxOptions } from './virtual-sandbox-options.js'
-import { checkEnv, checkVirtualSandboxOptions, DEFAULT_MAX_OUTPUT_SIZE } from './virtual-sandbox-options.js'
+import {
+  checkEnv,
+  checkVirtualSandboxOptions,
+  DEFAULT_MAX_FILE_COUNT,
+  DEFAULT_MAX_OUTPUT_SIZE,
+  DEFAULT_MAX_TOTAL_BYTES,
+} from './virtual-sandbox-options.js'
 import type { WorkspaceDirectory } from './workspace-directory.js'
 import { createWorkspaceDirectory } from './workspace-directory.js'
 import { WorkspaceFiles } from './workspace-files.js'
@@ -102,9 +108,11 @@ interface WorkspaceState {
 }
 
 function workspaceState(directory: WorkspaceDirectory, options: VirtualSandboxOptions): WorkspaceState {
+  const maxTotalBytes = options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES
+  const maxFileCount = options.maxFileCount ?? DEFAULT_MAX_FILE_COUNT
   const limits = new WorkspaceLimits(directory.root, {
-    ...(options.maxTotalBytes === undefined ? {} : { maxTotalBytes: options.maxTotalBytes }),
-    ...(options.maxFileCount === undefined ? {} : { maxFileCount: options.maxFileCount }),
+    ...(maxTotalBytes === Number.POSITIVE_INFINITY ? {} : { maxTotalBytes }),
+    ...(maxFileCount === Number.POSITIVE_INFINITY ? {} : { maxFileCount }),
   })
   return {
     directory,
@@ -277,15 +285,18 @@ class WorkspaceSandbox implements VirtualSandbox {
   }
 
   /**
-   * The workspace as one mount. The backend asks before every run, and Python then writes straight
-   * to the directory: with a size limit the workspace is measured here (so what earlier runs wrote
-   * is charged before this one starts), the run may write only what remains, and a workspace at its
-   * `maxFileCount` is mounted read-only. The next checked change measures again.
+   * The workspace as one mount, for an in-process Python backend, which writes straight to the
+   * directory. It reads the workspace (a synchronous measuring walk when a limit is set) and says
+   * what a run may do: with `maxTotalBytes` it may write what remains (`writeBytesLimit`), and a
+   * workspace at its `maxFileCount` is mounted read-only. The mount lifecycle: once handed out, the
+   * directory may be written until the sandbox closes, so from then on every checked change of
+   * the file verbs and the shell measures the workspace first (the account never depends on this
+   * method being asked again). `[]` once closed.
    */
   hostMounts(): readonly HostDirectoryMount[] {
     if (this.#state.closed) return []
     const budget = this.#limits.active ? this.#limits.measureNow() : undefined
-    this.#limits.invalidate()
+    this.#limits.handedOut()
     const readOnly = this.#readOnly || budget?.full === true
     return [
       {

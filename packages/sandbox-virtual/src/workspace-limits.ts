@@ -50,18 +50,20 @@ export function checkDelta(values: WorkspaceLimitValues, usage: WorkspaceUsage, 
 /**
  * Enforces `maxTotalBytes` and `maxFileCount` on the workspace.
  *
- * The usage is measured by walking the workspace (without following links). A measurement is
- * cached and each checked change (file verbs, shell writes) updates it; it is dropped by
- * `invalidate()` after changes that cannot be counted exactly (rm, mv, cp) and whenever
- * `hostMounts()` hands the directory to Python, which writes straight to it. `hostMounts()`
- * measures first (`measureNow`), so what Python wrote in one run is charged before the next starts.
- * Checked changes run one at a time (`exclusive`), so two writers cannot both squeeze in.
+ * The usage is measured by walking the workspace (without following links). Until the directory
+ * is handed out to an in-process Python backend (`handedOut()`, from the first `hostMounts()`),
+ * only checked changes (file verbs, shell writes) alter it, so a measurement is cached and each
+ * checked change updates it; changes that cannot be counted exactly (rm, mv, cp) drop it
+ * (`invalidate()`). Once handed out, Python may write at any time until the sandbox closes, so
+ * every checked change measures first: nothing Python wrote escapes the account, whenever it ran
+ * and whether or not `hostMounts()` was asked again. Checked changes run one at a time
+ * (`exclusive`), so two writers cannot both squeeze in.
  */
 export class WorkspaceLimits implements LimitsGate {
   readonly #root: string
   readonly values: WorkspaceLimitValues
   #usage: WorkspaceUsage | undefined
-  #lastBytes = 0
+  #handedOut = false
   #queue: Promise<unknown> = Promise.resolve()
 
   constructor(root: string, values: WorkspaceLimitValues) {
@@ -76,28 +78,25 @@ export class WorkspaceLimits implements LimitsGate {
 
   /** Forgets the cached usage; the next check measures again. */
   invalidate(): void {
-    if (this.#usage) this.#lastBytes = this.#usage.bytes
     this.#usage = undefined
   }
 
   /**
-   * What remains of `maxTotalBytes` as last measured (by the latest file verb or command), for
-   * `hostMounts()`; `undefined` without a byte limit. Python writes since then are not in it.
+   * From now on the directory may be written from outside (an in-process Python run): the usage
+   * is measured before every checked change instead of cached. There is no way back.
    */
-  remainingBytes(): number | undefined {
-    const { maxTotalBytes } = this.values
-    if (maxTotalBytes === undefined) return undefined
-    return Math.max(0, maxTotalBytes - (this.#usage?.bytes ?? this.#lastBytes))
+  handedOut(): void {
+    this.#handedOut = true
+    this.#usage = undefined
   }
 
   /**
    * Measures the workspace now, synchronously (`hostMounts()` is synchronous and must charge what
-   * earlier Python runs wrote before the next one starts). Returns what remains of
-   * `maxTotalBytes` and whether the workspace is at or over `maxFileCount`.
+   * earlier Python runs wrote before the next one starts), without changing any state. Returns
+   * what remains of `maxTotalBytes` and whether the workspace is at or over `maxFileCount`.
    */
   measureNow(): { remainingBytes: number | undefined; full: boolean } {
     const usage = measureUsageSync(this.#root, this.values.maxTotalBytes !== undefined)
-    this.#usage = usage
     const { maxTotalBytes, maxFileCount } = this.values
     return {
       remainingBytes: maxTotalBytes === undefined ? undefined : Math.max(0, maxTotalBytes - usage.bytes),
@@ -107,6 +106,7 @@ export class WorkspaceLimits implements LimitsGate {
 
   /** The current usage (measured if not cached). */
   async usage(): Promise<WorkspaceUsage> {
+    if (this.#handedOut) this.#usage = undefined
     this.#usage ??= await measureUsage(this.#root, this.values.maxTotalBytes !== undefined)
     return this.#usage
   }
