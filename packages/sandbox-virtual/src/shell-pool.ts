@@ -44,8 +44,9 @@ export interface ShellRun {
 interface Pending {
   job: ShellJob
   memoryMb: number
-  /** Absolute deadline (`Date.now()` ms), if any. */
+  /** Absolute deadline (`Date.now()` ms), if any, and the `timeoutMs` it came from. */
   deadline: number | undefined
+  timeoutMs: number | undefined
   limits: WorkspaceLimits
   settle(outcome: ShellOutcome): void
   stopped: boolean
@@ -94,7 +95,13 @@ class PoolWorker {
         remaining + SHELL_KILL_GRACE_MS,
       )
     }
-    const job = remaining === undefined ? pending.job : { ...pending.job, timeoutMs: remaining }
+    let job = pending.job
+    if (remaining !== undefined) {
+      // A job that did not wait keeps its caller's deadline for just-bash (within 10 ms).
+      const shellDeadlineMs =
+        pending.timeoutMs !== undefined && remaining >= pending.timeoutMs - 10 ? pending.timeoutMs : remaining
+      job = { ...job, timeoutMs: remaining, shellDeadlineMs: Math.max(1, Math.ceil(shellDeadlineMs)) }
+    }
     this.#post({ type: 'run', job })
   }
 
@@ -182,6 +189,7 @@ class ShellPool {
       memoryMb,
       limits,
       deadline: timeoutMs === undefined ? undefined : Date.now() + timeoutMs,
+      timeoutMs,
       stopped: false,
       settle: (result) => {
         if (settled) return

@@ -24,6 +24,12 @@ export interface ShellJob {
   network?: VirtualSandboxNetwork
   /** The worker's own deadline, milliseconds from when it receives the job; absent: none. */
   timeoutMs?: number
+  /**
+   * The deadline just-bash itself checks between statements (it keeps the output of a command
+   * stopped there): the caller's `timeoutMs` when the job did not wait for a worker, so the
+   * worker can reuse one interpreter for every command with the same deadline.
+   */
+  shellDeadlineMs?: number
   /** stdout and stderr are each cut to this many bytes in the worker. */
   maxOutputSize: number
 }

@@ -15,26 +15,48 @@ import { WorkspaceFs } from './workspace-fs.js'
 const port = parentPort
 if (!port) throw new Error('shell-worker.ts runs only as a worker thread.')
 
-let limits: RemoteLimits | undefined
+/** The interpreter of one sandbox configuration (and deadline), reused for its next commands. */
+interface Interpreter {
+  bash: Bash
+  limits: RemoteLimits
+}
+
+/** How many interpreters a worker keeps (least recently used ones are dropped). */
+const INTERPRETER_CACHE_SIZE = 32
+const interpreters = new Map<string, Interpreter>()
+let current: Interpreter | undefined
 
 port.on('message', (message: ToWorker) => {
-  if (message.type === 'locked') limits?.granted(message.usage)
+  if (message.type === 'locked') current?.limits.granted(message.usage)
   else if (message.type === 'run') {
     void run(message.job).then((done) => port.postMessage(done satisfies FromWorker))
   }
 })
 
-async function run(job: ShellJob): Promise<FromWorker & { type: 'done' }> {
-  limits = new RemoteLimits(job.limits, port!)
-  const controller = new AbortController()
-  let timedOut = false
-  const timer =
-    job.timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => {
-          timedOut = true
-          controller.abort(new Error('timeoutMs'))
-        }, job.timeoutMs)
+/**
+ * The interpreter for `job`: one just-bash per sandbox configuration and deadline. just-bash keeps
+ * no shell state between `exec` calls (variables, functions and `cd` are per command), so reusing
+ * it changes nothing but the cost of building one (about as much as running `echo`).
+ */
+function interpreterFor(job: ShellJob): Interpreter {
+  const key = JSON.stringify([
+    job.root,
+    job.readOnly,
+    job.limits,
+    job.sandboxCwd,
+    job.baseEnv,
+    job.python,
+    job.network ?? null,
+    job.maxOutputSize,
+    job.shellDeadlineMs ?? null,
+  ])
+  const cached = interpreters.get(key)
+  if (cached) {
+    interpreters.delete(key)
+    interpreters.set(key, cached)
+    return cached
+  }
+  const limits = new RemoteLimits(job.limits, port!)
   const bash = new Bash({
     fs: new WorkspaceFs({ root: job.root, readOnly: job.readOnly, limits }),
     cwd: job.sandboxCwd,
@@ -51,12 +73,29 @@ async function run(job: ShellJob): Promise<FromWorker & { type: 'done' }> {
       : {}),
     executionLimits: {
       maxOutputSize: job.maxOutputSize,
-      ...(job.timeoutMs === undefined ? {} : { maxExecutionTimeMs: Math.max(1, Math.ceil(job.timeoutMs)) }),
+      ...(job.shellDeadlineMs === undefined ? {} : { maxExecutionTimeMs: job.shellDeadlineMs }),
     },
   })
+  const made = { bash, limits }
+  interpreters.set(key, made)
+  if (interpreters.size > INTERPRETER_CACHE_SIZE) interpreters.delete(interpreters.keys().next().value!)
+  return made
+}
+
+async function run(job: ShellJob): Promise<FromWorker & { type: 'done' }> {
+  current = interpreterFor(job)
+  const controller = new AbortController()
+  let timedOut = false
+  const timer =
+    job.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true
+          controller.abort(new Error('timeoutMs'))
+        }, job.timeoutMs)
   let result: ShellResult
   try {
-    const out = await bash.exec(job.command, {
+    const out = await current.bash.exec(job.command, {
       cwd: job.cwd,
       ...(job.env ? { env: job.env } : {}),
       signal: controller.signal,
