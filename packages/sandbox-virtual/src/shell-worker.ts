@@ -5,15 +5,30 @@
  * stop a command that never yields; output is cut here, so no more than `maxOutputSize` bytes of
  * each stream ever cross back.
  */
+import { setPriority } from 'node:os'
 import { parentPort } from 'node:worker_threads'
 import { isPyFlueError, type ShellResult } from '@pyflue/core'
 import { Bash } from 'just-bash'
 import type { FromWorker, ShellJob, ToWorker } from './shell-protocol.js'
 import { RemoteLimits } from './shell-worker-limits.js'
+
+/** The nice value of a shell worker's thread (Linux). */
+const SHELL_WORKER_NICE = 10
 import { WorkspaceFs } from './workspace-fs.js'
 
 const port = parentPort
 if (!port) throw new Error('shell-worker.ts runs only as a worker thread.')
+
+// On Linux the nice value is per thread: a shell worker yields the CPU to the host's event loop
+// (and to other work) when both want it. Elsewhere this may apply to the process or fail; the
+// worker then runs at the normal priority.
+if (process.platform === 'linux') {
+  try {
+    setPriority(SHELL_WORKER_NICE)
+  } catch {
+    // Not permitted here: run at the normal priority.
+  }
+}
 
 /** The interpreter of one sandbox configuration (and deadline), reused for its next commands. */
 interface Interpreter {
