@@ -7,6 +7,7 @@ import { parentPath, resolveSandboxPath } from './paths.js'
 import { isSandboxFileErrno } from './provider-failures.js'
 import type { ExecOptions, FileStat, HostDirectoryMount, Sandbox, ShellResult } from './sandbox.js'
 import { EXEC_OPTION_KEYS, SANDBOX_CONTRACT_VERSION } from './sandbox.js'
+import type { ResolvedSandboxPolicy } from './sandbox-policy.js'
 
 /**
  * The smaller surface a provider adapter implements; `sandboxFromDriver` turns it into a full
@@ -28,6 +29,12 @@ export interface SandboxDriver {
   mkdir(path: string, options: { recursive: boolean }): Promise<void>
   rm(path: string, options: { recursive: boolean; force: boolean }): Promise<void>
   hostMounts?(): readonly HostDirectoryMount[]
+  /**
+   * A driver over the same files and lifetime that enforces `policy` inside (see
+   * `Sandbox.restrict`); returning this driver itself means nothing to add. The wrapper's
+   * `restrict` wraps the view; closing either closes both.
+   */
+  restrict?(policy: ResolvedSandboxPolicy): SandboxDriver
   close?(options?: { kill?: boolean }): Promise<void>
 }
 
@@ -44,6 +51,16 @@ export interface SandboxFromDriverOptions {
    * could not cancel it in time). Its outcome is otherwise discarded.
    */
   onOrphanSettled?: (settlement: { command: string; result?: ShellResult; error?: unknown }) => void
+  /**
+   * Refuses a path (a file verb's or `exec`'s `cwd`) the driver cannot take, before it is
+   * resolved: throw a `PathRefusedError`. The wrapper itself refuses non-strings and NUL bytes.
+   */
+  checkPath?: (path: string) => void
+  /**
+   * The driver's `writeFile` creates missing parents itself (and fails as a whole), so the
+   * wrapper never retries after creating them. Default `false`.
+   */
+  createsParents?: boolean
 }
 
 /**
@@ -61,12 +78,24 @@ export interface SandboxFromDriverOptions {
  *   goes to `onOrphanSettled`).
  */
 export function sandboxFromDriver(driver: SandboxDriver, options: SandboxFromDriverOptions): Sandbox {
+  return wrapDriver(driver, options, { closed: false })
+}
+
+/** The wrapper over `driver`; views made by `restrict` share `lifetime` with their base. */
+function wrapDriver(
+  driver: SandboxDriver,
+  options: SandboxFromDriverOptions,
+  lifetime: { closed: boolean },
+): Sandbox {
   const cwd = resolveSandboxPath('/', options.cwd)
-  let closed = false
   const assertOpen = () => {
-    if (closed) throw new ClosedError('sandbox')
+    if (lifetime.closed) throw new ClosedError('sandbox')
   }
-  const resolvePath = (path: string) => resolveSandboxPath(cwd, checkedPath(path))
+  const resolvePath = (path: string) => {
+    const checked = checkedPath(path)
+    options.checkPath?.(checked)
+    return resolveSandboxPath(cwd, checked)
+  }
   /** Checks that the sandbox is open and the path acceptable, then runs the verb with its errors mapped. */
   const verb = async <T>(
     operation: string,
@@ -119,6 +148,7 @@ export function sandboxFromDriver(driver: SandboxDriver, options: SandboxFromDri
     readFileBuffer: (path) => verb('readFileBuffer', path, (target) => driver.readFileBuffer(target)),
     writeFile: (path, content) =>
       verb('writeFile', path, async (target) => {
+        if (options.createsParents) return driver.writeFile(target, content)
         try {
           await driver.writeFile(target, content)
         } catch (first) {
@@ -145,12 +175,18 @@ export function sandboxFromDriver(driver: SandboxDriver, options: SandboxFromDri
         driver.rm(target, { recursive: rmOptions?.recursive ?? false, force: rmOptions?.force ?? false }),
       ),
     async close(closeOptions) {
-      if (closed) return
-      closed = true
+      if (lifetime.closed) return
+      lifetime.closed = true
       await driver.close?.(closeOptions)
     },
   }
-  if (driver.hostMounts) sandbox.hostMounts = () => (closed ? [] : driver.hostMounts!())
+  if (driver.hostMounts) sandbox.hostMounts = () => (lifetime.closed ? [] : driver.hostMounts!())
+  if (driver.restrict) {
+    sandbox.restrict = (policy) => {
+      const view = driver.restrict!(policy)
+      return view === driver ? sandbox : wrapDriver(view, options, lifetime)
+    }
+  }
   return sandbox
 }
 

@@ -14,6 +14,7 @@ import { RemoteLimits } from './shell-worker-limits.js'
 
 /** The nice value of a shell worker's thread (Linux). */
 const SHELL_WORKER_NICE = 10
+
 import { WorkspaceFs } from './workspace-fs.js'
 
 const port = parentPort

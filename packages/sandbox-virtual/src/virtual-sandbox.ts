@@ -5,6 +5,7 @@ import type {
   HostDirectoryMount,
   ResolvedSandboxPolicy,
   Sandbox,
+  SandboxDriver,
   SandboxFactory,
   ShellResult,
 } from '@pyflue/core'
@@ -12,11 +13,8 @@ import {
   ClosedError,
   createAbortError,
   deadlineOf,
-  EXEC_OPTION_KEYS,
   InvalidArgumentError,
-  refuseUnknownKeys,
-  resolveSandboxPath,
-  SANDBOX_CONTRACT_VERSION,
+  sandboxFromDriver,
   throwIfAborted,
   WriteRefusedError,
   withSandboxPolicy,
@@ -25,7 +23,6 @@ import type { ShellOutcome } from './shell-pool.js'
 import { DEFAULT_SHELL_MEMORY_MB, submitShellJob } from './shell-pool.js'
 import type { VirtualSandboxNetwork, VirtualSandboxOptions } from './virtual-sandbox-options.js'
 import {
-  checkEnv,
   checkVirtualSandboxOptions,
   DEFAULT_MAX_FILE_COUNT,
   DEFAULT_MAX_OUTPUT_SIZE,
@@ -65,9 +62,17 @@ export async function createVirtualSandbox(
   const cwd = checkedSandboxPath('/', checked.cwd ?? '/')
   const directory = createWorkspaceDirectory(checked.tmpDir)
   try {
-    const sandbox = new WorkspaceSandbox(workspaceState(directory, checked), cwd, false)
-    await sandbox.seed(checked.files ?? {})
+    const driver = new WorkspaceDriver(workspaceState(directory, checked), cwd, false)
+    await driver.seed(checked.files ?? {})
     throwIfAborted(init.signal)
+    const sandbox = sandboxFromDriver(driver, {
+      name: VIRTUAL_SANDBOX_NAME,
+      cwd,
+      checkPath: (path: string) => {
+        checkedSandboxPath(cwd, path)
+      },
+      createsParents: true,
+    }) as VirtualSandbox
     return checked.policy ? (withSandboxPolicy(sandbox, checked.policy) as VirtualSandbox) : sandbox
   } catch (error) {
     directory.remove()
@@ -127,13 +132,12 @@ function workspaceState(directory: WorkspaceDirectory, options: VirtualSandboxOp
 }
 
 /**
- * The sandbox itself, or a read-only view of it (`restrict`); see the package README for every
- * guarantee. A read-only view's shell sees the same files through a file system that refuses
- * every change, and its Python mount is read-only.
+ * The sandbox's driver, or a read-only view of it (`restrict`); core's `sandboxFromDriver` is the
+ * outer `Sandbox` (closed guard, `exec` checks, path resolution). See the package README for
+ * every guarantee. A read-only view's shell sees the same files through a file system that
+ * refuses every change, and its Python mount is read-only. Paths arrive absolute and normalised.
  */
-class WorkspaceSandbox implements VirtualSandbox {
-  readonly name = VIRTUAL_SANDBOX_NAME
-  readonly contractVersion = SANDBOX_CONTRACT_VERSION
+class WorkspaceDriver implements SandboxDriver {
   readonly cwd: string
   readonly #state: WorkspaceState
   readonly #root: string
@@ -155,39 +159,23 @@ class WorkspaceSandbox implements VirtualSandbox {
    * The view `withSandboxPolicy` wraps: under `allowWrite: false` the same files read-only for
    * every file verb, shell command and Python run; otherwise this sandbox itself.
    */
-  restrict(policy: ResolvedSandboxPolicy): Sandbox {
+  restrict(policy: ResolvedSandboxPolicy): SandboxDriver {
     if (policy.allowWrite || this.#readOnly) return this
-    return new WorkspaceSandbox(this.#state, this.cwd, true)
+    return new WorkspaceDriver(this.#state, this.cwd, true)
   }
 
   /** Writes the seed files and creates `cwd`. Ignores read-only (the caller's own files). */
   async seed(files: Readonly<Record<string, string | Uint8Array>>): Promise<void> {
     await this.#files.mkdir(this.cwd, true)
-    for (const [path, content] of Object.entries(files)) await this.#write(path, content)
-  }
-
-  resolvePath(path: string): string {
-    return resolveSandboxPath(this.cwd, path)
-  }
-
-  exec(command: string, options: ExecOptions = {}): Promise<ShellResult> {
-    try {
-      this.#assertOpen()
-      refuseUnknownKeys(options, EXEC_OPTION_KEYS, 'exec options')
-      throwIfAborted(options.signal)
-      if (typeof command !== 'string') {
-        throw new InvalidArgumentError('command', 'exec needs the command line as a string.')
-      }
-      checkEnv(options.env, 'env')
-      deadlineOf(options.timeoutMs)
-      const cwd = checkedSandboxPath(this.cwd, options.cwd ?? this.cwd)
-      return this.#run(command, cwd, options)
-    } catch (error) {
-      return Promise.reject(error)
+    for (const [path, content] of Object.entries(files)) {
+      await this.#write(checkedSandboxPath(this.cwd, path), content)
     }
   }
 
-  async #run(command: string, cwd: string, options: ExecOptions): Promise<ShellResult> {
+  /** `cwd` arrives absolute; `timeoutMs` positive or absent; the wrapper checked the rest. */
+  async exec(command: string, options: ExecOptions & { cwd: string }): Promise<ShellResult> {
+    this.#assertOpen()
+    const { cwd } = options
     if (!(await this.#files.isDirectory(cwd))) {
       throwIfAborted(options.signal)
       return { stdout: '', stderr: `bash: cd: ${cwd}: No such file or directory\n`, exitCode: 1 }
@@ -243,11 +231,13 @@ class WorkspaceSandbox implements VirtualSandbox {
   }
 
   async readFile(path: string): Promise<string> {
-    return (await this.#files.readFile('readFile', this.#target(path))).toString('utf8')
+    this.#assertOpen()
+    return (await this.#files.readFile('readFile', path)).toString('utf8')
   }
 
   async readFileBuffer(path: string): Promise<Uint8Array> {
-    const bytes = await this.#files.readFile('readFileBuffer', this.#target(path))
+    this.#assertOpen()
+    const bytes = await this.#files.readFile('readFileBuffer', path)
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   }
 
@@ -258,11 +248,13 @@ class WorkspaceSandbox implements VirtualSandbox {
   }
 
   async stat(path: string): Promise<FileStat> {
-    return this.#files.stat(this.#target(path))
+    this.#assertOpen()
+    return this.#files.stat(path)
   }
 
   async readdir(path: string): Promise<string[]> {
-    return this.#files.readdir(this.#target(path))
+    this.#assertOpen()
+    return this.#files.readdir(path)
   }
 
   async exists(path: string): Promise<boolean> {
@@ -274,14 +266,16 @@ class WorkspaceSandbox implements VirtualSandbox {
     }
   }
 
-  async mkdir(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+  async mkdir(path: string, options: { recursive: boolean }): Promise<void> {
+    this.#assertOpen()
     this.#refuseIfReadOnly('mkdir', path)
-    await this.#files.mkdir(this.#target(path), options.recursive === true)
+    await this.#files.mkdir(path, options.recursive)
   }
 
-  async rm(path: string, options: { recursive?: boolean; force?: boolean } = {}): Promise<void> {
+  async rm(path: string, options: { recursive: boolean; force: boolean }): Promise<void> {
+    this.#assertOpen()
     this.#refuseIfReadOnly('rm', path)
-    await this.#files.rm(this.#target(path), options.recursive === true, options.force === true)
+    await this.#files.rm(path, options.recursive, options.force)
   }
 
   /**
@@ -323,17 +317,11 @@ class WorkspaceSandbox implements VirtualSandbox {
     if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
       throw new InvalidArgumentError('content', 'writeFile needs the content as a string or a Uint8Array.')
     }
-    await this.#files.write(this.#target(path), content)
-  }
-
-  /** Checks a caller's path (the sandbox must be open) and resolves it against `cwd`. */
-  #target(path: string): string {
-    this.#assertOpen()
-    return checkedSandboxPath(this.cwd, path)
+    await this.#files.write(path, content)
   }
 
   #refuseIfReadOnly(operation: string, path: string): void {
-    if (this.#readOnly) throw new WriteRefusedError({ operation, path: this.resolvePath(path) })
+    if (this.#readOnly) throw new WriteRefusedError({ operation, path })
   }
 
   #assertOpen(): void {
