@@ -8,10 +8,12 @@ import * as fs from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { PathRefusedError } from './errors/sandbox-errors.js'
 import { deadlineOf } from './exec-timeout.js'
 import { isNetworkFailure, isSandboxFileErrno, SANDBOX_FILE_ERRNOS } from './provider-failures.js'
 import type { ExecOptions, Sandbox } from './sandbox.js'
 import { type SandboxDriver, sandboxFromDriver } from './sandbox-from-driver.js'
+import { resolveSandboxPolicy } from './sandbox-policy.js'
 
 let root: string
 let execCalls: Array<{ command: string; options: ExecOptions & { cwd: string } }>
@@ -148,5 +150,45 @@ describe('shared classifications', () => {
       isNetworkFailure(new Error('x', { cause: new Error('y', { cause: { code: 'UND_ERR_SOCKET' } }) })),
     ).toBe(true)
     expect(isNetworkFailure(new Error('HTTP 500'))).toBe(false)
+  })
+})
+
+describe('driver options and views', () => {
+  it('checkPath refuses before resolution; createsParents skips the parent retry', async () => {
+    const refusing = sandboxFromDriver(directoryDriver(), {
+      name: 'directory',
+      cwd: '/',
+      checkPath: (path) => {
+        if (path === '') throw new PathRefusedError({ path, reason: 'invalid', message: 'empty' })
+      },
+      createsParents: true,
+    })
+    await expect(refusing.readFile('')).rejects.toMatchObject({ code: 'PATH_REFUSED' })
+    await expect(refusing.exec('x', { cwd: '' })).rejects.toMatchObject({ code: 'PATH_REFUSED' })
+    // The driver's writeFile does not make parents, and the wrapper does not retry.
+    await expect(refusing.writeFile('no/parent.txt', 'x')).rejects.toMatchObject({ errno: 'ENOENT' })
+    expect(await fs.readdir(root)).toEqual([])
+  })
+
+  it('restrict wraps the driver view, which shares the lifetime of its base', async () => {
+    const base = directoryDriver()
+    const view: SandboxDriver = {
+      ...base,
+      writeFile: async () => {
+        throw Object.assign(new Error('read-only'), { code: 'EACCES' })
+      },
+    }
+    const sandbox = sandboxFromDriver(
+      { ...base, restrict: (policy) => (policy.allowWrite ? base : view) },
+      { name: 'directory', cwd: '/' },
+    )
+    const restricted = sandbox.restrict!(resolveSandboxPolicy({ allowWrite: false }))
+    expect(restricted).not.toBe(sandbox)
+    await expect(restricted.writeFile('a.txt', 'x')).rejects.toMatchObject({ errno: 'EACCES' })
+    await sandbox.writeFile('a.txt', 'x')
+    expect(await restricted.readFile('a.txt')).toBe('x')
+    await restricted.close?.()
+    await expect(sandbox.readFile('a.txt')).rejects.toMatchObject({ code: 'CLOSED' })
+    expect(closes).toBe(1)
   })
 })
