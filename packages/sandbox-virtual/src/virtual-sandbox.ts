@@ -281,11 +281,11 @@ class WorkspaceDriver implements SandboxDriver {
   /**
    * The workspace as one mount, for an in-process Python backend, which writes straight to the
    * directory. It reads the workspace (a synchronous measuring walk when a limit is set) and says
-   * what a run may do: with `maxTotalBytes` it may write what remains (`writeBytesLimit`), and a
-   * workspace at its `maxFileCount` is mounted read-only. The mount lifecycle: once handed out, the
-   * directory may be written until the sandbox closes, so from then on every checked change of
-   * the file verbs and the shell measures the workspace first (the account never depends on this
-   * method being asked again). `[]` once closed.
+   * what the run may do: with `maxTotalBytes` it may write what remains (`writeBytesLimit`), and
+   * a workspace at its `maxFileCount` is mounted read-only. The mount lifecycle: a backend asks
+   * before every run and the mount is written through during that run; the sandbox's cached count
+   * is dropped here so that the next checked change measures again. Nothing else changes: asking
+   * twice gives the same mount. `[]` once closed.
    */
   hostMounts(): readonly HostDirectoryMount[] {
     if (this.#state.closed) return []

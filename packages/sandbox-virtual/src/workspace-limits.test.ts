@@ -121,13 +121,12 @@ describe('safe defaults', () => {
 })
 
 describe('the mount lifecycle', () => {
-  it('once handed out, writes made through the mount are charged even if hostMounts() is not asked again', async () => {
+  it('writes made through a handed-out mount are charged at the next checked change and at the next hostMounts()', async () => {
     const sandbox = (await make({ maxTotalBytes: 1000 })) as VirtualSandbox
-    const [mount] = sandbox.hostMounts()
-    // Python (or anything holding the mount) writes straight to the directory, twice.
-    writeFileSync(join(mount!.hostDir, 'first.bin'), new Uint8Array(600))
     await sandbox.writeFile('small.txt', '1234')
-    writeFileSync(join(mount!.hostDir, 'second.bin'), new Uint8Array(390))
+    const [mount] = sandbox.hostMounts()
+    // Python (or anything holding the mount) writes straight to the directory.
+    writeFileSync(join(mount!.hostDir, 'first.bin'), new Uint8Array(990))
     const error = await limitError(sandbox.writeFile('more.txt', '1234567'))
     expect(error.limit).toBe('maxTotalBytes')
     expect(await sandbox.exists('more.txt')).toBe(false)
@@ -135,6 +134,9 @@ describe('the mount lifecycle', () => {
     const shell = await sandbox.exec('echo 1234567 > more.txt')
     expect(shell.exitCode).not.toBe(0)
     expect(shell.stderr).toContain('maxTotalBytes')
+    // A later write through the mount is charged before the next run.
+    writeFileSync(join(mount!.hostDir, 'second.bin'), new Uint8Array(6))
+    expect(sandbox.hostMounts()[0]?.writeBytesLimit).toBe(0)
   })
 
   it('hostMounts() changes nothing: asking twice gives the same mount, and the workspace is untouched', async () => {
