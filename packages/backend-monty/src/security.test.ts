@@ -185,7 +185,8 @@ describe('no host access without a mount', () => {
 
 describe('outputs and inputs that would hurt the host', () => {
   it('caps huge print output with a truncation marker', async () => {
-    const backend = createMontyBackend({ maxStdoutBytes: 1000 })
+    // 10 000 prints: a generous deadline, so a loaded machine cannot turn the cap into a timeout.
+    const backend = createMontyBackend({ maxStdoutBytes: 1000, defaultLimits: { maxDurationSecs: 120 } })
     const run = await backend.run('for i in range(10000):\n    print("x" * 100)\n"done"')
     expect(run.result).toBe('done')
     expect(run.stdout.startsWith('x'.repeat(100))).toBe(true)
