@@ -7,6 +7,7 @@ import {
   MontySnapshot,
   MontySyntaxError,
 } from '@pydantic/monty'
+import type { RunClock } from './run-limits.js'
 import type { ValueBudgetLimits } from './value-budget.js'
 
 /** Where a running program stands: paused at a name lookup or a call, or complete. */
@@ -46,11 +47,8 @@ export interface ExecutionRequest {
   readonly limits: Record<string, number>
   /** The budget of each value the program hands back (`value-budget.ts`). */
   readonly valueLimits: ValueBudgetLimits
-  /**
-   * When the run must be over (`Date.now()` scale): counted from the call, so waiting for a
-   * pool process, and its start, are inside it.
-   */
-  readonly deadline: number
+  /** When the run must be over (`run-limits.ts`: waiting for a pool process is given back). */
+  readonly clock: RunClock
   readonly canPause: boolean
   readonly printCallback: (text: string) => void
 }
@@ -138,11 +136,11 @@ export function inProcessExecution(request: ExecutionRequest, mounts: readonly M
       }
       const options = {
         ...(request.inputNames.length > 0 ? { inputs: request.inputs } : {}),
-        // Monty's own timer gets what remains of the deadline (counted from the call); it stops
+        // Monty's own timer gets what remains of the deadline; it stops
         // Python code between operations, not a native operation in progress.
         limits: {
           ...request.limits,
-          maxDurationSecs: Math.max(0.001, (request.deadline - Date.now()) / 1000),
+          maxDurationSecs: Math.max(0.001, (request.clock.deadline - Date.now()) / 1000),
         },
         printCallback: (_stream: string, text: string) => {
           request.printCallback(text)

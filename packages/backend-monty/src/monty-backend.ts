@@ -53,7 +53,15 @@ import { type MontyPool, MontyPool as MontyPoolClass, sharedMontyPool } from './
 import { mountError } from './mount-error.js'
 import { buildProgram, END_MARKER, mapTraceback, type Program } from './program-builder.js'
 import { isUsablePythonName } from './python-names.js'
-import { checkLimits, durationError, isAbort, limitOf, montyLimitsOf, raceDeadline } from './run-limits.js'
+import {
+  checkLimits,
+  durationError,
+  isAbort,
+  limitOf,
+  montyLimitsOf,
+  RunClock,
+  raceDeadline,
+} from './run-limits.js'
 import {
   dumpSessionState,
   emptyState,
@@ -346,11 +354,11 @@ export class MontyBackend implements PythonBackend {
     refuseUnknownKeys(options, PYTHON_RUN_OPTION_KEYS, 'run options')
     const scriptName = options.scriptName ?? this.#scriptName
     const limits = { ...this.#defaults, ...checkLimits(options.resourceLimits, 'resourceLimits') }
-    // The deadline counts from the call: waiting for a pool process and its start are inside it.
-    const deadline = Date.now() + limits.maxDurationSecs! * 1000
+    // The deadline counts from the call; time spent waiting for a pool process is given back.
+    const clock = new RunClock(limits.maxDurationSecs!)
     const state = this.#state
 
-    const analysis = await this.#whileOpen(this.#analysis(code, limits, deadline, signal))
+    const analysis = await this.#whileOpen(this.#analysis(code, limits, clock, signal))
     if (analysis.unsupported) throw new PythonUnsupportedError(analysis.unsupported)
 
     const runInputs = new Map<string, unknown>()
@@ -474,7 +482,7 @@ export class MontyBackend implements PythonBackend {
 
     if (options.typeCheck) {
       await this.#whileOpen(
-        this.#typeCheck(code, scriptName, analysis, runInputs, externals, emitted, limits, deadline, signal),
+        this.#typeCheck(code, scriptName, analysis, runInputs, externals, emitted, limits, clock, signal),
       )
     }
 
@@ -526,7 +534,7 @@ export class MontyBackend implements PythonBackend {
       inputs: montyInputs,
       limits: montyLimits,
       valueLimits: this.#valueLimits,
-      deadline,
+      clock,
       canPause,
       printCallback,
     }
@@ -548,7 +556,7 @@ export class MontyBackend implements PythonBackend {
       let step = await guard(execution.start())
       while (step.kind !== 'complete') {
         if (signal?.aborted) throw createAbortError(signal)
-        if (Date.now() > deadline) throw durationError(limits.maxDurationSecs!)
+        if (Date.now() > clock.deadline) throw durationError(limits.maxDurationSecs!)
         if (step.kind === 'lookup') {
           const name = step.name
           step = await guard(
@@ -566,7 +574,7 @@ export class MontyBackend implements PythonBackend {
           continue
         }
         const answer = await this.#whileOpen(
-          this.#answerCall(step, externals, deadline, limits.maxDurationSecs!, signal),
+          this.#answerCall(step, externals, clock, limits.maxDurationSecs!, signal),
         )
         step = await guard(
           execution.resumeCall(
@@ -632,7 +640,7 @@ export class MontyBackend implements PythonBackend {
       ? await this.#whileOpen(
           raceDeadline(
             Promise.resolve().then(() => validateWithSchema(options.result!, result)),
-            deadline,
+            clock.deadline,
             limits.maxDurationSecs!,
             signal,
           ),
@@ -656,7 +664,7 @@ export class MontyBackend implements PythonBackend {
   async #answerCall(
     call: Extract<Step, { kind: 'call' }>,
     externals: Map<string, PreparedExternal>,
-    deadline: number,
+    clock: RunClock,
     maxDurationSecs: number,
     signal: AbortSignal | undefined,
   ): Promise<{ value: unknown } | PythonRaise> {
@@ -693,7 +701,7 @@ export class MontyBackend implements PythonBackend {
       try {
         returned = await raceDeadline(
           Promise.resolve().then(() => callExternal(external, args, kwargs)),
-          deadline,
+          clock.deadline,
           maxDurationSecs,
           signal,
         )
@@ -764,7 +772,7 @@ export class MontyBackend implements PythonBackend {
   async #analysis(
     code: string,
     limits: ResourceLimits,
-    deadline: number,
+    clock: RunClock,
     signal: AbortSignal | undefined,
   ): Promise<SnippetAnalysis> {
     const cached = analysisCache.get(code)
@@ -776,15 +784,8 @@ export class MontyBackend implements PythonBackend {
     checkSnippetShape(code)
     const analysis =
       this.#pool && code.length > SMALL_SNIPPET_CHARS
-        ? (
-            await this.#pool.task(
-              { type: 'analyze', code },
-              'analysis',
-              montyLimitsOf(limits),
-              deadline,
-              signal,
-            )
-          ).analysis
+        ? (await this.#pool.task({ type: 'analyze', code }, 'analysis', montyLimitsOf(limits), clock, signal))
+            .analysis
         : analyzeSnippet(code)
     analysisCache.set(code, analysis)
     if (analysisCache.size > ANALYSIS_CACHE_SIZE) analysisCache.delete(analysisCache.keys().next().value!)
@@ -800,7 +801,7 @@ export class MontyBackend implements PythonBackend {
     externals: Map<string, PreparedExternal>,
     emitted: Map<string, StoredDefinition>,
     limits: ResourceLimits,
-    deadline: number,
+    clock: RunClock,
     signal: AbortSignal | undefined,
   ): Promise<void> {
     const lines = ['from typing import Any, cast']
@@ -832,7 +833,7 @@ export class MontyBackend implements PythonBackend {
             { type: 'typecheck', code, prefix },
             'typechecked',
             montyLimitsOf(limits),
-            deadline,
+            clock,
             signal,
           )
         ).diagnostics

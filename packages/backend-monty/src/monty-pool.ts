@@ -22,6 +22,7 @@ import {
 } from './execution.js'
 import { mountError } from './mount-error.js'
 import type { FromRunner, MountSpec, ToRunner } from './pool-protocol.js'
+import type { RunClock } from './run-limits.js'
 import { markTuples, unmarkTuples } from './tuple-mark.js'
 
 /** Options of `createMontyPool`. */
@@ -39,8 +40,9 @@ export interface MontyPoolOptions {
   niceness?: number
   /**
    * A process that has not reported ready this many milliseconds after it was started is killed
-   * and replaced (a run waiting for it gets a fresh one, still under its own deadline). Default
-   * 10 000.
+   * and replaced (a run waiting for it gets a fresh one; three in a row is
+   * `ExecutionCrashedError`). The time a run waits for a start is not counted against its
+   * `maxDurationSecs`. Default 10 000.
    */
   startTimeoutMs?: number
 }
@@ -331,7 +333,7 @@ export class MontyPool {
     mounts: readonly HostDirectoryMount[],
     signal?: AbortSignal,
   ): Promise<Execution> {
-    const proc = await this.#readyProcess(request.limits, request.deadline, signal)
+    const proc = await this.#readyProcess(request.clock, signal)
     return this.#executionOn(proc, request, mounts)
   }
 
@@ -344,16 +346,16 @@ export class MontyPool {
     message: Extract<ToRunner, { type: 'analyze' | 'typecheck' }>,
     reply: K,
     limits: Record<string, number>,
-    deadline: number,
+    clock: RunClock,
     signal?: AbortSignal,
   ): Promise<Extract<FromRunner, { type: K }>> {
-    const proc = await this.#readyProcess(limits, deadline, signal)
+    const proc = await this.#readyProcess(clock, signal)
     const expired = () =>
       durationErrorOf(
         limits,
         `the deadline passed during the snippet's ${reply === 'analysis' ? 'analysis' : 'type check'}`,
       )
-    const timer = setTimeout(() => this.#discard(proc, expired()), Math.max(0, deadline - Date.now()))
+    const timer = setTimeout(() => this.#discard(proc, expired()), Math.max(0, clock.deadline - Date.now()))
     timer.unref()
     const onAbort = () => this.#discard(proc, createAbortError(signal))
     signal?.addEventListener('abort', onAbort, { once: true })
@@ -378,21 +380,20 @@ export class MontyPool {
     }
   }
 
-  /** A ready process for one run: waiting for it and its start are inside the run's deadline. */
-  async #readyProcess(
-    limits: Record<string, number>,
-    deadline: number,
-    signal: AbortSignal | undefined,
-  ): Promise<PoolProcess> {
-    const expired = () => durationErrorOf(limits, 'the deadline passed before a pool process was ready')
+  /**
+   * A ready process for one run. The time spent waiting for it (a free process, or a fresh one's
+   * start) is given back to the run's clock: the deadline measures the run, not the machine's
+   * load. The wait is bounded by `startTimeoutMs` per start (a process not ready by then is
+   * killed and replaced; three in a row is `ExecutionCrashedError`), by the runs ahead (each
+   * under its own deadline) and by the signal.
+   */
+  async #readyProcess(clock: RunClock, signal: AbortSignal | undefined): Promise<PoolProcess> {
+    const waitStarted = Date.now()
     for (let attempt = 1; ; attempt++) {
-      const proc = await this.#acquire(signal, deadline, expired)
-      const outcome = await this.#whenReady(proc, deadline, signal)
-      if (outcome === 'ready') return proc
-      if (outcome === 'deadline') {
-        // Still starting: it stays for the next run, whose wait is bounded by the same start timeout.
-        this.#release(proc)
-        throw expired()
+      const proc = await this.#acquire(signal)
+      if (await this.#whenReady(proc, signal)) {
+        clock.giveBack(Date.now() - waitStarted)
+        return proc
       }
       this.#discard(proc, undefined)
       if (attempt >= MAX_START_ATTEMPTS) {
@@ -406,22 +407,16 @@ export class MontyPool {
   }
 
   /**
-   * Waits for `proc` to report ready, at most until its start timeout (counted from its start)
-   * or the run's deadline, whichever comes first. Rejects on abort (the process stays for the
-   * next run) and when the process dies while starting.
+   * Waits for `proc` to report ready: true when it did, false when its start timeout (counted
+   * from its start) passed first. Rejects on abort (the process stays for the next run) and
+   * when the process dies while starting.
    */
-  #whenReady(
-    proc: PoolProcess,
-    deadline: number,
-    signal: AbortSignal | undefined,
-  ): Promise<'ready' | 'start-timeout' | 'deadline'> {
-    if (proc.isReady) return Promise.resolve('ready')
-    const startLimit = proc.startedAt + this.startTimeoutMs
-    const byStart = startLimit <= deadline
+  #whenReady(proc: PoolProcess, signal: AbortSignal | undefined): Promise<boolean> {
+    if (proc.isReady) return Promise.resolve(true)
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => finish(() => resolve(byStart ? 'start-timeout' : 'deadline')),
-        Math.max(0, Math.min(startLimit, deadline) - Date.now()),
+        () => finish(() => resolve(false)),
+        Math.max(0, proc.startedAt + this.startTimeoutMs - Date.now()),
       )
       const onAbort = () =>
         finish(() => {
@@ -439,7 +434,7 @@ export class MontyPool {
       if (signal?.aborted) return onAbort()
       signal?.addEventListener('abort', onAbort, { once: true })
       proc.ready.then(
-        () => finish(() => resolve('ready')),
+        () => finish(() => resolve(true)),
         (error: unknown) => finish(() => reject(error)),
       )
     })
@@ -456,7 +451,7 @@ export class MontyPool {
     return proc
   }
 
-  #acquire(signal: AbortSignal | undefined, deadline: number, expired: () => unknown): Promise<PoolProcess> {
+  #acquire(signal: AbortSignal | undefined): Promise<PoolProcess> {
     this.#checkOpen()
     if (signal?.aborted) return Promise.reject(createAbortError(signal))
     const idle = this.#idle.pop()
@@ -472,15 +467,12 @@ export class MontyPool {
         waiter.fail(error)
       }
       const onAbort = () => leave(createAbortError(signal))
-      const timer = setTimeout(() => leave(expired()), Math.max(0, deadline - Date.now()))
       const waiter = {
         give: (proc: PoolProcess) => {
-          clearTimeout(timer)
           signal?.removeEventListener('abort', onAbort)
           resolve(proc)
         },
         fail: (error: unknown) => {
-          clearTimeout(timer)
           signal?.removeEventListener('abort', onAbort)
           reject(error)
         },
@@ -589,7 +581,7 @@ export class MontyPool {
     }))
     return {
       start: () => {
-        const remainingMs = Math.max(1, request.deadline - Date.now())
+        const remainingMs = Math.max(1, request.clock.deadline - Date.now())
         killTimer = setTimeout(() => {
           expired = true
           if (proc.busy) this.#discard(proc, durationError())

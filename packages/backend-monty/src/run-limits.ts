@@ -58,6 +58,33 @@ export function checkLimits(limits: ResourceLimits | undefined, argument: string
   return out
 }
 
+/**
+ * A run's wall-clock deadline (`Date.now()` scale). It starts at the call. Time the run spends
+ * waiting for a pool process (a free one, or a fresh one's start) is given back, so
+ * `maxDurationSecs` measures the run, not how loaded the machine is: a machine that needs 6 s to
+ * boot a Node process must not fail a 5 s run that never began. That waiting is bounded instead
+ * by `startTimeoutMs` per start (three starts, then `ExecutionCrashedError`), by the runs ahead
+ * (each under its own deadline) and by the abort signal. Read `deadline` when it is needed: it
+ * may move later while the run waits for a process, never earlier.
+ */
+export class RunClock {
+  #deadline: number
+
+  constructor(maxDurationSecs: number) {
+    this.#deadline = Date.now() + maxDurationSecs * 1000
+  }
+
+  /** When the run must be over. */
+  get deadline(): number {
+    return this.#deadline
+  }
+
+  /** Gives back `ms` milliseconds the run spent waiting for a pool process. */
+  giveBack(ms: number): void {
+    if (ms > 0) this.#deadline += ms
+  }
+}
+
 /** The error of a run past its deadline. */
 export function durationError(seconds: number): ResourceLimitError {
   return new ResourceLimitError({

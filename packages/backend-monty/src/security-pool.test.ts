@@ -1,12 +1,12 @@
 /**
- * Security of the pool: a process that never reports ready is killed and replaced under the
- * run's deadline (counted from the call), and pool processes die with their parent even while
+ * Security of the pool: a process that never reports ready is killed and replaced (the run never
+ * waits forever, and the wait does not eat its deadline), and pool processes die with their parent even while
  * Monty holds their main thread in a long native operation. The parent's death runs in a child
  * process, so nothing here can leave the runner with a stray process.
  */
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { ExecutionCrashedError, ResourceLimitError } from '@pyflue/core'
+import { ExecutionCrashedError } from '@pyflue/core'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { createMontyBackend } from './monty-backend.js'
 import { createMontyPool, type MontyPool } from './monty-pool.js'
@@ -61,14 +61,26 @@ describe('pool: a process that never reports ready', () => {
     await vi.waitFor(() => expect(isAlive(pid)).toBe(false), PATIENT)
   })
 
-  it("the run's deadline counts from the call: a start that never ends is a maxDurationSecs error", async () => {
-    const p = pool({ size: 1, startTimeoutMs: 600_000 })
+  it('waiting for a start is not charged to the run: a 0.5 s run whose first process hangs 2 s completes', async () => {
+    const p = pool({ size: 1, startTimeoutMs: 2_000 })
     const backend = createMontyBackend({ pool: p })
     const { run, pid } = await withStoppedStart(p, () =>
-      backend.run('1', { resourceLimits: { maxDurationSecs: 0.5 } }),
+      backend.run('20 + 1', { resourceLimits: { maxDurationSecs: 0.5 } }),
     )
-    await expect(run).rejects.toBeInstanceOf(ResourceLimitError)
-    await expect(run).rejects.toMatchObject({ limit: 'maxDurationSecs', value: 0.5 })
+    expect((await run).result).toBe(21)
+    expect(p.stats().replaced).toBeGreaterThanOrEqual(1)
+    await vi.waitFor(() => expect(isAlive(pid)).toBe(false), PATIENT)
+  })
+
+  it('an abort ends the wait for a start that never ends', async () => {
+    const p = pool({ size: 1, startTimeoutMs: 600_000 })
+    const backend = createMontyBackend({ pool: p })
+    const controller = new AbortController()
+    const { run, pid } = await withStoppedStart(p, () =>
+      backend.run('1', { resourceLimits: { maxDurationSecs: 0.5 }, signal: controller.signal }),
+    )
+    controller.abort()
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' })
     await p.close()
     await vi.waitFor(() => expect(isAlive(pid)).toBe(false), PATIENT)
   })
