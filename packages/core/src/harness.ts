@@ -46,7 +46,11 @@ export interface HarnessPromptInput {
   messages: readonly unknown[]
   /** The model, as the application gave it to `init()`; the harness checked it with `checkModel`. */
   model: unknown
-  /** The system prompt the session built (the workspace's `AGENTS.md`, then `instructions`). */
+  /**
+   * The system prompt the session built: a line saying this is a PyFlue session, the workspace's
+   * `AGENTS.md`, then the application's `instructions`. It does not describe tools: the harness
+   * describes its own.
+   */
   system: string
   /** The application's tools, in this harness's tool format (they are the harness's to call). */
   tools: unknown
