@@ -1,15 +1,31 @@
-// `init({ harness: 'deepagents' })` of @pyflue/harness: the name resolves to this package through
-// core's registry, and sessions prompt a LangChain fake model on Deep Agents with run_code in the
-// session's Monty, Deep Agents' file tools in its virtual sandbox, and the store keeping both.
-import type { BaseMessage } from '@langchain/core/messages'
+// `init({ harness: 'deepagents' })`: the name resolves to @pyflue/deepagents (a devDependency
+// here, found the way an application's would be) through core's registry, and sessions prompt
+// LangChain's fakeModel() on Deep Agents, with run_code in the session's Monty, Deep Agents' file
+// tools in its virtual sandbox, and the store keeping messages and Python state.
+import { AIMessage, type BaseMessage } from '@langchain/core/messages'
 import { fakeModel } from '@langchain/core/testing'
 import { tool } from '@langchain/core/tools'
 import { InMemorySessionStore, InvalidArgumentError, NotConfiguredError } from '@pyflue/core'
-import { init, type SessionEvent } from '@pyflue/harness'
-import { scriptedModel } from '@pyflue/harness/testing'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { answerWithLastToolResult, textOf, toolCallMessage } from './messages.test-helpers.js'
+import { init } from './init.js'
+import type { SessionEvent } from './session-events.js'
+import { scriptedModel } from './testing/scripted-model.js'
+
+let calls = 0
+
+/** An AI message that calls one tool. */
+function toolCallMessage(name: string, args: Record<string, unknown>): AIMessage {
+  calls += 1
+  return new AIMessage({ content: '', tool_calls: [{ name, args, id: `call-${calls}`, type: 'tool_call' }] })
+}
+
+/** A final answer that quotes the last tool result, as a model that read it would. */
+function answerWithLastToolResult(messages: BaseMessage[]): AIMessage {
+  return new AIMessage(`The tool said: ${messages.at(-1)?.text ?? ''}`)
+}
+
+const textOf = (message: BaseMessage) => message.text
 
 describe("@pyflue/harness with harness: 'deepagents'", () => {
   it('a prompt runs on Deep Agents: the model calls run_code in the session namespace and answers', async () => {
