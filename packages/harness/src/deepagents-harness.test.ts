@@ -75,6 +75,28 @@ describe("@pyflue/harness with harness: 'deepagents'", () => {
     }
   })
 
+  it("without a Python backend, Deep Agents' tools work in the sandbox under the agent's policy", async () => {
+    const model = fakeModel()
+      .respondWithTools([{ name: 'write_file', args: { file_path: '/notes.txt', content: 'kept' } }])
+      .respondWithTools([{ name: 'execute', args: { command: 'cat /notes.txt' } }])
+      .respond(answerWithLastToolResult)
+    const agent = await init({
+      harness: 'deepagents',
+      model,
+      sandbox: 'virtual',
+      sandboxPolicy: { allowShell: false },
+    })
+    try {
+      const session = await agent.session('policy')
+      const reply = await session.prompt('write a note, then cat it')
+      expect(await session.readFile('/notes.txt')).toBe('kept')
+      expect(reply.text).toMatch(/refused|disabled/i)
+      expect(reply.text).toContain('126')
+    } finally {
+      await agent.close()
+    }
+  })
+
   it('messages and Python state persist through the store and continue in a new agent', async () => {
     const store = new InMemorySessionStore()
     const first = await init({

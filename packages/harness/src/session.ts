@@ -99,7 +99,10 @@ export interface PromptOptions<T = undefined> {
 export interface PromptReply<T = undefined> {
   /** The model's final text. */
   text: string
-  /** Every step the model took: its requests, tool calls and tool results (AI SDK `StepResult`s). */
+  /**
+   * Every step the model took: its requests, tool calls and tool results (AI SDK `StepResult`s).
+   * Empty on a harness other than `'ai-sdk'`.
+   */
   steps: StepResult<ToolSet>[]
   /** Tokens used by all steps together. */
   usage: LanguageModelUsage
@@ -117,7 +120,11 @@ export interface PromptReply<T = undefined> {
   stepsExhausted: boolean
   /** The typed reply when `result` was given; `undefined` otherwise. */
   result: T
-  /** The messages this prompt added to the session's history (the user's message first). */
+  /**
+   * The messages this prompt added to the session's history (the user's message first). On a
+   * harness other than `'ai-sdk'` they are that harness's own JSON messages (with
+   * `'deepagents'`, LangChain's stored messages), typed here as the AI SDK's.
+   */
   messages: ModelMessage[]
 }
 
@@ -172,7 +179,7 @@ export class Session {
     return this.#settings.sandbox
   }
 
-  /** The conversation so far (a copy). */
+  /** The conversation so far (a copy), in the harness's message format (see `PromptReply.messages`). */
   get messages(): ModelMessage[] {
     return structuredClone(this.#messages)
   }
