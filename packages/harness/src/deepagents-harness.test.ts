@@ -190,6 +190,26 @@ describe("@pyflue/harness with harness: 'deepagents'", () => {
     }
   })
 
+  it('abort() stops a Deep Agents prompt with an AbortError and leaves the history as it was', async () => {
+    let abort = () => {}
+    const model = fakeModel()
+      .respond(() => {
+        abort()
+        return toolCallMessage('run_code', { code: 'x = 1' })
+      })
+      .respond(answerWithLastToolResult)
+    const agent = await init({ harness: 'deepagents', model, pythonBackend: 'monty' })
+    try {
+      const session = await agent.session('abort')
+      abort = () => session.abort()
+      await expect(session.prompt('start')).rejects.toMatchObject({ name: 'AbortError' })
+      expect(session.messages).toEqual([])
+      await expect(session.runPython('x')).rejects.toThrow(/NameError/)
+    } finally {
+      await agent.close()
+    }
+  })
+
   it('refuses an AI SDK model, non-LangChain tools and AI SDK-only prompt options with typed errors', async () => {
     const aiSdk = init({ harness: 'deepagents', model: scriptedModel(() => ({ text: 'hi' })) })
     await expect(aiSdk).rejects.toBeInstanceOf(InvalidArgumentError)
