@@ -49,8 +49,9 @@ async function withStoppedStart<T>(
 }
 
 describe('pool: a process that never reports ready', () => {
+  // startTimeoutMs is generous so that the replacement itself starts in time on a loaded machine.
   it('is killed after startTimeoutMs and replaced; the run completes on a fresh process', async () => {
-    const p = pool({ size: 1, startTimeoutMs: 2_000 })
+    const p = pool({ size: 1, startTimeoutMs: 15_000 })
     const backend = createMontyBackend({ pool: p })
     const { run, pid } = await withStoppedStart(p, () =>
       backend.run('21 * 2', { resourceLimits: { maxDurationSecs: 120 } }),
@@ -61,8 +62,8 @@ describe('pool: a process that never reports ready', () => {
     await vi.waitFor(() => expect(isAlive(pid)).toBe(false), PATIENT)
   })
 
-  it('waiting for a start is not charged to the run: a 0.5 s run whose first process hangs 2 s completes', async () => {
-    const p = pool({ size: 1, startTimeoutMs: 2_000 })
+  it('waiting for a start is not charged to the run: a 0.5 s run whose first process hangs 15 s completes', async () => {
+    const p = pool({ size: 1, startTimeoutMs: 15_000 })
     const backend = createMontyBackend({ pool: p })
     const { run, pid } = await withStoppedStart(p, () =>
       backend.run('20 + 1', { resourceLimits: { maxDurationSecs: 0.5 } }),

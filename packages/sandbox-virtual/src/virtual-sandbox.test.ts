@@ -157,7 +157,7 @@ describe('exec', () => {
       expect(results.map((r) => r.stdout.trim())).toEqual(['26', '26', '26', '26'])
       expect((await sandbox.readFile('d3/all')).split('\n').length).toBe(26)
     }
-  })
+  }, 240_000) // 200 shell writes through the worker pool: generous, so a loaded machine cannot time it out
 
   it('a missing cwd resolves with exit code 1 and runs nothing', async () => {
     const sandbox = await make()
