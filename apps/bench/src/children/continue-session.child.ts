@@ -3,7 +3,8 @@
  * `subject`: `init({ store })` and `agent.session(id)` (lease, load, Python state restored into a
  * new Monty backend, workspace files written into a new virtual sandbox). `raw`: the same stored
  * bytes read with the same driver (`pg`, `ioredis`, `fs`) and nothing done with them. Both time
- * from after this file's imports to the end, opening their own connection; prints
+ * from after this file's imports until the session is open or the bytes are read, each opening
+ * its own connection (closing it is not timed); prints
  * `{ ms, messages | bytes }`.
  * Usage: continue-session.child.ts subject|raw postgres|redis|file <target> <session id>
  */
@@ -17,12 +18,23 @@ import { type StoreKind, storeOf } from './store-of.js'
 
 const [mode, kind, target, id] = process.argv.slice(2) as ['subject' | 'raw', StoreKind, string, string]
 
-async function subject(): Promise<Record<string, number>> {
-  const agent = await init({ pythonBackend: 'monty', sandbox: 'virtual', store: storeOf(kind, target) })
+/** What a sample found, and how to let go of what it opened (after the clock stopped). */
+interface Sample {
+  found: Record<string, number>
+  done: () => Promise<unknown>
+}
+
+async function subject(): Promise<Sample> {
+  const store = storeOf(kind, target)
+  const agent = await init({ pythonBackend: 'monty', sandbox: 'virtual', store })
   const session = await agent.session(id)
-  const result = { messages: session.messages.length }
-  await agent.close()
-  return result
+  return {
+    found: { messages: session.messages.length },
+    done: async () => {
+      await agent.close()
+      await store.close()
+    },
+  }
 }
 
 /** Every file under `dir`, read whole. */
@@ -35,7 +47,7 @@ async function readTree(dir: string): Promise<number> {
   return bytes
 }
 
-async function raw(): Promise<Record<string, number>> {
+async function raw(): Promise<Sample> {
   if (kind === 'postgres') {
     const client = new pg.Client({ connectionString: target })
     await client.connect()
@@ -45,11 +57,10 @@ async function raw(): Promise<Record<string, number>> {
     )
     const head = await client.query('SELECT python_snapshot FROM pyflue_sessions WHERE id = $1', [id])
     const files = await client.query('SELECT path, content FROM pyflue_workspace_files WHERE id = $1', [id])
-    await client.end()
     let bytes = head.rows[0].python_snapshot.byteLength as number
     for (const row of messages.rows) bytes += Buffer.byteLength(row.body)
     for (const row of files.rows) bytes += row.content.byteLength + Buffer.byteLength(row.path)
-    return { bytes }
+    return { found: { bytes }, done: () => client.end() }
   }
   if (kind === 'redis') {
     const redis = new Redis(target)
@@ -59,16 +70,17 @@ async function raw(): Promise<Record<string, number>> {
       redis.lrangeBuffer(`${base}:msgs`, 0, -1),
       redis.hgetallBuffer(`${base}:files`),
     ])
-    await redis.quit()
     let bytes = 0
     for (const value of Object.values(rec)) bytes += value.byteLength
     for (const value of msgs) bytes += value.byteLength
     for (const [path, value] of Object.entries(files)) bytes += value.byteLength + Buffer.byteLength(path)
-    return { bytes }
+    return { found: { bytes }, done: () => redis.quit() }
   }
-  return { bytes: await readTree(join(target, id)) }
+  return { found: { bytes: await readTree(join(target, id)) }, done: async () => {} }
 }
 
 const start = performance.now()
-const result = mode === 'subject' ? await subject() : await raw()
-process.stdout.write(`${JSON.stringify({ ms: performance.now() - start, ...result })}\n`)
+const sample = mode === 'subject' ? await subject() : await raw()
+const ms = performance.now() - start
+await sample.done()
+process.stdout.write(`${JSON.stringify({ ms, ...sample.found })}\n`)

@@ -32,10 +32,11 @@ const model = scriptedModel((context) =>
     ? { toolCalls: [{ toolName: 'run_code', input: { code: INCREMENT } }] }
     : { text: 'done' },
 )
+const store = storeOf(kind, target)
 const agent = await init({
   model,
   pythonBackend: 'monty',
-  store: storeOf(kind, target),
+  store,
   sessionLease: { ttlMs: 30_000, waitMs: 120_000 },
 })
 
@@ -77,4 +78,5 @@ for (let round = 0; round < rounds; round++) {
 }
 const ms = performance.now() - start
 await agent.close()
+await store.close()
 process.stdout.write(`${JSON.stringify({ ms, prompts, retries, messagesPerPrompt: [...perPrompt] })}\n`)
