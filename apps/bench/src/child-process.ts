@@ -6,12 +6,19 @@ import { type ChildProcess, spawn } from 'node:child_process'
 
 const tsx = import.meta.resolve('tsx')
 
+/** A child still running after this long is killed (it then exits with no code, an error). */
+const CHILD_TIMEOUT_MS = 600_000
+
 /** Spawns `src/children/<name>` with `args`; stdout is piped, stderr goes to the bench's stderr. */
 export function spawnChild(name: string, args: readonly string[]): ChildProcess {
   const file = new URL(`./children/${name}`, import.meta.url).pathname
-  return spawn(process.execPath, ['--import', tsx, file, ...args], {
+  const child = spawn(process.execPath, ['--import', tsx, file, ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
   })
+  const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS)
+  timer.unref()
+  child.on('exit', () => clearTimeout(timer))
+  return child
 }
 
 /** Lines a child prints on stdout, one callback per line. */

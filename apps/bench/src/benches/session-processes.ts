@@ -4,7 +4,8 @@
  *   process (`init` + `agent.session(id)`: lease, load, Python state into Monty, files into a
  *   virtual sandbox) against reading the same stored bytes raw with the same driver (`pg`,
  *   `ioredis`, `fs`), on PostgreSQL, Redis and the directory store. Both are timed inside the
- *   child after its imports, each opening its own connection; subject and raw alternate;
+ *   child after its imports, each opening its own connection; subject and raw alternate. A second
+ *   row opens the session without a sandbox, to show what writing the files out costs;
  * - 8 processes × 100 shared sessions, one short two-step prompt (a `run_code` call, then a text
  *   reply, scripted model) per process per session, on PostgreSQL and Redis, against one process
  *   doing the same 800 prompts on the in-memory store. Afterwards every session is loaded: its
@@ -62,7 +63,7 @@ interface Continued {
   bytes?: number
 }
 
-async function continuationRow(name: string, kind: StoreKind, target: string): Promise<BenchRow> {
+async function continuationRows(name: string, kind: StoreKind, target: string): Promise<BenchRow[]> {
   const store = storeOf(kind, target)
   const id = `continue-${kind}`
   let stateBytes: number
@@ -71,31 +72,40 @@ async function continuationRow(name: string, kind: StoreKind, target: string): P
   } finally {
     await store.close()
   }
-  const subject: number[] = []
-  const raw: number[] = []
+  const times: Record<'subject' | 'no-sandbox' | 'raw', number[]> = { subject: [], 'no-sandbox': [], raw: [] }
   let rawBytes = 0
+  const modes = ['subject', 'no-sandbox', 'raw'] as const
   for (let round = 0; round < CONTINUE_ROUNDS; round++) {
-    const order = round % 2 === 0 ? (['subject', 'raw'] as const) : (['raw', 'subject'] as const)
+    // Rotate the order, so neither side always runs first.
+    const order = modes.map((_, i) => modes[(i + round) % modes.length]!)
     for (const mode of order) {
       const result = await runChild<Continued>('continue-session.child.ts', [mode, kind, target, id])
-      if (mode === 'subject') {
-        if (result.messages !== 1000)
-          throw new Error(`${name}: the continued session has ${result.messages} messages, not 1000`)
-        subject.push(result.ms)
-      } else {
-        rawBytes = result.bytes ?? 0
-        raw.push(result.ms)
-      }
+      if (mode === 'raw') rawBytes = result.bytes ?? 0
+      else if (result.messages !== 1000)
+        throw new Error(`${name}: the continued session has ${result.messages} messages, not 1000`)
+      times[mode].push(result.ms)
     }
   }
-  const [s, r] = [median(subject), median(raw)]
-  return {
-    name: `${name}: continue a session in a new process (1000 messages, ${formatBytes(stateBytes)} Python state, 1000 files)`,
-    value: formatMs(s),
-    baseline: `raw read of the stored ${formatBytes(rawBytes)}: ${formatMs(r)}`,
-    ratio: s / r,
-    note: `medians of ${CONTINUE_ROUNDS} child processes each, timed in the child after imports`,
-  }
+  const [s, p, r] = [median(times.subject), median(times['no-sandbox']), median(times.raw)]
+  const baseline = `raw read of the stored ${formatBytes(rawBytes)}: ${formatMs(r)}`
+  const note = `medians of ${CONTINUE_ROUNDS} child processes each, timed in the child after imports`
+  const what = `1000 messages, ${formatBytes(stateBytes)} Python state, 1000 files`
+  return [
+    {
+      name: `${name}: continue a session in a new process (${what}; virtual sandbox)`,
+      value: formatMs(s),
+      baseline,
+      ratio: s / r,
+      note,
+    },
+    {
+      name: `${name}: the same without a sandbox (files loaded, not written out)`,
+      value: formatMs(p),
+      baseline,
+      ratio: p / r,
+      note,
+    },
+  ]
 }
 
 interface WorkerResult {
@@ -227,7 +237,8 @@ const bench: Bench = {
         })
       if (redis)
         continued.splice(postgres ? 1 : 0, 0, { name: 'RedisSessionStore', kind: 'redis', target: redis.url })
-      for (const { name, kind, target } of continued) rows.push(await continuationRow(name, kind, target))
+      for (const { name, kind, target } of continued)
+        rows.push(...(await continuationRows(name, kind, target)))
       rows.push(...(await throughputRows(continued.filter(({ kind }) => kind !== 'file'))))
       if (!postgres)
         process.stderr.write('session-processes: no PostgreSQL binaries here, its rows are left out\n')

@@ -1,12 +1,13 @@
 /**
  * One sample of the "continue a session in a new process" bench row, in its own Node process.
  * `subject`: `init({ store })` and `agent.session(id)` (lease, load, Python state restored into a
- * new Monty backend, workspace files written into a new virtual sandbox). `raw`: the same stored
+ * new Monty backend, workspace files written into a new virtual sandbox). `no-sandbox`: the same
+ * without a sandbox (the files are loaded from the store, not written out). `raw`: the same stored
  * bytes read with the same driver (`pg`, `ioredis`, `fs`) and nothing done with them. Both time
  * from after this file's imports until the session is open or the bytes are read, each opening
  * its own connection (closing it is not timed); prints
  * `{ ms, messages | bytes }`.
- * Usage: continue-session.child.ts subject|raw postgres|redis|file <target> <session id>
+ * Usage: continue-session.child.ts subject|no-sandbox|raw postgres|redis|file <target> <session id>
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -16,7 +17,12 @@ import { Redis } from 'ioredis'
 import pg from 'pg'
 import { type StoreKind, storeOf } from './store-of.js'
 
-const [mode, kind, target, id] = process.argv.slice(2) as ['subject' | 'raw', StoreKind, string, string]
+const [mode, kind, target, id] = process.argv.slice(2) as [
+  'subject' | 'no-sandbox' | 'raw',
+  StoreKind,
+  string,
+  string,
+]
 
 /** What a sample found, and how to let go of what it opened (after the clock stopped). */
 interface Sample {
@@ -24,9 +30,9 @@ interface Sample {
   done: () => Promise<unknown>
 }
 
-async function subject(): Promise<Sample> {
+async function subject(withSandbox: boolean): Promise<Sample> {
   const store = storeOf(kind, target)
-  const agent = await init({ pythonBackend: 'monty', sandbox: 'virtual', store })
+  const agent = await init({ pythonBackend: 'monty', ...(withSandbox ? { sandbox: 'virtual' } : {}), store })
   const session = await agent.session(id)
   return {
     found: { messages: session.messages.length },
@@ -80,7 +86,7 @@ async function raw(): Promise<Sample> {
 }
 
 const start = performance.now()
-const sample = mode === 'subject' ? await subject() : await raw()
+const sample = mode === 'raw' ? await raw() : await subject(mode === 'subject')
 const ms = performance.now() - start
 await sample.done()
 process.stdout.write(`${JSON.stringify({ ms, ...sample.found })}\n`)
