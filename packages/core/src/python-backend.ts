@@ -154,6 +154,12 @@ export interface PythonBackend {
   readonly name: string
   /** The contract version implemented; `1` for this file. */
   readonly contractVersion: typeof PYTHON_BACKEND_CONTRACT_VERSION
+  /**
+   * The version of the engine whose `dumpState()` bytes this backend writes, e.g.
+   * `'@pydantic/monty 0.0.18'`. Optional: a harness stores it beside a saved state and refuses to
+   * load a state stored with another one.
+   */
+  readonly engineVersion?: string
   run<O extends PythonRunOptions<StandardSchemaV1 | undefined> = PythonRunOptions<undefined>>(
     code: string,
     options?: O,

@@ -8,6 +8,7 @@ import {
   type Sandbox,
   type SandboxFactory,
   type SandboxPolicy,
+  StateFormatError,
   withSandboxPolicy,
 } from '@pyflue/core'
 import type { LanguageModel, ToolSet } from 'ai'
@@ -133,7 +134,10 @@ export class Agent {
       // The host restores the files, not the model: the policy's wrapper is not in the way.
       const keepsFiles = created !== undefined && keepsWorkspaceFiles(created)
       if (record?.workspace && created && keepsFiles) await restoreWorkspaceFiles(created, record.workspace)
-      if (record?.pythonState && backend) await backend.loadState(record.pythonState)
+      if (record?.pythonState && backend) {
+        refuseOtherEngine(id, record.pythonEngineVersion, backend)
+        await backend.loadState(record.pythonState)
+      }
       const session: Session = new Session({
         id,
         getModel: () => this.model(),
@@ -160,7 +164,22 @@ export class Agent {
     } catch (error) {
       await backend?.close().catch(() => {})
       await sandbox?.close?.().catch(() => {})
+      // A session that did not open keeps no lease: another process (or a fixed one) opens it.
+      if (settings.store instanceof ContractStoreBridge) await settings.store.release(id).catch(() => {})
       throw error
     }
   }
+}
+
+/**
+ * Refuses a stored Python state dumped by another engine version than `backend` runs, with a
+ * `StateFormatError` (reason `'version'`), before the backend reads a byte of it. A state stored
+ * without a version (its backend stated none) is left to the backend's own format check.
+ */
+function refuseOtherEngine(id: string, stored: string | undefined, backend: PythonBackend): void {
+  if (stored === undefined || stored === backend.engineVersion) return
+  throw new StateFormatError(
+    'version',
+    `Session '${id}' holds Python state dumped by engine ${stored}; this '${backend.name}' backend runs ${backend.engineVersion ?? 'an engine that states no version'} and does not load it. Open the session with ${stored}, or start a new session.`,
+  )
 }

@@ -15,6 +15,11 @@ export interface SessionRecord {
   /** The backend's name the state belongs to, e.g. `'monty'`. */
   pythonBackend?: string
   /**
+   * The engine version the state was dumped by (`PythonBackend.engineVersion`), when the backend
+   * states one; a session whose stored version differs from its backend's does not open.
+   */
+  pythonEngineVersion?: string
+  /**
    * The files of a sandbox that dies with its process (the virtual sandbox), by absolute sandbox
    * path; written into the next process's sandbox when the session opens there.
    */

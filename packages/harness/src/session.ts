@@ -632,6 +632,9 @@ export class Session {
         version: SESSION_RECORD_VERSION,
         messages: this.#messages,
         ...(pythonState ? { pythonState, pythonBackend: backend!.name } : {}),
+        ...(pythonState && backend!.engineVersion !== undefined
+          ? { pythonEngineVersion: backend!.engineVersion }
+          : {}),
         ...(workspace ? { workspace } : {}),
         ...(sandbox?.id ? { sandbox: { provider: sandbox.name, sandboxId: sandbox.id } } : {}),
         updatedAt: new Date().toISOString(),

@@ -15,14 +15,8 @@ import { FileSessionStore, init } from '@pyflue/harness'
 import { PostgresSessionStore } from '@pyflue/store-postgres'
 import { RedisSessionStore } from '@pyflue/store-redis'
 import type { Bench, BenchRow } from '../bench-types.js'
+import { startPostgres, startRedis } from '../servers.js'
 import { formatMs, median, sample } from '../stats.js'
-
-/** The stores' own test helpers start their servers on 127.0.0.1 (undefined when not installed). */
-const helper = (path: string) => import(new URL(`../../../../packages/${path}`, import.meta.url).href)
-const startPostgres: () => Promise<{ connectionString: string; stop(): void } | undefined> = async () =>
-  (await helper('store-postgres/test/postgres-server.ts')).startPostgres()
-const startRedis: () => Promise<{ url: string; stop(): void } | undefined> = async () =>
-  (await helper('store-redis/test/redis-server.ts')).startRedis()
 
 const message = (n: number) => ({ role: 'user', content: `message ${n} ${'x'.repeat(200)}` })
 

@@ -8,7 +8,9 @@
  * open its lease is renewed every third of its TTL, so a long prompt keeps it; a lease lost to
  * another owner makes every later save reject with that `SessionBusyError`.
  * The Python state is still committed as a full snapshot per save; deltas need the backend's
- * changed-names support (not there yet).
+ * changed-names support (not there yet). It is committed with the backend's `engineVersion`
+ * (`'unrecorded'` when the backend states none), and a load hands a recorded one back as
+ * `pythonEngineVersion`, which the agent compares with its backend's before loading the state.
  */
 import {
   type SessionStore as ContractSessionStore,
@@ -20,6 +22,14 @@ import {
 import type { ModelMessage } from 'ai'
 import { SESSION_RECORD_VERSION, type SessionRecord, type SessionStore } from '../session-store.js'
 import { type WorkspaceFiles, workspaceDelta } from '../session-workspace.js'
+
+/** What a commit records as `engineVersion` when the backend states none. */
+export const UNRECORDED_ENGINE_VERSION = 'unrecorded'
+
+/** True for an engine version a load compares: one a backend stated. */
+function recordedEngine(version: string): boolean {
+  return version !== '' && version !== UNRECORDED_ENGINE_VERSION
+}
 
 /** How long a lease lasts between saves unless renewed. */
 export const DEFAULT_LEASE_TTL_MS = 60_000
@@ -113,6 +123,9 @@ export class ContractStoreBridge implements SessionStore {
       ...(record.python?.snapshot
         ? { pythonState: record.python.snapshot, pythonBackend: record.python.backend }
         : {}),
+      ...(record.python?.snapshot && recordedEngine(record.python.engineVersion)
+        ? { pythonEngineVersion: record.python.engineVersion }
+        : {}),
       ...(Object.keys(record.workspace).length > 0 ? { workspace: { ...record.workspace } } : {}),
       ...(record.sandbox ? { sandbox: { ...record.sandbox } } : {}),
       updatedAt: record.updatedAt,
@@ -136,7 +149,7 @@ export class ContractStoreBridge implements SessionStore {
             python: {
               kind: 'snapshot' as const,
               backend: record.pythonBackend ?? 'unknown',
-              engineVersion: 'unrecorded',
+              engineVersion: record.pythonEngineVersion ?? UNRECORDED_ENGINE_VERSION,
               state: record.pythonState,
             },
           }
