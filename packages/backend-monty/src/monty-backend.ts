@@ -50,6 +50,7 @@ import {
 } from './external-functions.js'
 import { hostPathRedactor, redactError } from './host-paths.js'
 import { type MontyPool, MontyPool as MontyPoolClass, sharedMontyPool } from './monty-pool.js'
+import { montyEngineVersion } from './engine-version.js'
 import { mountError } from './mount-error.js'
 import { buildProgram, END_MARKER, mapTraceback, type Program } from './program-builder.js'
 import { isUsablePythonName } from './python-names.js'
@@ -170,6 +171,8 @@ export function createMontyBackend(options: MontyBackendOptions = {}): MontyBack
 export class MontyBackend implements PythonBackend {
   readonly name = 'monty'
   readonly contractVersion = PYTHON_BACKEND_CONTRACT_VERSION
+  /** The `@pydantic/monty` release, recorded with saved states so another release refuses them. */
+  readonly engineVersion = montyEngineVersion()
   #state: SessionState = emptyState()
   readonly #dataclasses = new DataclassRegistry()
   readonly #sandbox: Sandbox | undefined
