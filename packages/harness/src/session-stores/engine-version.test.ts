@@ -13,13 +13,12 @@ import {
 import { describe, expect, it } from 'vitest'
 import { init } from '../init.js'
 
-/** A `'monty'` factory whose backends state `engineVersion` (or none, when undefined). */
+/** A `'monty'` factory whose backends state `engineVersion` instead of Monty's own (none, when undefined). */
 function montyStating(engineVersion: string | undefined): PythonBackendFactory {
   return {
     name: 'monty',
     async createBackend(): Promise<PythonBackend> {
       const backend = await createMontyBackend()
-      if (engineVersion === undefined) return backend
       return new Proxy(backend, {
         get: (target, key) => {
           if (key === 'engineVersion') return engineVersion
