@@ -21,6 +21,8 @@ import {
   isContractSessionStore,
   type SessionLeaseOptions,
 } from './session-stores/contract-store-bridge.js'
+import { instrumentSessionStore } from './telemetry/instrument-store.js'
+import { createTelemetry, type TelemetrySetting } from './telemetry/telemetry.js'
 import { resolveSandboxToolLimits, type SandboxToolLimits } from './tool-limits.js'
 
 /** Options of `init()`. Every field is optional. */
@@ -68,6 +70,12 @@ export interface InitOptions {
    * (`maxFilesScanned`, default 5000). What the model asks for is clamped to them.
    */
   toolLimits?: SandboxToolLimits
+  /**
+   * OpenTelemetry traces and metrics (see the README's "Traces and metrics"): `{ tracer, meter,
+   * recordCode }` uses the objects given, `true` the global ones of `@opentelemetry/api`. Default
+   * off: nothing is wrapped and `@opentelemetry/api` is never loaded.
+   */
+  telemetry?: TelemetrySetting
 }
 
 const INIT_OPTION_KEYS = [
@@ -84,6 +92,7 @@ const INIT_OPTION_KEYS = [
   'maxOutputChars',
   'resourceLimits',
   'toolLimits',
+  'telemetry',
 ] as const satisfies readonly (keyof InitOptions)[]
 
 /**
@@ -127,6 +136,7 @@ export async function init(options: InitOptions = {}): Promise<Agent> {
     )
   }
   const tools = checkApplicationTools(options.tools)
+  const telemetry = await createTelemetry(options.telemetry, 'init options.telemetry')
   const [pythonBackendFactory, sandboxFactory] = await Promise.all([
     options.pythonBackend === undefined ? undefined : registry.resolvePythonBackend(options.pythonBackend),
     options.sandbox === undefined ? undefined : registry.resolveSandbox(options.sandbox),
@@ -138,10 +148,11 @@ export async function init(options: InitOptions = {}): Promise<Agent> {
     sandboxPolicy: options.sandboxPolicy,
     instructions: options.instructions,
     tools,
-    store,
+    store: instrumentSessionStore(store, telemetry),
     maxSteps,
     maxOutputChars,
     resourceLimits: options.resourceLimits,
     toolLimits,
+    telemetry,
   })
 }

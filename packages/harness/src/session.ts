@@ -33,6 +33,7 @@ import {
   streamText,
   type ToolSet,
 } from 'ai'
+import { BUILT_IN_TOOL_NAMES } from './application-tools.js'
 import { EventQueue, HeldEvents } from './event-queue.js'
 import { checkPromptOptions, runPythonOptions, stepsExhausted } from './prompt-options.js'
 import { type RunCodeEvent, type RunCodeToolOptions, runCodeTool } from './run-code-tool.js'
@@ -41,6 +42,8 @@ import type { SessionEvent } from './session-events.js'
 import { SESSION_RECORD_VERSION, type SessionStore } from './session-store.js'
 import type { WorkspaceReader } from './session-workspace.js'
 import { buildSystemPrompt } from './system-prompt.js'
+import { aiSdkTelemetry, traceBuiltInTools, tracePrompt } from './telemetry/instrument-prompt.js'
+import { Telemetry } from './telemetry/telemetry.js'
 import type { SandboxToolLimits } from './tool-limits.js'
 import {
   checkResultSchema,
@@ -68,6 +71,8 @@ export interface SessionSettings {
   resourceLimits?: ResourceLimits | undefined
   /** Bounds of the file and shell tools (see `SandboxToolLimits`). */
   toolLimits?: SandboxToolLimits | undefined
+  /** Spans and metrics; off when omitted. */
+  telemetry?: Telemetry | undefined
   /** Ends what the agent holds for the session (its store lease); awaited by `close()`. */
   onClose: () => Promise<void>
 }
@@ -259,21 +264,24 @@ export class Session {
     this.#checkPrompt(text)
     const maxSteps = checkPromptOptions(options, this.#settings.maxSteps, 'prompt options')
     const op = this.#begin(options.signal)
-    return this.#promptOperation(op, async () => {
-      const setup = await this.#setup(text, op, options, maxSteps)
-      const call = generateText(setup.callOptions)
-      const result = await raceAbort(call, op.signal)
-      const typed =
-        options.result === undefined ? undefined : readTypedOutput(() => result.output, result.text)
-      return this.#commitReply<T>(setup.base, [setup.userMessage, ...result.response.messages], {
-        text: result.text,
-        steps: result.steps as StepResult<ToolSet>[],
-        usage: result.totalUsage,
-        finishReason: result.finishReason,
-        stepsExhausted: stepsExhausted(result.steps, maxSteps),
-        result: typed as T,
-      })
-    })
+    const traced = { sessionId: this.id, streamed: false, maxSteps }
+    return tracePrompt(this.#telemetry, traced, () =>
+      this.#promptOperation(op, async () => {
+        const setup = await this.#setup(text, op, options, maxSteps)
+        const call = generateText(setup.callOptions)
+        const result = await raceAbort(call, op.signal)
+        const typed =
+          options.result === undefined ? undefined : readTypedOutput(() => result.output, result.text)
+        return this.#commitReply<T>(setup.base, [setup.userMessage, ...result.response.messages], {
+          text: result.text,
+          steps: result.steps as StepResult<ToolSet>[],
+          usage: result.totalUsage,
+          finishReason: result.finishReason,
+          stepsExhausted: stepsExhausted(result.steps, maxSteps),
+          result: typed as T,
+        })
+      }),
+    )
   }
 
   /**
@@ -319,87 +327,90 @@ export class Session {
       onToolEvent: (toolCallId, event) => emitForCall(toolCallId, { ...event, toolCallId }),
     }
     const flushHeld = (toolCallId: string) => held.release(toolCallId, queue)
-    return this.#promptOperation(op, async () => {
-      const setup = await this.#setup(text, op, options, maxSteps, activity)
-      const result = streamText({
-        ...setup.callOptions,
-        onError: () => {},
-      })
-      const pump = async () => {
-        for await (const part of result.fullStream) {
-          switch (part.type) {
-            case 'text-delta':
-              queue.push({ type: 'text-delta', text: part.text })
-              break
-            case 'tool-call':
-              queue.push({
-                type: 'tool-call',
-                toolCallId: part.toolCallId,
-                toolName: part.toolName,
-                input: part.input,
-              })
-              shownCalls.add(part.toolCallId)
-              flushHeld(part.toolCallId)
-              break
-            case 'tool-result':
-              flushHeld(part.toolCallId)
-              queue.push({
-                type: 'tool-result',
-                toolCallId: part.toolCallId,
-                toolName: part.toolName,
-                input: part.input,
-                output: part.output,
-              })
-              break
-            case 'tool-error':
-              flushHeld(part.toolCallId)
-              queue.push({
-                type: 'tool-error',
-                toolCallId: part.toolCallId,
-                toolName: part.toolName,
-                input: part.input,
-                error: part.error,
-              })
-              break
-            case 'finish-step':
-              queue.push({ type: 'step-finish', finishReason: part.finishReason, usage: part.usage })
-              break
-            case 'error':
-              throw part.error
-            case 'abort':
-              throw createAbortError(op.signal)
-            default:
-              break
+    const traced = { sessionId: this.id, streamed: true, maxSteps }
+    return tracePrompt(this.#telemetry, traced, () =>
+      this.#promptOperation(op, async () => {
+        const setup = await this.#setup(text, op, options, maxSteps, activity)
+        const result = streamText({
+          ...setup.callOptions,
+          onError: () => {},
+        })
+        const pump = async () => {
+          for await (const part of result.fullStream) {
+            switch (part.type) {
+              case 'text-delta':
+                queue.push({ type: 'text-delta', text: part.text })
+                break
+              case 'tool-call':
+                queue.push({
+                  type: 'tool-call',
+                  toolCallId: part.toolCallId,
+                  toolName: part.toolName,
+                  input: part.input,
+                })
+                shownCalls.add(part.toolCallId)
+                flushHeld(part.toolCallId)
+                break
+              case 'tool-result':
+                flushHeld(part.toolCallId)
+                queue.push({
+                  type: 'tool-result',
+                  toolCallId: part.toolCallId,
+                  toolName: part.toolName,
+                  input: part.input,
+                  output: part.output,
+                })
+                break
+              case 'tool-error':
+                flushHeld(part.toolCallId)
+                queue.push({
+                  type: 'tool-error',
+                  toolCallId: part.toolCallId,
+                  toolName: part.toolName,
+                  input: part.input,
+                  error: part.error,
+                })
+                break
+              case 'finish-step':
+                queue.push({ type: 'step-finish', finishReason: part.finishReason, usage: part.usage })
+                break
+              case 'error':
+                throw part.error
+              case 'abort':
+                throw createAbortError(op.signal)
+              default:
+                break
+            }
           }
         }
-      }
-      await raceAbort(pump(), op.signal)
-      const [finalText, steps, usage, response, finishReason] = await raceAbort(
-        Promise.all([result.text, result.steps, result.totalUsage, result.response, result.finishReason]),
-        op.signal,
-      )
-      let typed: unknown
-      if (options.result !== undefined) {
-        typed = await raceAbort(
-          Promise.resolve(result.output).catch((error: unknown) => {
-            throw new ResultValidationError([{ message: (error as Error).message }], finalText)
-          }),
+        await raceAbort(pump(), op.signal)
+        const [finalText, steps, usage, response, finishReason] = await raceAbort(
+          Promise.all([result.text, result.steps, result.totalUsage, result.response, result.finishReason]),
           op.signal,
         )
-      }
-      const exhausted = stepsExhausted(steps, maxSteps)
-      const reply = await this.#commitReply<T>(setup.base, [setup.userMessage, ...response.messages], {
-        text: finalText,
-        steps: steps as StepResult<ToolSet>[],
-        usage,
-        finishReason,
-        stepsExhausted: exhausted,
-        result: typed as T,
-      })
-      if (exhausted) queue.push({ type: 'steps-exhausted', maxSteps, steps: steps.length })
-      queue.push({ type: 'finish', text: finalText, finishReason, stepsExhausted: exhausted, usage })
-      return reply
-    })
+        let typed: unknown
+        if (options.result !== undefined) {
+          typed = await raceAbort(
+            Promise.resolve(result.output).catch((error: unknown) => {
+              throw new ResultValidationError([{ message: (error as Error).message }], finalText)
+            }),
+            op.signal,
+          )
+        }
+        const exhausted = stepsExhausted(steps, maxSteps)
+        const reply = await this.#commitReply<T>(setup.base, [setup.userMessage, ...response.messages], {
+          text: finalText,
+          steps: steps as StepResult<ToolSet>[],
+          usage,
+          finishReason,
+          stepsExhausted: exhausted,
+          result: typed as T,
+        })
+        if (exhausted) queue.push({ type: 'steps-exhausted', maxSteps, steps: steps.length })
+        queue.push({ type: 'finish', text: finalText, finishReason, stepsExhausted: exhausted, usage })
+        return reply
+      }),
+    )
   }
 
   /** Stops every operation in flight; each rejects with an `AbortError`. The session stays usable. */
@@ -437,6 +448,10 @@ export class Session {
   }
 
   // ---- internals ----
+
+  get #telemetry(): Telemetry {
+    return this.#settings.telemetry ?? Telemetry.off
+  }
 
   /** Runs a prompt's body alone in the session, with its failures normalised, and ends `op`. */
   async #promptOperation<R>(op: Operation, body: () => Promise<R>): Promise<R> {
@@ -523,10 +538,11 @@ export class Session {
       model,
       system,
       messages: [...this.#messages, userMessage],
-      tools,
+      tools: traceBuiltInTools(this.#telemetry, tools, BUILT_IN_TOOL_NAMES),
       stopWhen: stepCountIs(maxSteps),
       abortSignal: op.signal,
       onStepFinish,
+      ...aiSdkTelemetry(this.#telemetry),
       ...(options.result === undefined ? {} : { output: Output.object({ schema: options.result }) }),
     }
     return { userMessage, base, callOptions }

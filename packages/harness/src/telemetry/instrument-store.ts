@@ -1,0 +1,41 @@
+/**
+ * A harness `SessionStore` whose loads, saves and deletes are `pyflue.store.*` spans (with the
+ * session id as `gen_ai.conversation.id`), and whose saves refused with `SessionConflictError`
+ * are counted in `pyflue.store.conflicts`. Everything else (a bridge's `release`, `instanceof`)
+ * goes to the store unchanged (a `Proxy`).
+ */
+import { ErrorCodes } from '@pyflue/core'
+import type { SessionRecord, SessionStore } from '../session-store.js'
+import { ATTR, SPAN } from './attributes.js'
+import type { Telemetry } from './telemetry.js'
+
+/** `store` with its operations traced; `store` itself when telemetry is off. */
+export function instrumentSessionStore<S extends SessionStore>(store: S, telemetry: Telemetry): S {
+  if (!telemetry.enabled) return store
+  const load = (id: string) =>
+    telemetry.span(SPAN.storeLoad, { [ATTR.conversationId]: id }, async (span) => {
+      const record = await store.load(id)
+      span?.setAttribute(ATTR.found, record !== undefined)
+      return record
+    })
+  const save = (id: string, record: SessionRecord) =>
+    telemetry.span(SPAN.storeSave, { [ATTR.conversationId]: id }, async () => {
+      try {
+        return await store.save(id, record)
+      } catch (error) {
+        if ((error as { code?: unknown } | null)?.code === ErrorCodes.SESSION_CONFLICT)
+          telemetry.recordConflict()
+        throw error
+      }
+    })
+  const remove = (id: string) =>
+    telemetry.span(SPAN.storeDelete, { [ATTR.conversationId]: id }, () => store.delete(id))
+  const replaced: Record<string, unknown> = { load, save, delete: remove }
+  return new Proxy(store, {
+    get(target, property) {
+      if (typeof property === 'string' && property in replaced) return replaced[property]
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
