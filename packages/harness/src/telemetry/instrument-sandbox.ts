@@ -3,7 +3,7 @@
  * `pyflue.sandbox.exec` span with the command's name (its first word; the full text only with
  * `recordCode`) and exit code, and a count in `pyflue.sandbox.commands`; a non-zero exit is an
  * outcome `error` but not an error status (the command ran). Reads, writes, `mkdir` and `rm` are
- * `pyflue.sandbox.file` spans with the operation and the sandbox path. Metadata lookups (`stat`,
+ * `pyflue.sandbox.file` spans with the operation and the absolute sandbox path. Metadata lookups (`stat`,
  * `exists`, `readdir`) are not traced: a `glob` or a `grep` makes thousands of them. Everything
  * else goes to the sandbox unchanged (a `Proxy`).
  */
@@ -23,6 +23,16 @@ const FILE_OPERATIONS: ReadonlySet<string> = new Set([
 /** The first word of a shell command: what `pyflue.sandbox.command` records. */
 export function commandName(command: string): string {
   return command.trim().split(/\s+/, 1)[0] ?? ''
+}
+
+/** The absolute sandbox path of `path` (as given when the sandbox refuses to resolve it). */
+function sandboxPath(sandbox: Sandbox, path: unknown): string | undefined {
+  if (typeof path !== 'string') return undefined
+  try {
+    return sandbox.resolvePath(path)
+  } catch {
+    return path
+  }
 }
 
 /** `sandbox` with its commands and file operations traced; `sandbox` itself when telemetry is off. */
@@ -62,7 +72,7 @@ export function instrumentSandbox(sandbox: Sandbox, telemetry: Telemetry): Sandb
             {
               [ATTR.sandbox]: target.name,
               [ATTR.fileOperation]: property,
-              [ATTR.path]: typeof path === 'string' ? path : undefined,
+              [ATTR.path]: sandboxPath(target, path),
             },
             () => value.call(target, path, ...rest),
           )

@@ -5,7 +5,7 @@
  */
 
 /** An attribute value (`@opentelemetry/api`'s `AttributeValue`). */
-export type TelemetryAttributeValue = string | number | boolean | readonly string[] | readonly number[]
+export type TelemetryAttributeValue = string | number | boolean | string[] | number[] | boolean[]
 
 /** Attributes by name; `undefined` values are skipped by the SDK. */
 export type TelemetryAttributes = Record<string, TelemetryAttributeValue | undefined>
