@@ -8,6 +8,7 @@
 import type { ExternalFunctions, PythonBackend, PythonRunOptions } from '@pyflue/core'
 import { ATTR, SPAN } from './attributes.js'
 import { describeFailure } from './failure.js'
+import { forwardingHandler } from './forward.js'
 import type { Telemetry } from './telemetry.js'
 
 /** `backend` with its runs traced and counted; `backend` itself when telemetry is off. */
@@ -41,13 +42,7 @@ export function instrumentPythonBackend(backend: PythonBackend, telemetry: Telem
       }
     })
   }
-  return new Proxy(backend, {
-    get(target, property) {
-      if (property === 'run') return run
-      const value = Reflect.get(target, property, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
+  return new Proxy(backend, forwardingHandler<PythonBackend>({ run }))
 }
 
 /**

@@ -10,6 +10,7 @@
 import type { ExecOptions, Sandbox, ShellResult } from '@pyflue/core'
 import { ATTR, SPAN } from './attributes.js'
 import { describeFailure } from './failure.js'
+import { forwardingHandler } from './forward.js'
 import type { Telemetry } from './telemetry.js'
 
 const FILE_OPERATIONS: ReadonlySet<string> = new Set([
@@ -60,24 +61,20 @@ export function instrumentSandbox(sandbox: Sandbox, telemetry: Telemetry): Sandb
       }
     })
   }
-  return new Proxy(sandbox, {
-    get(target, property) {
-      if (property === 'exec') return exec
-      const value = Reflect.get(target, property, target)
-      if (typeof value !== 'function') return value
-      if (typeof property === 'string' && FILE_OPERATIONS.has(property)) {
-        return (path: unknown, ...rest: unknown[]) =>
-          telemetry.span(
-            SPAN.sandboxFile,
-            {
-              [ATTR.sandbox]: target.name,
-              [ATTR.fileOperation]: property,
-              [ATTR.path]: sandboxPath(target, path),
-            },
-            () => value.call(target, path, ...rest),
-          )
-      }
-      return value.bind(target)
-    },
-  })
+  const replaced: Record<string, unknown> = { exec }
+  for (const operation of FILE_OPERATIONS) {
+    const method = (sandbox as unknown as Record<string, unknown>)[operation]
+    if (typeof method !== 'function') continue
+    replaced[operation] = (path: unknown, ...rest: unknown[]) =>
+      telemetry.span(
+        SPAN.sandboxFile,
+        {
+          [ATTR.sandbox]: sandbox.name,
+          [ATTR.fileOperation]: operation,
+          [ATTR.path]: sandboxPath(sandbox, path),
+        },
+        () => method.call(sandbox, path, ...rest),
+      )
+  }
+  return new Proxy(sandbox, forwardingHandler<Sandbox>(replaced))
 }

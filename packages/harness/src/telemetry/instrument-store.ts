@@ -7,6 +7,7 @@
 import { ErrorCodes } from '@pyflue/core'
 import type { SessionRecord, SessionStore } from '../session-store.js'
 import { ATTR, SPAN } from './attributes.js'
+import { forwardingHandler } from './forward.js'
 import type { Telemetry } from './telemetry.js'
 
 /** `store` with its operations traced; `store` itself when telemetry is off. */
@@ -30,12 +31,5 @@ export function instrumentSessionStore<S extends SessionStore>(store: S, telemet
     })
   const remove = (id: string) =>
     telemetry.span(SPAN.storeDelete, { [ATTR.conversationId]: id }, () => store.delete(id))
-  const replaced: Record<string, unknown> = { load, save, delete: remove }
-  return new Proxy(store, {
-    get(target, property) {
-      if (typeof property === 'string' && property in replaced) return replaced[property]
-      const value = Reflect.get(target, property, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
+  return new Proxy(store, forwardingHandler<S>({ load, save, delete: remove }))
 }

@@ -125,7 +125,7 @@ export class Telemetry {
         span.end()
         return result
       }
-      return Promise.resolve(result).then(
+      return (result as PromiseLike<unknown>).then(
         (value) => {
           span.end()
           return value
