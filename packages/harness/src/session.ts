@@ -264,24 +264,21 @@ export class Session {
     this.#checkPrompt(text)
     const maxSteps = checkPromptOptions(options, this.#settings.maxSteps, 'prompt options')
     const op = this.#begin(options.signal)
-    const traced = { sessionId: this.id, streamed: false, maxSteps }
-    return tracePrompt(this.#telemetry, traced, () =>
-      this.#promptOperation(op, async () => {
-        const setup = await this.#setup(text, op, options, maxSteps)
-        const call = generateText(setup.callOptions)
-        const result = await raceAbort(call, op.signal)
-        const typed =
-          options.result === undefined ? undefined : readTypedOutput(() => result.output, result.text)
-        return this.#commitReply<T>(setup.base, [setup.userMessage, ...result.response.messages], {
-          text: result.text,
-          steps: result.steps as StepResult<ToolSet>[],
-          usage: result.totalUsage,
-          finishReason: result.finishReason,
-          stepsExhausted: stepsExhausted(result.steps, maxSteps),
-          result: typed as T,
-        })
-      }),
-    )
+    return this.#promptOperation(op, false, maxSteps, async () => {
+      const setup = await this.#setup(text, op, options, maxSteps)
+      const call = generateText(setup.callOptions)
+      const result = await raceAbort(call, op.signal)
+      const typed =
+        options.result === undefined ? undefined : readTypedOutput(() => result.output, result.text)
+      return this.#commitReply<T>(setup.base, [setup.userMessage, ...result.response.messages], {
+        text: result.text,
+        steps: result.steps as StepResult<ToolSet>[],
+        usage: result.totalUsage,
+        finishReason: result.finishReason,
+        stepsExhausted: stepsExhausted(result.steps, maxSteps),
+        result: typed as T,
+      })
+    })
   }
 
   /**
@@ -327,90 +324,87 @@ export class Session {
       onToolEvent: (toolCallId, event) => emitForCall(toolCallId, { ...event, toolCallId }),
     }
     const flushHeld = (toolCallId: string) => held.release(toolCallId, queue)
-    const traced = { sessionId: this.id, streamed: true, maxSteps }
-    return tracePrompt(this.#telemetry, traced, () =>
-      this.#promptOperation(op, async () => {
-        const setup = await this.#setup(text, op, options, maxSteps, activity)
-        const result = streamText({
-          ...setup.callOptions,
-          onError: () => {},
-        })
-        const pump = async () => {
-          for await (const part of result.fullStream) {
-            switch (part.type) {
-              case 'text-delta':
-                queue.push({ type: 'text-delta', text: part.text })
-                break
-              case 'tool-call':
-                queue.push({
-                  type: 'tool-call',
-                  toolCallId: part.toolCallId,
-                  toolName: part.toolName,
-                  input: part.input,
-                })
-                shownCalls.add(part.toolCallId)
-                flushHeld(part.toolCallId)
-                break
-              case 'tool-result':
-                flushHeld(part.toolCallId)
-                queue.push({
-                  type: 'tool-result',
-                  toolCallId: part.toolCallId,
-                  toolName: part.toolName,
-                  input: part.input,
-                  output: part.output,
-                })
-                break
-              case 'tool-error':
-                flushHeld(part.toolCallId)
-                queue.push({
-                  type: 'tool-error',
-                  toolCallId: part.toolCallId,
-                  toolName: part.toolName,
-                  input: part.input,
-                  error: part.error,
-                })
-                break
-              case 'finish-step':
-                queue.push({ type: 'step-finish', finishReason: part.finishReason, usage: part.usage })
-                break
-              case 'error':
-                throw part.error
-              case 'abort':
-                throw createAbortError(op.signal)
-              default:
-                break
-            }
+    return this.#promptOperation(op, true, maxSteps, async () => {
+      const setup = await this.#setup(text, op, options, maxSteps, activity)
+      const result = streamText({
+        ...setup.callOptions,
+        onError: () => {},
+      })
+      const pump = async () => {
+        for await (const part of result.fullStream) {
+          switch (part.type) {
+            case 'text-delta':
+              queue.push({ type: 'text-delta', text: part.text })
+              break
+            case 'tool-call':
+              queue.push({
+                type: 'tool-call',
+                toolCallId: part.toolCallId,
+                toolName: part.toolName,
+                input: part.input,
+              })
+              shownCalls.add(part.toolCallId)
+              flushHeld(part.toolCallId)
+              break
+            case 'tool-result':
+              flushHeld(part.toolCallId)
+              queue.push({
+                type: 'tool-result',
+                toolCallId: part.toolCallId,
+                toolName: part.toolName,
+                input: part.input,
+                output: part.output,
+              })
+              break
+            case 'tool-error':
+              flushHeld(part.toolCallId)
+              queue.push({
+                type: 'tool-error',
+                toolCallId: part.toolCallId,
+                toolName: part.toolName,
+                input: part.input,
+                error: part.error,
+              })
+              break
+            case 'finish-step':
+              queue.push({ type: 'step-finish', finishReason: part.finishReason, usage: part.usage })
+              break
+            case 'error':
+              throw part.error
+            case 'abort':
+              throw createAbortError(op.signal)
+            default:
+              break
           }
         }
-        await raceAbort(pump(), op.signal)
-        const [finalText, steps, usage, response, finishReason] = await raceAbort(
-          Promise.all([result.text, result.steps, result.totalUsage, result.response, result.finishReason]),
+      }
+      await raceAbort(pump(), op.signal)
+      const [finalText, steps, usage, response, finishReason] = await raceAbort(
+        Promise.all([result.text, result.steps, result.totalUsage, result.response, result.finishReason]),
+        op.signal,
+      )
+      let typed: unknown
+      if (options.result !== undefined) {
+        typed = await raceAbort(
+          Promise.resolve(result.output).catch((error: unknown) => {
+            throw new ResultValidationError([{ message: (error as Error).message }], finalText)
+          }),
           op.signal,
         )
-        let typed: unknown
-        if (options.result !== undefined) {
-          typed = await raceAbort(
-            Promise.resolve(result.output).catch((error: unknown) => {
-              throw new ResultValidationError([{ message: (error as Error).message }], finalText)
-            }),
-            op.signal,
-          )
-        }
-        const exhausted = stepsExhausted(steps, maxSteps)
-        const reply = await this.#commitReply<T>(setup.base, [setup.userMessage, ...response.messages], {
-          text: finalText,
-          steps: steps as StepResult<ToolSet>[],
-          usage,
-          finishReason,
-          stepsExhausted: exhausted,
-          result: typed as T,
-        })
-        if (exhausted) queue.push({ type: 'steps-exhausted', maxSteps, steps: steps.length })
-        queue.push({ type: 'finish', text: finalText, finishReason, stepsExhausted: exhausted, usage })
-        return reply
-      }),
-    )
+      }
+      const exhausted = stepsExhausted(steps, maxSteps)
+      const reply = await this.#commitReply<T>(setup.base, [setup.userMessage, ...response.messages], {
+        text: finalText,
+        steps: steps as StepResult<ToolSet>[],
+        usage,
+        finishReason,
+        stepsExhausted: exhausted,
+        result: typed as T,
+      })
+      if (exhausted) queue.push({ type: 'steps-exhausted', maxSteps, steps: steps.length })
+      queue.push({ type: 'finish', text: finalText, finishReason, stepsExhausted: exhausted, usage })
+      return reply
+    })
   }
 
   /** Stops every operation in flight; each rejects with an `AbortError`. The session stays usable. */
@@ -449,19 +443,30 @@ export class Session {
 
   // ---- internals ----
 
-  get #telemetry(): Telemetry {
-    return this.#settings.telemetry ?? Telemetry.off
-  }
-
-  /** Runs a prompt's body alone in the session, with its failures normalised, and ends `op`. */
-  async #promptOperation<R>(op: Operation, body: () => Promise<R>): Promise<R> {
+  /**
+   * Runs a prompt's body alone in the session, with its failures normalised, in its
+   * `pyflue.session.prompt` span, and ends `op`.
+   */
+  async #promptOperation<R>(
+    op: Operation,
+    streamed: boolean,
+    maxSteps: number,
+    body: () => Promise<R>,
+  ): Promise<R> {
+    const traced = { sessionId: this.id, streamed, maxSteps }
     try {
-      return await this.#exclusive(op, body)
-    } catch (error) {
-      throw op.failure ?? normalizeFailure(error, op.signal)
+      return await tracePrompt(this.#telemetry, traced, () =>
+        this.#exclusive(op, body).catch((error: unknown) => {
+          throw op.failure ?? normalizeFailure(error, op.signal)
+        }),
+      )
     } finally {
       op.done()
     }
+  }
+
+  get #telemetry(): Telemetry {
+    return this.#settings.telemetry ?? Telemetry.off
   }
 
   /**

@@ -9,16 +9,16 @@ import type { TelemetrySettings, ToolSet } from 'ai'
 import { ATTR, SPAN } from './attributes.js'
 import type { Telemetry } from './telemetry.js'
 
-/** What the prompt span reads from a reply. */
+/** What the prompt span reads from a reply (a `PromptReply`). */
 interface ReplyFacts {
-  steps: readonly unknown[]
-  usage: { inputTokens?: number | undefined; outputTokens?: number | undefined }
-  finishReason: string
-  stepsExhausted: boolean
+  steps?: readonly unknown[]
+  usage?: { inputTokens?: number | undefined; outputTokens?: number | undefined }
+  finishReason?: string
+  stepsExhausted?: boolean
 }
 
 /** Runs a prompt (`run`) in its `pyflue.session.prompt` span; counts it in `pyflue.aborts` when aborted. */
-export function tracePrompt<R extends ReplyFacts>(
+export function tracePrompt<R>(
   telemetry: Telemetry,
   facts: { sessionId: string; streamed: boolean; maxSteps: number },
   run: () => Promise<R>,
@@ -33,13 +33,14 @@ export function tracePrompt<R extends ReplyFacts>(
   return telemetry.span(SPAN.prompt, attributes, async (span) => {
     try {
       const reply = await run()
+      const facts = (reply ?? {}) as ReplyFacts
       span?.setAttributes({
         [ATTR.outcome]: 'ok',
-        [ATTR.steps]: reply.steps.length,
-        [ATTR.stepsExhausted]: reply.stepsExhausted,
-        [ATTR.finishReasons]: [reply.finishReason],
-        [ATTR.inputTokens]: reply.usage.inputTokens,
-        [ATTR.outputTokens]: reply.usage.outputTokens,
+        [ATTR.steps]: facts.steps?.length,
+        [ATTR.stepsExhausted]: facts.stepsExhausted,
+        [ATTR.finishReasons]: facts.finishReason === undefined ? undefined : [facts.finishReason],
+        [ATTR.inputTokens]: facts.usage?.inputTokens,
+        [ATTR.outputTokens]: facts.usage?.outputTokens,
       })
       return reply
     } catch (error) {
