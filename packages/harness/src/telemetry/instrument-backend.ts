@@ -22,8 +22,8 @@ export function instrumentPythonBackend(backend: PythonBackend, telemetry: Telem
       [ATTR.scriptName]: options?.scriptName,
       ...(telemetry.recordCode && typeof code === 'string' ? { [ATTR.code]: code } : {}),
     }
-    return telemetry.span(SPAN.pythonRun, attributes, async (span) => {
-      const started = performance.now()
+    return telemetry.spanAsync(SPAN.pythonRun, attributes, async (span) => {
+      const started = telemetry.metered ? performance.now() : 0
       const given = options?.externalFunctions
       const traced =
         given !== null && typeof given === 'object'
@@ -32,7 +32,7 @@ export function instrumentPythonBackend(backend: PythonBackend, telemetry: Telem
       try {
         const result = await backend.run(code, traced)
         span?.setAttribute(ATTR.outcome, 'ok')
-        telemetry.recordRun(name, 'ok', (performance.now() - started) / 1000)
+        if (telemetry.metered) telemetry.recordRun(name, 'ok', (performance.now() - started) / 1000)
         return result
       } catch (error) {
         const facts = describeFailure(error)

@@ -30,7 +30,7 @@ export function tracePrompt<R>(
     [ATTR.streamed]: facts.streamed,
     [ATTR.maxSteps]: facts.maxSteps,
   }
-  return telemetry.span(SPAN.prompt, attributes, async (span) => {
+  return telemetry.spanAsync(SPAN.prompt, attributes, async (span) => {
     try {
       const reply = await run()
       const facts = (reply ?? {}) as ReplyFacts

@@ -46,7 +46,7 @@ export function instrumentSandbox(sandbox: Sandbox, telemetry: Telemetry): Sandb
       [ATTR.command]: typeof command === 'string' ? commandName(command) : undefined,
       ...(telemetry.recordCode && typeof command === 'string' ? { [ATTR.commandText]: command } : {}),
     }
-    return telemetry.span(SPAN.sandboxExec, attributes, async (span) => {
+    return telemetry.spanAsync(SPAN.sandboxExec, attributes, async (span) => {
       try {
         const result = await sandbox.exec(command, options)
         const outcome = result.exitCode === 0 ? 'ok' : 'error'

@@ -14,13 +14,13 @@ import type { Telemetry } from './telemetry.js'
 export function instrumentSessionStore<S extends SessionStore>(store: S, telemetry: Telemetry): S {
   if (!telemetry.enabled) return store
   const load = (id: string) =>
-    telemetry.span(SPAN.storeLoad, { [ATTR.conversationId]: id }, async (span) => {
+    telemetry.spanAsync(SPAN.storeLoad, { [ATTR.conversationId]: id }, async (span) => {
       const record = await store.load(id)
       span?.setAttribute(ATTR.found, record !== undefined)
       return record
     })
   const save = (id: string, record: SessionRecord) =>
-    telemetry.span(SPAN.storeSave, { [ATTR.conversationId]: id }, async () => {
+    telemetry.spanAsync(SPAN.storeSave, { [ATTR.conversationId]: id }, async () => {
       try {
         return await store.save(id, record)
       } catch (error) {
