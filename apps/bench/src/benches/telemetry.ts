@@ -40,13 +40,14 @@ const bench: Bench = {
       memory: {
         tracer: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] }).getTracer('b'),
       },
+      control: undefined,
     }
     const sessions: Record<string, Session> = {}
     for (const [key, telemetry] of Object.entries(settings)) {
       const agent = await init({ pythonBackend: montyBackend({ execution: 'in-thread' }), telemetry })
       sessions[key] = await agent.session(`telemetry-${key}`)
     }
-    const times: Record<string, number[]> = { off: [], noop: [], discarding: [], memory: [] }
+    const times: Record<string, number[]> = Object.fromEntries(Object.keys(settings).map((key) => [key, []]))
     for (let round = 0; round < 10; round++) {
       for (const key of Object.keys(settings)) {
         times[key]!.push(...(await sample(() => sessions[key]!.runPython(CODE), 300, 50)))
@@ -65,6 +66,11 @@ const bench: Bench = {
       }
     }
     return [
+      row(
+        'control',
+        'session.runPython, telemetry off, a second session made last (control)',
+        'measures the noise',
+      ),
       row('noop', 'session.runPython, telemetry on, no-op tracer (API without an SDK)', 'target <= 1.05×'),
       row('discarding', 'session.runPython, telemetry on, SDK tracer, spans dropped by the exporter'),
       row('memory', 'session.runPython, telemetry on, SDK tracer, in-memory exporter'),
