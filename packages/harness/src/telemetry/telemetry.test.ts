@@ -12,7 +12,12 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
-import { InvalidArgumentError, ResourceLimitError, SessionConflictError } from '@pyflue/core'
+import {
+  InMemorySessionStore as ContractInMemoryStore,
+  InvalidArgumentError,
+  ResourceLimitError,
+  SessionConflictError,
+} from '@pyflue/core'
 import { tool } from 'ai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -297,6 +302,22 @@ describe('telemetry', () => {
     await expect(session.runPython('a = 2')).rejects.toBeInstanceOf(SessionConflictError)
     await agent.close()
     expect(await sum('pyflue.store.conflicts')).toBe(1)
+  })
+
+  it("a core-contract store's lease is still released on close through the traced store", async () => {
+    const { tracer, spans } = otel()
+    const shared = new ContractInMemoryStore()
+    const traced = await init({ pythonBackend: 'monty', store: shared, telemetry: { tracer } })
+    const first = await traced.session('leased')
+    await first.runPython('kept = 7')
+    await first.close()
+    // Another owner opens it at once (waitMs 0): the first owner's lease is gone.
+    const other = await init({ pythonBackend: 'monty', store: shared })
+    const second = await other.session('leased')
+    expect((await second.runPython('kept')).result).toBe(7)
+    await other.close()
+    await traced.close()
+    expect(named(spans(), 'pyflue.store.save').length).toBeGreaterThan(0)
   })
 
   it('off, nothing is wrapped: the session holds the sandbox and backend the factories made', async () => {
