@@ -22,8 +22,8 @@ const discarding: SpanExporter = {
 /**
  * What telemetry costs a warm trivial `session.runPython` (in-thread Monty, so the run itself is
  * as small as it gets): off against on with the API's no-op tracer, a real tracer whose exporter
- * drops the spans, and a real tracer with an in-memory exporter. Rounds are interleaved so that
- * drift of the machine touches every setting alike.
+ * drops the spans, and a real tracer with an in-memory exporter, with a second session without
+ * telemetry as a control. The settings are interleaved run by run.
  */
 const bench: Bench = {
   name: 'telemetry',
@@ -48,11 +48,18 @@ const bench: Bench = {
       sessions[key] = await agent.session(`telemetry-${key}`)
     }
     const times: Record<string, number[]> = Object.fromEntries(Object.keys(settings).map((key) => [key, []]))
-    for (let round = 0; round < 10; round++) {
-      for (const key of Object.keys(settings)) {
-        times[key]!.push(...(await sample(() => sessions[key]!.runPython(CODE), 300, 50)))
-        memory.reset()
+    const keys = Object.keys(settings)
+    for (const key of keys) await sample(() => sessions[key]!.runPython(CODE), 0, 200)
+    // Each iteration runs every setting once, starting at a rotating one, so that neither drift
+    // nor the order of the settings favours any of them.
+    for (let iteration = 0; iteration < 3000; iteration++) {
+      for (let k = 0; k < keys.length; k++) {
+        const key = keys[(iteration + k) % keys.length]!
+        const start = performance.now()
+        await sessions[key]!.runPython(CODE)
+        times[key]!.push(performance.now() - start)
       }
+      if (iteration % 300 === 0) memory.reset()
     }
     const off = median(times.off!)
     const row = (key: string, name: string, note?: string): BenchRow => {
