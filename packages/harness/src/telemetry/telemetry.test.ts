@@ -249,6 +249,32 @@ describe('telemetry', () => {
     expect(await sum('pyflue.python.runs', { 'pyflue.outcome': 'ok' })).toBe(0)
   })
 
+  it('a Python exception is an ERROR span with its type; a failing command is outcome error, not ERROR', async () => {
+    const { tracer, meter, spans, sum } = otel()
+    const agent = await init({ pythonBackend: 'monty', sandbox: 'virtual', telemetry: { tracer, meter } })
+    const session = await agent.session('failing')
+    await expect(session.runPython('1 / 0')).rejects.toMatchObject({ excType: 'ZeroDivisionError' })
+    const shell = await session.shell('ls /no-such-directory')
+    await agent.close()
+    expect(shell.exitCode).not.toBe(0)
+    const run = one(spans(), 'pyflue.python.run')
+    expect(run.status.code).toBe(2)
+    expect(run.attributes).toMatchObject({
+      'pyflue.outcome': 'error',
+      'error.type': 'PythonRuntimeError',
+      'pyflue.python.exception_type': 'ZeroDivisionError',
+    })
+    const exec = one(spans(), 'pyflue.sandbox.exec')
+    expect(exec.status.code).toBe(0)
+    expect(exec.attributes).toMatchObject({
+      'pyflue.outcome': 'error',
+      'pyflue.sandbox.exit_code': shell.exitCode,
+      'pyflue.sandbox.command': 'ls',
+    })
+    expect(await sum('pyflue.python.runs', { 'pyflue.outcome': 'error' })).toBe(1)
+    expect(await sum('pyflue.sandbox.commands', { 'pyflue.outcome': 'error' })).toBe(1)
+  })
+
   it('an abort is an ERROR span on the prompt and the run, and counted for both', async () => {
     const { tracer, meter, spans, sum } = otel()
     let abort = () => {}
