@@ -8,7 +8,7 @@ describePythonBackendContract('monty (createMontyBackend, pool)', () => createMo
 // On the calling thread an abort takes effect only at pauses: a busy loop cannot be aborted.
 describePythonBackendContract(
   'monty (createMontyBackend, in-thread)',
-  () => createMontyBackend({ execution: 'in-thread' }),
+  () => createMontyBackend({ execution: 'in-thread-trusted-code-only' }),
   { capabilities: { abortRunning: false } },
 )
 

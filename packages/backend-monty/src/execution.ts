@@ -7,6 +7,8 @@ import {
   MontySnapshot,
   MontySyntaxError,
 } from '@pydantic/monty'
+import type { RunClock } from './run-limits.js'
+import type { ValueBudgetLimits } from './value-budget.js'
 
 /** Where a running program stands: paused at a name lookup or a call, or complete. */
 export type Step =
@@ -43,6 +45,10 @@ export interface ExecutionRequest {
   readonly inputNames: readonly string[]
   readonly inputs: Record<string, unknown>
   readonly limits: Record<string, number>
+  /** The budget of each value the program hands back (`value-budget.ts`). */
+  readonly valueLimits: ValueBudgetLimits
+  /** When the run must be over (`run-limits.ts`: waiting for a pool process is given back). */
+  readonly clock: RunClock
   readonly canPause: boolean
   readonly printCallback: (text: string) => void
 }
@@ -55,7 +61,7 @@ export interface Execution {
   /**
    * The run is over: frees what the execution holds. When the program is still computing (a
    * pool process busy with it), stops it at once; a pending step rejects with `reason`.
-   * Idempotent; a no-op in-thread.
+   * Idempotent. In-thread nothing can be stopped mid-step; later steps reject with `reason`.
    */
   dispose(reason?: unknown): void
 }
@@ -96,9 +102,13 @@ export function cachedMonty(source: string, scriptName: string, inputs: readonly
   return monty
 }
 
-/** Runs the program on the calling thread (the lowest latency; aborts only at pauses). */
+/**
+ * Runs the program on the calling thread (the lowest latency; aborts only at pauses). For
+ * trusted code only: a native operation ignores the deadline and a native crash ends the host.
+ */
 export function inProcessExecution(request: ExecutionRequest, mounts: readonly MountDir[]): Execution {
   let progress: MontySnapshot | MontyNameLookup | MontyComplete | undefined
+  let disposed: { reason: unknown } | undefined
   const step = (): Step => {
     if (progress instanceof MontyNameLookup) return { kind: 'lookup', name: progress.variableName }
     if (progress instanceof MontySnapshot) {
@@ -107,6 +117,7 @@ export function inProcessExecution(request: ExecutionRequest, mounts: readonly M
     return { kind: 'complete', output: (progress as MontyComplete).output }
   }
   const guard = async (advance: () => void): Promise<Step> => {
+    if (disposed) throw disposed.reason
     try {
       advance()
     } catch (error) {
@@ -116,6 +127,7 @@ export function inProcessExecution(request: ExecutionRequest, mounts: readonly M
   }
   return {
     start: async () => {
+      if (disposed) throw disposed.reason
       let monty: Monty
       try {
         monty = cachedMonty(request.source, request.scriptName, request.inputNames)
@@ -124,7 +136,12 @@ export function inProcessExecution(request: ExecutionRequest, mounts: readonly M
       }
       const options = {
         ...(request.inputNames.length > 0 ? { inputs: request.inputs } : {}),
-        limits: request.limits,
+        // Monty's own timer gets what remains of the deadline; it stops
+        // Python code between operations, not a native operation in progress.
+        limits: {
+          ...request.limits,
+          maxDurationSecs: Math.max(0.001, (request.clock.deadline - Date.now()) / 1000),
+        },
         printCallback: (_stream: string, text: string) => {
           request.printCallback(text)
           return undefined
@@ -152,6 +169,9 @@ export function inProcessExecution(request: ExecutionRequest, mounts: readonly M
           'exception' in answer ? { exception: answer.exception } : { returnValue: answer.value },
         )
       }),
-    dispose() {},
+    dispose(reason) {
+      disposed ??= { reason: reason ?? new Error('This execution is over.') }
+      progress = undefined
+    },
   }
 }

@@ -15,6 +15,11 @@ export interface PreparedExternal {
   readonly kind: 'plain' | 'async' | 'schema'
   readonly fn?: ExternalFunction
   readonly definition?: ExternalFunctionDefinition<any>
+  /**
+   * A schema-declared function with an async `execute` that the run's code awaits: its Python
+   * wrapper is then an `async def`, awaited like a plain async function.
+   */
+  readonly awaitable?: boolean
 }
 
 /** The name of the raw call a wrapper makes; the engine answers it on the host. */
@@ -72,13 +77,23 @@ export function prepareExternals(functions: ExternalFunctions | undefined): Map<
   return prepared
 }
 
+/** True when the external is an `async def` in Python. */
+export function isCoroutineFunction(external: PreparedExternal): boolean {
+  return external.kind === 'async' || external.awaitable === true
+}
+
+/** True for a schema-declared function whose `execute` is an async function. */
+export function hasAsyncExecute(external: PreparedExternal): boolean {
+  return external.kind === 'schema' && isAsyncFunction(external.definition!.execute as ExternalFunction)
+}
+
 function isAsyncFunction(fn: ExternalFunction): boolean {
   return (fn as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === 'AsyncFunction'
 }
 
 /** The Python `def` that makes an external a real Python function (a coroutine function for `async` ones). */
 export function wrapperSource(external: PreparedExternal): string {
-  const prefix = external.kind === 'async' ? 'async def' : 'def'
+  const prefix = isCoroutineFunction(external) ? 'async def' : 'def'
   return `${prefix} ${external.name}(*args, **kwargs):\n    return ${RAW_EXTERNAL_PREFIX}${external.name}(*args, **kwargs)\n`
 }
 
@@ -203,7 +218,7 @@ export function pythonSignature(external: PreparedExternal): string {
     return required.has(name) ? `${name}: ${pythonType}` : `${name}: ${pythonType} | None = None`
   })
   const ordered = [...params.filter((p) => !p.includes('=')), ...params.filter((p) => p.includes('='))]
-  return `def ${external.name}(${ordered.join(', ')}) -> ${definition.returns ?? 'Any'}`
+  return `${external.awaitable ? 'async def' : 'def'} ${external.name}(${ordered.join(', ')}) -> ${definition.returns ?? 'Any'}`
 }
 
 /** A stub of the external for the type checker: its signature and a body that is not `...`. */

@@ -688,7 +688,7 @@ const cases: Case[] = [
 const modes = [
   { mode: 'pool', execution: 'pool', extra: () => ({}) },
   { mode: 'pool, signal given', execution: 'pool', extra: () => ({ signal: new AbortController().signal }) },
-  { mode: 'in-thread', execution: 'in-thread', extra: () => ({}) },
+  { mode: 'in-thread-trusted-code-only', execution: 'in-thread-trusted-code-only', extra: () => ({}) },
 ] as const
 
 for (const { mode, execution, extra } of modes) {

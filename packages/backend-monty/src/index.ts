@@ -13,6 +13,7 @@ export {
   DEFAULT_POOL_IDLE_TIMEOUT_MS,
   DEFAULT_POOL_MAX_HEAP_MB,
   DEFAULT_POOL_NICENESS,
+  DEFAULT_POOL_START_TIMEOUT_MS,
   defaultPoolSize,
   MontyPool,
   type MontyPoolOptions,
@@ -20,4 +21,5 @@ export {
   sharedMontyPool,
 } from './monty-pool.js'
 export { STATE_FORMAT_VERSION, STATE_MAGIC } from './state-format.js'
+export { DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_VALUE_NODES } from './value-budget.js'
 export { isTuple, MAX_VALUE_DEPTH, tuple } from './value-conversion.js'

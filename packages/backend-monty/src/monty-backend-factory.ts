@@ -1,5 +1,16 @@
-import { checkResourceLimits, type PythonBackendFactory, refuseUnknownKeys } from '@pyflue/core'
-import { MONTY_BACKEND_OPTION_KEYS, MontyBackend, type MontyBackendOptions } from './monty-backend.js'
+import {
+  checkResourceLimits,
+  InvalidArgumentError,
+  type PythonBackendFactory,
+  refuseUnknownKeys,
+} from '@pyflue/core'
+import {
+  checkExecution,
+  MONTY_BACKEND_OPTION_KEYS,
+  MontyBackend,
+  type MontyBackendOptions,
+} from './monty-backend.js'
+import { valueBudgetLimits } from './value-budget.js'
 
 /**
  * The factory the registry resolves `'monty'` to. `createBackend({ sandbox })` mounts the
@@ -9,6 +20,10 @@ export function montyBackend(options: MontyBackendOptions = {}): PythonBackendFa
   // Checked here, at the call that received them, not at the first session.
   refuseUnknownKeys(options, MONTY_BACKEND_OPTION_KEYS, 'montyBackend options')
   checkResourceLimits(options.defaultLimits, 'montyBackend options.defaultLimits')
+  checkExecution(options.execution)
+  valueBudgetLimits(options.maxValueNodes, options.maxValueBytes, (argument, message) => {
+    throw new InvalidArgumentError(argument, message)
+  })
   return {
     name: 'monty',
     async createBackend(createOptions) {

@@ -76,8 +76,8 @@ describe('limits', () => {
     await backend.close()
   })
 
-  it("with execution: 'in-thread', a signal still aborts at the next pause", async () => {
-    const backend = createMontyBackend({ execution: 'in-thread' })
+  it("with execution: 'in-thread-trusted-code-only', a signal still aborts at the next pause", async () => {
+    const backend = createMontyBackend({ execution: 'in-thread-trusted-code-only' })
     await backend.run('kept = 1')
     const controller = new AbortController()
     const running = backend.run('kept = 2\nwait()\nkept = 3', {

@@ -150,7 +150,8 @@ describe('pool: crashes lose no state', () => {
 
   it('a run that exhausts its process heap is a ResourceLimitError (maxMemory) and the session keeps its state', async () => {
     const p = pool({ size: 1, maxHeapMb: 32 })
-    const backend = createMontyBackend({ pool: p })
+    // A value budget this large lets the heap, not the budget, end the run.
+    const backend = createMontyBackend({ pool: p, maxValueNodes: 100_000_000 })
     await backend.run('kept = "before"')
     const error = await backend
       .run('big = list(range(3000000))\nbig', {
@@ -250,7 +251,7 @@ describe('pool: lifecycle and options', () => {
     expect(() => createMontyBackend({ execution: 'thread' as never })).toThrow(
       expect.objectContaining({ argument: 'execution' }),
     )
-    expect(() => createMontyBackend({ execution: 'in-thread', pool: pool() })).toThrow(
+    expect(() => createMontyBackend({ execution: 'in-thread-trusted-code-only', pool: pool() })).toThrow(
       expect.objectContaining({ argument: 'pool' }),
     )
     expect(() => createMontyBackend({ pool: {} as never })).toThrow(

@@ -8,9 +8,10 @@ import {
   ExecutionCrashedError,
   type HostDirectoryMount,
   InvalidArgumentError,
+  PythonSyntaxError,
   ResourceLimitError,
-  raceAbort,
   refuseUnknownKeys,
+  ValueConversionError,
 } from '@pyflue/core'
 import {
   type CallAnswer,
@@ -19,7 +20,9 @@ import {
   MontyFailure,
   type Step,
 } from './execution.js'
+import { mountError } from './mount-error.js'
 import type { FromRunner, MountSpec, ToRunner } from './pool-protocol.js'
+import type { RunClock } from './run-limits.js'
 import { markTuples, unmarkTuples } from './tuple-mark.js'
 
 /** Options of `createMontyPool`. */
@@ -35,6 +38,13 @@ export interface MontyPoolOptions {
    * host first, so a busy snippet delays the host's event loop less. Default 10.
    */
   niceness?: number
+  /**
+   * A process that has not reported ready this many milliseconds after it was started is killed
+   * and replaced (a run waiting for it gets a fresh one; three in a row is
+   * `ExecutionCrashedError`). The time a run waits for a start is not counted against its
+   * `maxDurationSecs`. Default 10 000.
+   */
+  startTimeoutMs?: number
 }
 
 /** What a pool is doing right now, and what it has done. */
@@ -56,6 +66,9 @@ export interface MontyPoolStats {
 export const DEFAULT_POOL_IDLE_TIMEOUT_MS = 30_000
 export const DEFAULT_POOL_MAX_HEAP_MB = 512
 export const DEFAULT_POOL_NICENESS = 10
+export const DEFAULT_POOL_START_TIMEOUT_MS = 10_000
+/** How many processes one run starts, at most, before it gives up on the pool. */
+const MAX_START_ATTEMPTS = 3
 /** After the deadline, Monty's own timer gets this long to end the run before the process is killed. */
 const KILL_GRACE_MS = 50
 
@@ -78,6 +91,9 @@ const OUT_OF_MEMORY =
 class PoolProcess {
   readonly child: ChildProcess
   readonly ready: Promise<void>
+  /** When it was started (`Date.now()` scale). */
+  readonly startedAt = Date.now()
+  isReady = false
   /** How it ended, once it has. */
   ended: { code: number | null; signal: string | null } | undefined
   /** Why the pool killed it, when it did: the error a pending reply rejects with. */
@@ -122,6 +138,7 @@ class PoolProcess {
     this.child.on('message', (message: FromRunner) => {
       if (message.type === 'ready') {
         if (!this.#pending) this.#hold(false)
+        this.isReady = true
         return markReady()
       }
       if (message.type === 'print') return this.onPrint?.(message.text)
@@ -221,6 +238,7 @@ export class MontyPool {
   readonly idleTimeoutMs: number
   readonly maxHeapMb: number
   readonly niceness: number
+  readonly startTimeoutMs: number
   readonly #live = new Set<PoolProcess>()
   readonly #idle: PoolProcess[] = []
   readonly #waiters: { give: (proc: PoolProcess) => void; fail: (error: unknown) => void }[] = []
@@ -231,7 +249,13 @@ export class MontyPool {
   constructor(options: MontyPoolOptions = {}) {
     refuseUnknownKeys(
       options,
-      ['size', 'idleTimeoutMs', 'maxHeapMb', 'niceness'] satisfies (keyof MontyPoolOptions)[],
+      [
+        'size',
+        'idleTimeoutMs',
+        'maxHeapMb',
+        'niceness',
+        'startTimeoutMs',
+      ] satisfies (keyof MontyPoolOptions)[],
       'createMontyPool options',
     )
     const positiveInteger = (value: unknown, name: string, fallback: number) => {
@@ -244,6 +268,11 @@ export class MontyPool {
     this.size = positiveInteger(options.size, 'size', defaultPoolSize())
     this.idleTimeoutMs = positiveInteger(options.idleTimeoutMs, 'idleTimeoutMs', DEFAULT_POOL_IDLE_TIMEOUT_MS)
     this.maxHeapMb = positiveInteger(options.maxHeapMb, 'maxHeapMb', DEFAULT_POOL_MAX_HEAP_MB)
+    this.startTimeoutMs = positiveInteger(
+      options.startTimeoutMs,
+      'startTimeoutMs',
+      DEFAULT_POOL_START_TIMEOUT_MS,
+    )
     const niceness = options.niceness ?? DEFAULT_POOL_NICENESS
     if (typeof niceness !== 'number' || !Number.isInteger(niceness) || niceness < 0 || niceness > 19) {
       throw new InvalidArgumentError(
@@ -304,16 +333,111 @@ export class MontyPool {
     mounts: readonly HostDirectoryMount[],
     signal?: AbortSignal,
   ): Promise<Execution> {
-    const proc = await this.#acquire(signal)
-    // A fresh process must start before the run's deadline begins.
-    try {
-      await raceAbort(proc.ready, signal)
-    } catch (error) {
-      // Aborted while it starts: it stays for the next run. Died while starting: already gone.
-      if (!proc.ended) this.#release(proc)
-      throw error
-    }
+    const proc = await this.#readyProcess(request.clock, signal)
     return this.#executionOn(proc, request, mounts)
+  }
+
+  /**
+   * Runs one task that is not a program (a snippet's analysis, a type check) in a pool process,
+   * under the run's deadline and signal: past the deadline or on abort the process is killed.
+   * A process that dies under it rejects with `ExecutionCrashedError`.
+   */
+  async task<K extends 'analysis' | 'typechecked'>(
+    message: Extract<ToRunner, { type: 'analyze' | 'typecheck' }>,
+    reply: K,
+    limits: Record<string, number>,
+    clock: RunClock,
+    signal?: AbortSignal,
+  ): Promise<Extract<FromRunner, { type: K }>> {
+    const proc = await this.#readyProcess(clock, signal)
+    const expired = () =>
+      durationErrorOf(
+        limits,
+        `the deadline passed during the snippet's ${reply === 'analysis' ? 'analysis' : 'type check'}`,
+      )
+    const timer = setTimeout(() => this.#discard(proc, expired()), Math.max(0, clock.deadline - Date.now()))
+    timer.unref()
+    const onAbort = () => this.#discard(proc, createAbortError(signal))
+    signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      const answer = await proc.request(message, limits)
+      if (answer.type === 'error') {
+        throw answer.typeName === 'RangeError'
+          ? new PythonSyntaxError({ message: `the snippet nests too deeply to analyse (${answer.message})` })
+          : new ExecutionCrashedError({
+              exitCode: null,
+              signal: null,
+              message: `A pool process failed a task: ${answer.message}`,
+            })
+      }
+      if (answer.type !== reply)
+        throw new Error(`Unexpected message from a Monty pool process: ${answer.type}`)
+      return answer as Extract<FromRunner, { type: K }>
+    } finally {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      if (!proc.busy) this.#release(proc)
+    }
+  }
+
+  /**
+   * A ready process for one run. The time spent waiting for it (a free process, or a fresh one's
+   * start) is given back to the run's clock: the deadline measures the run, not the machine's
+   * load. The wait is bounded by `startTimeoutMs` per start (a process not ready by then is
+   * killed and replaced; three in a row is `ExecutionCrashedError`), by the runs ahead (each
+   * under its own deadline) and by the signal.
+   */
+  async #readyProcess(clock: RunClock, signal: AbortSignal | undefined): Promise<PoolProcess> {
+    const waitStarted = Date.now()
+    for (let attempt = 1; ; attempt++) {
+      const proc = await this.#acquire(signal)
+      if (await this.#whenReady(proc, signal)) {
+        clock.giveBack(Date.now() - waitStarted)
+        return proc
+      }
+      this.#discard(proc, undefined)
+      if (attempt >= MAX_START_ATTEMPTS) {
+        throw new ExecutionCrashedError({
+          exitCode: null,
+          signal: 'SIGKILL',
+          message: `${attempt} pool processes in a row did not report ready within startTimeoutMs (${this.startTimeoutMs} ms); each was killed.`,
+        })
+      }
+    }
+  }
+
+  /**
+   * Waits for `proc` to report ready: true when it did, false when its start timeout (counted
+   * from its start) passed first. Rejects on abort (the process stays for the next run) and
+   * when the process dies while starting.
+   */
+  #whenReady(proc: PoolProcess, signal: AbortSignal | undefined): Promise<boolean> {
+    if (proc.isReady) return Promise.resolve(true)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => finish(() => resolve(false)),
+        Math.max(0, proc.startedAt + this.startTimeoutMs - Date.now()),
+      )
+      const onAbort = () =>
+        finish(() => {
+          this.#release(proc)
+          reject(createAbortError(signal))
+        })
+      let done = false
+      const finish = (settle: () => void) => {
+        if (done) return
+        done = true
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        settle()
+      }
+      if (signal?.aborted) return onAbort()
+      signal?.addEventListener('abort', onAbort, { once: true })
+      proc.ready.then(
+        () => finish(() => resolve(true)),
+        (error: unknown) => finish(() => reject(error)),
+      )
+    })
   }
 
   #checkOpen(): void {
@@ -337,11 +461,12 @@ export class MontyPool {
     }
     if (this.#live.size < this.size) return Promise.resolve(this.#spawn())
     return new Promise<PoolProcess>((resolve, reject) => {
-      const onAbort = () => {
+      const leave = (error: unknown) => {
         const index = this.#waiters.indexOf(waiter)
         if (index >= 0) this.#waiters.splice(index, 1)
-        reject(createAbortError(signal))
+        waiter.fail(error)
       }
+      const onAbort = () => leave(createAbortError(signal))
       const waiter = {
         give: (proc: PoolProcess) => {
           signal?.removeEventListener('abort', onAbort)
@@ -408,11 +533,7 @@ export class MontyPool {
     let done = false
     let killTimer: NodeJS.Timeout | undefined
     const durationError = () =>
-      new ResourceLimitError({
-        limit: 'maxDurationSecs',
-        ...(limits.maxDurationSecs === undefined ? {} : { value: limits.maxDurationSecs }),
-        message: `The run exceeded its maxDurationSecs limit (${limits.maxDurationSecs}): the wall-clock deadline passed and the process executing it was killed.`,
-      })
+      durationErrorOf(limits, 'the wall-clock deadline passed and the process executing it was killed')
     let expired = false
     const send = async (message: ToRunner): Promise<Step> => {
       if (done) throw new ClosedError('Monty pool execution')
@@ -435,8 +556,18 @@ export class MontyPool {
           }
         case 'complete':
           return { kind: 'complete', output: unmarkTuples(reply.output) }
+        case 'value-error':
+          throw new ValueConversionError({ path: reply.path, found: reply.found, message: reply.message })
         case 'error':
-          if (reply.kind === 'other') throw new Error(reply.message)
+          if (reply.kind === 'mount') throw mountError(reply.typeName, reply.message)
+          if (reply.kind === 'other') {
+            // Not Python's failure but the process's own (its text is redacted on the way out).
+            throw new ExecutionCrashedError({
+              exitCode: null,
+              signal: null,
+              message: `The pool process executing the run failed: ${reply.typeName}: ${reply.message}`,
+            })
+          }
           throw new MontyFailure(reply.kind, reply.typeName, reply.message, reply.frames)
         default:
           throw new Error(`Unexpected message from a Monty pool process: ${reply.type}`)
@@ -450,23 +581,21 @@ export class MontyPool {
     }))
     return {
       start: () => {
-        if (limits.maxDurationSecs !== undefined) {
-          killTimer = setTimeout(
-            () => {
-              expired = true
-              if (proc.busy) this.#discard(proc, durationError())
-            },
-            limits.maxDurationSecs * 1000 + KILL_GRACE_MS,
-          )
-          killTimer.unref()
-        }
+        const remainingMs = Math.max(1, request.clock.deadline - Date.now())
+        killTimer = setTimeout(() => {
+          expired = true
+          if (proc.busy) this.#discard(proc, durationError())
+        }, remainingMs + KILL_GRACE_MS)
+        killTimer.unref()
         return send({
           type: 'run',
           source: request.source,
           scriptName: request.scriptName,
           inputNames: [...request.inputNames],
           inputs: markTuples(request.inputs),
-          limits,
+          // Monty's own timer gets what remains of the deadline.
+          limits: { ...limits, maxDurationSecs: remainingMs / 1000 },
+          valueLimits: request.valueLimits,
           canPause: request.canPause,
           mounts,
         })
@@ -495,6 +624,14 @@ export class MontyPool {
       },
     }
   }
+}
+
+function durationErrorOf(limits: Record<string, number>, what: string): ResourceLimitError {
+  return new ResourceLimitError({
+    limit: 'maxDurationSecs',
+    ...(limits.maxDurationSecs === undefined ? {} : { value: limits.maxDurationSecs }),
+    message: `The run exceeded its maxDurationSecs limit (${limits.maxDurationSecs}): ${what}.`,
+  })
 }
 
 /** Makes a pool of its own (for isolation between parts of an application, or other limits). */

@@ -1,4 +1,5 @@
 /** Messages between the engine (parent) and a pool process (`pool-runner.ts`). */
+import type { SnippetAnalysis } from './snippet-analysis.js'
 
 /** A bind mount as the runner recreates it with `MountDir`. */
 export interface MountSpec {
@@ -18,9 +19,15 @@ export type ToRunner =
       readonly inputNames: readonly string[]
       readonly inputs: unknown
       readonly limits: Record<string, number>
+      /** The budget of each value sent back (`value-budget.ts`). */
+      readonly valueLimits: { readonly maxNodes: number; readonly maxBytes: number }
       readonly canPause: boolean
       readonly mounts: readonly MountSpec[]
     }
+  /** Analyse a snippet (`snippet-analysis.ts`) off the calling thread. */
+  | { readonly type: 'analyze'; readonly code: string }
+  /** Type-check a snippet after a prefix of stubs; the rendered diagnostics come back. */
+  | { readonly type: 'typecheck'; readonly code: string; readonly prefix: string }
   | { readonly type: 'lookup'; readonly has: boolean; readonly value?: unknown }
   | {
       readonly type: 'call'
@@ -35,9 +42,20 @@ export type FromRunner =
   | { readonly type: 'lookup'; readonly name: string }
   | { readonly type: 'call'; readonly name: string; readonly args: unknown; readonly kwargs: unknown }
   | { readonly type: 'complete'; readonly output: unknown }
+  | { readonly type: 'analysis'; readonly analysis: SnippetAnalysis }
+  /** `diagnostics` is undefined when the check passed (or found only what the run reports). */
+  | { readonly type: 'typechecked'; readonly diagnostics?: string }
+  /** A value to send back was over its budget (or too deep): the run's result cannot cross. */
+  | {
+      readonly type: 'value-error'
+      readonly path: string
+      readonly found: string
+      readonly message: string
+    }
   | {
       readonly type: 'error'
-      readonly kind: 'syntax' | 'runtime' | 'other'
+      /** `'mount'`: a mount could not be made; `typeName` is then its sandbox path. */
+      readonly kind: 'syntax' | 'runtime' | 'mount' | 'other'
       readonly typeName: string
       readonly message: string
       readonly frames: readonly { line: number; column: number; functionName?: string }[]

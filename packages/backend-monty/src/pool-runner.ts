@@ -4,26 +4,66 @@
  * and external call, exactly as the in-thread path does, and sends print output as it comes.
  */
 import { type MontyComplete, MontyNameLookup, MontySnapshot, MountDir } from '@pydantic/monty'
+import { ValueConversionError } from '@pyflue/core'
 import { cachedMonty, MontyFailure, toMontyFailure } from './execution.js'
+import { watchParent } from './parent-watch.js'
 import type { FromRunner, ToRunner } from './pool-protocol.js'
+import { analyzeSnippet } from './snippet-analysis.js'
 import { markTuples, unmarkTuples } from './tuple-mark.js'
+import { typeCheckDiagnostics } from './type-check.js'
+import { ValueBudget, type ValueBudgetLimits } from './value-budget.js'
 
 const send = (message: FromRunner): void => {
   process.send!(message)
 }
 
 let progress: MontySnapshot | MontyNameLookup | MontyComplete | undefined
+let valueLimits: ValueBudgetLimits = { maxNodes: 1, maxBytes: 1 }
+
+/** A value to send, charged to a fresh budget: over it, nothing is sent. */
+const budgeted = (value: unknown, path: string, budget = new ValueBudget(valueLimits)) =>
+  markTuples(value, budget, path)
 
 function report(): void {
-  if (progress instanceof MontyNameLookup) send({ type: 'lookup', name: progress.variableName })
-  else if (progress instanceof MontySnapshot) {
-    send({
-      type: 'call',
-      name: progress.functionName,
-      args: markTuples(progress.args),
-      kwargs: markTuples(progress.kwargs),
-    })
-  } else send({ type: 'complete', output: markTuples((progress as MontyComplete).output) })
+  for (;;) {
+    if (progress instanceof MontyNameLookup) {
+      send({ type: 'lookup', name: progress.variableName })
+      return
+    }
+    if (progress instanceof MontySnapshot) {
+      let args: unknown
+      let kwargs: unknown
+      try {
+        const budget = new ValueBudget(valueLimits)
+        args = budgeted(progress.args, `${progress.functionName}() arguments`, budget)
+        kwargs = budgeted(progress.kwargs, `${progress.functionName}() arguments`, budget)
+      } catch (error) {
+        if (!(error instanceof ValueConversionError)) throw error
+        // Arguments too big to cross: the call raises in Python, as a refused argument does.
+        progress = progress.resume({ exception: { type: 'TypeError', message: error.message } })
+        continue
+      }
+      send({ type: 'call', name: progress.functionName, args, kwargs })
+      return
+    }
+    complete((progress as MontyComplete).output)
+    return
+  }
+}
+
+function complete(output: unknown): void {
+  progress = undefined
+  let marked: unknown
+  try {
+    marked = budgeted(output, 'result')
+  } catch (error) {
+    if (!(error instanceof ValueConversionError)) throw error
+    const suffix = ` (at ${error.path})`
+    const message = error.message.endsWith(suffix) ? error.message.slice(0, -suffix.length) : error.message
+    send({ type: 'value-error', path: error.path, found: error.found, message })
+    return
+  }
+  send({ type: 'complete', output: marked })
 }
 
 function fail(error: unknown): void {
@@ -41,7 +81,7 @@ function fail(error: unknown): void {
     send({
       type: 'error',
       kind: 'other',
-      typeName: 'Error',
+      typeName: String((failure as Error)?.name ?? 'Error'),
       message: String((failure as Error)?.message ?? failure),
       frames: [],
     })
@@ -50,15 +90,34 @@ function fail(error: unknown): void {
 
 function handle(message: ToRunner): void {
   try {
+    if (message.type === 'analyze') {
+      send({ type: 'analysis', analysis: analyzeSnippet(message.code) })
+      return
+    }
+    if (message.type === 'typecheck') {
+      const diagnostics = typeCheckDiagnostics(message.code, message.prefix)
+      send({ type: 'typechecked', ...(diagnostics === undefined ? {} : { diagnostics }) })
+      return
+    }
     if (message.type === 'run') {
+      valueLimits = message.valueLimits
       const monty = cachedMonty(message.source, message.scriptName, message.inputNames)
-      const mount = message.mounts.map(
-        (m) =>
-          new MountDir(m.sandboxPath, m.hostDir, {
-            mode: m.mode,
-            ...(m.writeBytesLimit === undefined ? {} : { writeBytesLimit: m.writeBytesLimit }),
-          }),
-      )
+      const mount: MountDir[] = []
+      for (const m of message.mounts) {
+        try {
+          mount.push(
+            new MountDir(m.sandboxPath, m.hostDir, {
+              mode: m.mode,
+              ...(m.writeBytesLimit === undefined ? {} : { writeBytesLimit: m.writeBytesLimit }),
+            }),
+          )
+        } catch (error) {
+          progress = undefined
+          const reason = String((error as Error)?.message ?? error)
+          send({ type: 'error', kind: 'mount', typeName: m.sandboxPath, message: reason, frames: [] })
+          return
+        }
+      }
       const options = {
         ...(message.inputNames.length > 0
           ? { inputs: unmarkTuples(message.inputs) as Record<string, unknown> }
@@ -71,9 +130,7 @@ function handle(message: ToRunner): void {
         ...(mount.length > 0 ? { mount } : {}),
       }
       if (!message.canPause) {
-        const output = monty.run(options)
-        progress = undefined
-        send({ type: 'complete', output: markTuples(output) })
+        complete(monty.run(options))
         return
       }
       progress = monty.start(options)
@@ -93,6 +150,8 @@ function handle(message: ToRunner): void {
 }
 
 process.on('message', (message) => handle(message as ToRunner))
-// The parent owns this process: when it goes away, so does the process.
+// The parent owns this process: when it goes away, so does the process, at once when idle
+// (disconnect) and within a poll interval when Monty holds the main thread (`parent-watch.ts`).
 process.on('disconnect', () => process.exit(0))
+watchParent()
 send({ type: 'ready' })

@@ -69,7 +69,7 @@ describe('files through a sandbox mount', () => {
   it('mounts work the same in-thread as in a pool process', async () => {
     const backend = createMontyBackend({
       sandbox: hostDirSandbox(workspace, 'read-only'),
-      execution: 'in-thread',
+      execution: 'in-thread-trusted-code-only',
     })
     const signal = new AbortController().signal
     expect((await backend.run('open("/workspace/notes.txt").read()', { signal })).result).toBe(
@@ -90,7 +90,7 @@ describe('files through a sandbox mount', () => {
     await expect(stat(join(workspace, 'new.txt'))).rejects.toThrow()
   })
 
-  for (const execution of ['pool', 'in-thread'] as const) {
+  for (const execution of ['pool', 'in-thread-trusted-code-only'] as const) {
     it(`caps the bytes one run may write through a mount, per run (${execution})`, async () => {
       const backend = createMontyBackend({
         sandbox: hostDirSandbox(workspace, 'read-write'),
@@ -134,7 +134,7 @@ describe('files through a sandbox mount', () => {
     ['the host path itself', 'open(HOST_SECRET).read()'],
   ]
   for (const [name, code] of escapes)
-    for (const execution of ['pool', 'in-thread'] as const) {
+    for (const execution of ['pool', 'in-thread-trusted-code-only'] as const) {
       it(`refuses ${name} (${execution})`, async () => {
         const backend = createMontyBackend({ sandbox: hostDirSandbox(workspace, 'read-write'), execution })
         const source = code.replace('HOST_SECRET', JSON.stringify(join(outside, 'secret.txt')))
@@ -161,7 +161,7 @@ describe('no host access without a mount', () => {
     ['open for writing', 'open("/tmp/pyflue-written", "w").write("x")'],
   ]
   for (const [name, code] of blocked)
-    for (const execution of ['pool', 'in-thread'] as const) {
+    for (const execution of ['pool', 'in-thread-trusted-code-only'] as const) {
       it(`refuses ${name} (${execution})`, async () => {
         const backend = createMontyBackend({ execution })
         const outcome = await backend.run(code).then(
@@ -185,7 +185,8 @@ describe('no host access without a mount', () => {
 
 describe('outputs and inputs that would hurt the host', () => {
   it('caps huge print output with a truncation marker', async () => {
-    const backend = createMontyBackend({ maxStdoutBytes: 1000 })
+    // 10 000 prints: a generous deadline, so a loaded machine cannot turn the cap into a timeout.
+    const backend = createMontyBackend({ maxStdoutBytes: 1000, defaultLimits: { maxDurationSecs: 120 } })
     const run = await backend.run('for i in range(10000):\n    print("x" * 100)\n"done"')
     expect(run.result).toBe('done')
     expect(run.stdout.startsWith('x'.repeat(100))).toBe(true)

@@ -41,6 +41,8 @@ export interface SnippetAnalysis {
   readonly definitions: ReadonlyMap<string, CodeDefinition>
   /** Names whose last top-level binding is an ordinary (data) binding. */
   readonly dataNames: ReadonlySet<string>
+  /** Names called directly under `await` (`await f(…)`, `await asyncio.gather(f(…))`), anywhere. */
+  readonly awaited: ReadonlySet<string>
   readonly unsupported?: UnsupportedConstruct
   /** Where the parser found a syntax error, when it did. */
   readonly syntaxError?: { readonly line: number; readonly column: number }
@@ -73,6 +75,7 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
   const assigned = new Set<string>()
   const reads = new Set<string>()
   const nestedReads = new Set<string>()
+  const awaited = new Set<string>()
   let scopeDepth = 0
   const globals = new Set<string>()
   let unsupported: UnsupportedConstruct | undefined
@@ -92,6 +95,18 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
         return
       }
       switch (ref.name) {
+        case 'AwaitExpression': {
+          // `await f(…)`, and the calls handed to `await asyncio.gather(f(…), g(…))`.
+          const call = node.getChild('CallExpression')
+          const callee = call?.firstChild
+          if (callee?.name === 'VariableName') awaited.add(text(callee))
+          else if (callee && /(^|\.)gather$/.test(text(callee))) {
+            for (const argument of call!.getChild('ArgList')?.getChildren('CallExpression') ?? []) {
+              if (argument.firstChild?.name === 'VariableName') awaited.add(text(argument.firstChild))
+            }
+          }
+          break
+        }
         case 'VariableName':
           if (!isKeywordArgumentName(node)) {
             reads.add(text(node))
@@ -301,6 +316,7 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
     moduleBound,
     definitions,
     dataNames,
+    awaited,
     ...(last?.name === 'ExpressionStatement' && last.firstChild
       ? { lastExpression: { from: last.firstChild.from, to: last.to } }
       : {}),

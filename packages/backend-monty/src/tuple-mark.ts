@@ -1,57 +1,110 @@
 /**
  * Values cross to and from a pool process by Node's advanced (structured clone) serialization,
- * which keeps `Map`, `Set`, `bigint`, bytes, NaN and -0. The one thing it drops, the own
- * `__tuple__` mark of arrays that are Python tuples, is carried as `{ __pf_tuple__: [...] }`.
+ * which keeps `Map`, `Set`, `bigint`, bytes, NaN and -0, and shared references. The one thing it
+ * drops, the own `__tuple__` mark of arrays that are Python tuples, is carried as
+ * `{ __pf_tuple__: [...] }`. Both directions walk each object once (a shared part stays shared),
+ * and `markTuples` can charge a `ValueBudget` as it goes (the pool process does, so a value over
+ * budget is refused before it is sent).
  */
-export function markTuples(value: unknown): unknown {
-  if (Array.isArray(value)) {
-    const out = value.map(markTuples)
-    return (value as { __tuple__?: unknown }).__tuple__ === true ? { __pf_tuple__: out } : out
-  }
-  if (value instanceof Map) {
-    const out = new Map()
-    for (const [key, entry] of value) out.set(markTuples(key), markTuples(entry))
+import { ValueConversionError } from '@pyflue/core'
+import type { ValueBudget } from './value-budget.js'
+import { MAX_VALUE_DEPTH } from './value-conversion.js'
+
+export function markTuples(value: unknown, budget?: ValueBudget, path = 'value'): unknown {
+  const seen = new Map<object, { out: unknown; nodes: number; bytes: number }>()
+  const mark = (item: unknown, depth = 0): unknown => {
+    if (item === null || typeof item !== 'object') {
+      budget?.charge(1, typeof item === 'string' ? item.length : 0, path)
+      return item
+    }
+    const known = seen.get(item)
+    if (known) {
+      budget?.charge(known.nodes, known.bytes, path)
+      return known.out
+    }
+    if (depth > MAX_VALUE_DEPTH + 10) {
+      throw new ValueConversionError({
+        path,
+        found: 'too-deep',
+        message: `The value nests deeper than ${MAX_VALUE_DEPTH} levels`,
+      })
+    }
+    const next = (child: unknown) => mark(child, depth + 1)
+    const nodesBefore = budget?.nodes ?? 0
+    const bytesBefore = budget?.bytes ?? 0
+    let out: unknown
+    if (ArrayBuffer.isView(item)) {
+      budget?.charge(1, item.byteLength, path)
+      out = item
+    } else {
+      budget?.charge(1, 0, path)
+      if (Array.isArray(item)) {
+        budget?.reserve(item.length, path)
+        const items = item.map(next)
+        out = (item as { __tuple__?: unknown }).__tuple__ === true ? { __pf_tuple__: items } : items
+      } else if (item instanceof Map) {
+        budget?.reserve(item.size * 2, path)
+        const map = new Map()
+        for (const [key, entry] of item) map.set(next(key), next(entry))
+        out = map
+      } else if (item instanceof Set) {
+        budget?.reserve(item.size, path)
+        const set = new Set()
+        for (const member of item) set.add(next(member))
+        out = set
+      } else {
+        const keys = Object.keys(item)
+        budget?.reserve(keys.length, path)
+        const object: Record<string, unknown> = {}
+        for (const key of keys) object[key] = next((item as Record<string, unknown>)[key])
+        out = object
+      }
+    }
+    seen.set(item, {
+      out,
+      nodes: (budget?.nodes ?? 0) - nodesBefore,
+      bytes: (budget?.bytes ?? 0) - bytesBefore,
+    })
     return out
   }
-  if (value instanceof Set) {
-    const out = new Set()
-    for (const item of value) out.add(markTuples(item))
-    return out
-  }
-  if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
-    const out: Record<string, unknown> = {}
-    for (const key of Object.keys(value)) out[key] = markTuples((value as Record<string, unknown>)[key])
-    return out
-  }
-  return value
+  return mark(value)
 }
 
 /** The inverse of `markTuples`; bytes come back as `Buffer`s, as Monty hands them out. */
 export function unmarkTuples(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(unmarkTuples)
-  if (value instanceof Map) {
-    const out = new Map()
-    for (const [key, entry] of value) out.set(unmarkTuples(key), unmarkTuples(entry))
-    return out
-  }
-  if (value instanceof Set) {
-    const out = new Set()
-    for (const item of value) out.add(unmarkTuples(item))
-    return out
-  }
-  if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
-    const keys = Object.keys(value)
-    if (keys.length === 1 && keys[0] === '__pf_tuple__') {
-      const items = ((value as { __pf_tuple__: unknown[] }).__pf_tuple__ ?? []).map(unmarkTuples)
-      Object.defineProperty(items, '__tuple__', { value: true, enumerable: true })
-      return items
+  const seen = new Map<object, unknown>()
+  const unmark = (item: unknown): unknown => {
+    if (item === null || typeof item !== 'object') return item
+    if (seen.has(item)) return seen.get(item)
+    let out: unknown
+    if (Array.isArray(item)) out = item.map(unmark)
+    else if (item instanceof Map) {
+      const map = new Map()
+      for (const [key, entry] of item) map.set(unmark(key), unmark(entry))
+      out = map
+    } else if (item instanceof Set) {
+      const set = new Set()
+      for (const member of item) set.add(unmark(member))
+      out = set
+    } else if (ArrayBuffer.isView(item)) {
+      out =
+        item instanceof Uint8Array && !Buffer.isBuffer(item)
+          ? Buffer.from(item.buffer, item.byteOffset, item.byteLength)
+          : item
+    } else {
+      const keys = Object.keys(item)
+      if (keys.length === 1 && keys[0] === '__pf_tuple__') {
+        const items = ((item as { __pf_tuple__: unknown[] }).__pf_tuple__ ?? []).map(unmark)
+        Object.defineProperty(items, '__tuple__', { value: true, enumerable: true })
+        out = items
+      } else {
+        const object: Record<string, unknown> = {}
+        for (const key of keys) object[key] = unmark((item as Record<string, unknown>)[key])
+        out = object
+      }
     }
-    const out: Record<string, unknown> = {}
-    for (const key of keys) out[key] = unmarkTuples((value as Record<string, unknown>)[key])
+    seen.set(item, out)
     return out
   }
-  if (value instanceof Uint8Array && !Buffer.isBuffer(value)) {
-    return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-  }
-  return value
+  return unmark(value)
 }

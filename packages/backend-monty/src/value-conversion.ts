@@ -1,5 +1,6 @@
 import { ValueConversionError } from '@pyflue/core'
 import type { DataclassRegistry } from './dataclass-registry.js'
+import type { ValueBudget } from './value-budget.js'
 
 /**
  * The value table (see the README). Values are held in two forms:
@@ -42,17 +43,31 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null
 }
 
-/** Converts a JS value to the Monty form, refusing what cannot cross with the path inside the value. */
-export function toMonty(value: unknown, path: string, registry: DataclassRegistry): unknown {
+/**
+ * Converts a JS value to the Monty form, refusing what cannot cross with the path inside the
+ * value. Charged to `budget` (`value-budget.ts`); an object reached twice converts once and its
+ * conversion is shared, so a DAG stays a DAG.
+ */
+export function toMonty(
+  value: unknown,
+  path: string,
+  registry: DataclassRegistry,
+  budget: ValueBudget,
+): unknown {
   const ancestors = new Set<object>()
+  const seen = new Map<object, { out: unknown; nodes: number; bytes: number }>()
   const convert = (item: unknown, at: string, depth: number): unknown => {
     switch (typeof item) {
       case 'undefined':
+        budget.charge(1, 0, at)
         return null
+      case 'string':
+        budget.charge(1, item.length, at)
+        return item
       case 'boolean':
       case 'number':
-      case 'string':
       case 'bigint':
+        budget.charge(1, 0, at)
         return item
       case 'function':
         return refuse(
@@ -63,13 +78,36 @@ export function toMonty(value: unknown, path: string, registry: DataclassRegistr
       case 'symbol':
         return refuse(at, 'symbol', 'A symbol cannot cross into Python')
     }
-    if (item === null) return null
+    if (item === null) {
+      budget.charge(1, 0, at)
+      return null
+    }
     const object = item as object
-    if (depth > MAX_VALUE_DEPTH)
-      refuse(at, 'too-deep', `The value nests deeper than ${MAX_VALUE_DEPTH} levels`)
     if (ancestors.has(object))
       refuse(at, 'cycle', 'The value contains a cycle, which cannot cross into Python')
-    if (object instanceof Uint8Array) return Buffer.from(object)
+    const known = seen.get(object)
+    if (known) {
+      budget.charge(known.nodes, known.bytes, at)
+      return known.out
+    }
+    if (depth > MAX_VALUE_DEPTH)
+      refuse(at, 'too-deep', `The value nests deeper than ${MAX_VALUE_DEPTH} levels`)
+    const nodesBefore = budget.nodes
+    const bytesBefore = budget.bytes
+    ancestors.add(object)
+    try {
+      const out = convertObject(object, at, depth)
+      seen.set(object, { out, nodes: budget.nodes - nodesBefore, bytes: budget.bytes - bytesBefore })
+      return out
+    } finally {
+      ancestors.delete(object)
+    }
+  }
+  const convertObject = (object: object, at: string, depth: number): unknown => {
+    if (object instanceof Uint8Array) {
+      budget.charge(1, object.byteLength, at)
+      return Buffer.from(object)
+    }
     if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer) {
       return refuse(
         at,
@@ -84,65 +122,77 @@ export function toMonty(value: unknown, path: string, registry: DataclassRegistr
         "A JavaScript Date cannot cross into Python without loss; pass { __monty_type__: 'DateTime', year, month, day, hour, minute, second, microsecond } (see the README)",
       )
     }
-    ancestors.add(object)
-    try {
-      if (Array.isArray(object)) {
-        const out = new Array(object.length)
-        for (let i = 0; i < object.length; i++) out[i] = convert(object[i], `${at}[${i}]`, depth + 1)
-        return markTuple(out, object)
-      }
-      if (object instanceof Set) {
-        const out = new Set()
-        let i = 0
-        for (const member of object) out.add(convert(member, `${at}{${i++}}`, depth + 1))
-        return out
-      }
-      if (object instanceof Map) {
-        const out = new Map()
-        for (const [key, entry] of object) {
-          const keyPath = `${at}[${typeof key === 'string' ? JSON.stringify(key) : String(key)}]`
-          out.set(convert(key, `${keyPath}(key)`, depth + 1), convert(entry, keyPath, depth + 1))
-        }
-        return out
-      }
-      const dataclass = registry.forInstance(object)
-      if (dataclass) {
-        const fields: Record<string, unknown> = {}
-        for (const field of dataclass.fields) {
-          fields[field] = convert((object as Record<string, unknown>)[field], `${at}.${field}`, depth + 1)
-        }
-        return {
-          __monty_type__: 'Dataclass',
-          name: dataclass.name,
-          typeId: dataclass.typeId,
-          fieldNames: [...dataclass.fields],
-          fields,
-          frozen: dataclass.frozen,
-        }
-      }
-      if (!isPlainObject(object)) {
-        const name = object.constructor?.name ?? 'object'
-        return refuse(
-          at,
-          name,
-          `An instance of ${name} cannot cross into Python; register its class with registerDataclass() or pass a plain object`,
-        )
-      }
-      const tag = (object as { __monty_type__?: unknown }).__monty_type__
-      if (typeof tag === 'string') {
-        if (tag === 'Dataclass' || DATA_TAGS.has(tag)) return { ...(object as object) }
-        return refuse(at, tag, `The tagged value ${tag} cannot cross into Python`)
-      }
-      const out = new Map<string, unknown>()
-      for (const key of Object.keys(object)) {
-        out.set(key, convert((object as Record<string, unknown>)[key], `${at}.${key}`, depth + 1))
+    budget.charge(1, 0, at)
+    if (Array.isArray(object)) {
+      // The length is read once and checked before anything is allocated or read.
+      const length = budget.reserve(object.length, at)
+      const out = new Array(length)
+      for (let i = 0; i < length; i++) out[i] = convert(object[i], `${at}[${i}]`, depth + 1)
+      return markTuple(out, object)
+    }
+    if (object instanceof Set) {
+      budget.reserve(object.size, at)
+      const out = new Set()
+      let i = 0
+      for (const member of object) out.add(convert(member, `${at}{${i++}}`, depth + 1))
+      return out
+    }
+    if (object instanceof Map) {
+      budget.reserve(object.size * 2, at)
+      const out = new Map()
+      for (const [key, entry] of object) {
+        const keyPath = `${at}[${typeof key === 'string' ? JSON.stringify(key) : String(key)}]`
+        out.set(convert(key, `${keyPath}(key)`, depth + 1), convert(entry, keyPath, depth + 1))
       }
       return out
-    } finally {
-      ancestors.delete(object)
     }
+    const dataclass = registry.forInstance(object)
+    if (dataclass) {
+      const fields: Record<string, unknown> = {}
+      for (const field of dataclass.fields) {
+        fields[field] = convert((object as Record<string, unknown>)[field], `${at}.${field}`, depth + 1)
+      }
+      return {
+        __monty_type__: 'Dataclass',
+        name: dataclass.name,
+        typeId: dataclass.typeId,
+        fieldNames: [...dataclass.fields],
+        fields,
+        frozen: dataclass.frozen,
+      }
+    }
+    if (!isPlainObject(object)) {
+      const name = object.constructor?.name ?? 'object'
+      return refuse(
+        at,
+        name,
+        `An instance of ${name} cannot cross into Python; register its class with registerDataclass() or pass a plain object`,
+      )
+    }
+    const keys = Object.keys(object)
+    budget.reserve(keys.length, at)
+    const tag = (object as { __monty_type__?: unknown }).__monty_type__
+    if (typeof tag === 'string') {
+      if (tag === 'Dataclass' || DATA_TAGS.has(tag)) return { ...(object as object) }
+      return refuse(at, tag, `The tagged value ${tag} cannot cross into Python`)
+    }
+    const out = new Map<string, unknown>()
+    for (const key of keys) {
+      out.set(key, convert((object as Record<string, unknown>)[key], `${at}.${key}`, depth + 1))
+    }
+    return out
   }
-  return convert(value, path, 0)
+  try {
+    return convert(value, path, 0)
+  } catch (error) {
+    if (error instanceof ValueConversionError) throw error
+    // A getter or Proxy trap that throws, or a value too odd to walk.
+    return refuse(
+      path,
+      'unreadable',
+      `Reading the value threw ${(error as Error)?.name ?? 'an error'}: ${(error as Error)?.message ?? String(error)}`,
+    )
+  }
 }
 
 /**
@@ -154,10 +204,22 @@ const NON_DATA_REPR =
   /^(?:<function '.*' at 0x[0-9a-f]+>|<module '[\w.]+'>|<(?:iterator|generator|coroutine)>|range\(-?\d+, -?\d+(?:, -?\d+)?\)|<re\.Match object; .*>|re\.compile\(.*\)|\[\.\.\.\]|\{\.\.\.\}|\(\.\.\.\))$/
 
 /** What a Monty value holds that is not data, with its path; `undefined` when it is all data. */
-export function findNonData(raw: unknown, path: string): { path: string; found: string } | undefined {
-  if (typeof raw === 'string') return undefined // a top-level string's Python type is checked exactly by the caller
+export function findNonData(
+  raw: unknown,
+  path: string,
+  budget?: ValueBudget,
+): { path: string; found: string } | undefined {
+  if (typeof raw === 'string') {
+    budget?.charge(1, raw.length, path)
+    return undefined // a top-level string's Python type is checked exactly by the caller
+  }
   let result: { path: string; found: string } | undefined
   const visit = (item: unknown, at: string, depth: number): boolean => {
+    budget?.charge(
+      1,
+      typeof item === 'string' ? item.length : item instanceof Uint8Array ? item.byteLength : 0,
+      at,
+    )
     if (typeof item === 'string') {
       if (item.length < 200 && NON_DATA_REPR.test(item)) {
         result = { path: at, found: describeRepr(item) }
@@ -233,12 +295,16 @@ export function fromMonty(
   raw: unknown,
   path: string,
   registry: DataclassRegistry,
+  budget: ValueBudget,
   options: { checkTopLevelString?: boolean } = {},
 ): unknown {
-  const problem =
-    options.checkTopLevelString && typeof raw === 'string' && raw.length < 200 && NON_DATA_REPR.test(raw)
-      ? { path, found: describeRepr(raw) }
-      : findNonData(raw, path)
+  let problem: { path: string; found: string } | undefined
+  if (typeof raw === 'string') {
+    budget.charge(1, raw.length, path)
+    if (options.checkTopLevelString && raw.length < 200 && NON_DATA_REPR.test(raw)) {
+      problem = { path, found: describeRepr(raw) }
+    }
+  } else problem = findNonData(raw, path, budget)
   if (problem) {
     refuse(
       problem.path,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from './errors/pyflue-error.js'
-import { closestKey, refuseUnknownKeys } from './option-keys.js'
+import { closestKey, optionWithAlias, refuseUnknownKeys } from './option-keys.js'
 
 describe('refuseUnknownKeys', () => {
   it('accepts known keys, undefined and null', () => {
@@ -39,5 +39,16 @@ describe('refuseUnknownKeys', () => {
     expect(closestKey('colour', ['pythonBackend', 'sandbox'])).toBeUndefined()
     expect(closestKey('sandbx', ['pythonBackend', 'sandbox'])).toBe('sandbox')
     expect(closestKey('timeout', ['maxDurationSecs', 'maxMemory'])).toBeUndefined()
+  })
+})
+
+describe('optionWithAlias', () => {
+  it('takes the new name, else the deprecated one, and refuses both', () => {
+    expect(optionWithAlias({ env: 1 } as { env?: number; envs?: number }, 'env', 'envs')).toBe(1)
+    expect(optionWithAlias({ envs: 2 } as { env?: number; envs?: number }, 'env', 'envs')).toBe(2)
+    expect(optionWithAlias({} as { env?: number; envs?: number }, 'env', 'envs')).toBeUndefined()
+    expect(() => optionWithAlias({ env: 1, envs: 1 }, 'env', 'envs')).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'env' }),
+    )
   })
 })

@@ -70,3 +70,24 @@ function editDistance(a: string, b: string): number {
   }
   return previous[b.length] as number
 }
+
+/**
+ * The value of an option that was renamed: `options[name]`, else the deprecated `options[alias]`.
+ * Throws `InvalidArgumentError` (`argument: name`) when both are given, even with equal values,
+ * so a caller never wonders which one won.
+ */
+export function optionWithAlias<T extends object, K extends keyof T, A extends keyof T>(
+  options: T,
+  name: K,
+  alias: A,
+): T[K] | T[A] | undefined {
+  const value = options[name]
+  const old = options[alias]
+  if (value !== undefined && old !== undefined) {
+    throw new InvalidArgumentError(
+      String(name),
+      `Pass \`${String(name)}\` only: \`${String(alias)}\` is its deprecated old name, and both were given.`,
+    )
+  }
+  return value !== undefined ? value : old
+}

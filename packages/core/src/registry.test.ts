@@ -3,8 +3,10 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { NotRegisteredError } from './errors/configuration-errors.js'
+import { HARNESS_CONTRACT_VERSION, type Harness } from './harness.js'
 import type { PythonBackendFactory } from './python-backend.js'
-import { BUILTIN_PYTHON_BACKENDS, BUILTIN_SANDBOXES, PyFlueRegistry } from './registry.js'
+import { BUILTIN_HARNESSES, BUILTIN_PYTHON_BACKENDS, BUILTIN_SANDBOXES, PyFlueRegistry } from './registry.js'
 import type { SandboxFactory } from './sandbox.js'
 
 const backendFactory: PythonBackendFactory = {
@@ -20,7 +22,48 @@ const sandboxFactory: SandboxFactory = {
   },
 }
 
+const harness: Harness = {
+  name: 'third-party-harness',
+  contractVersion: HARNESS_CONTRACT_VERSION,
+  checkModel: () => {},
+  prompt: async () => {
+    throw new Error('not used in these tests')
+  },
+}
+
 describe('PyFlueRegistry', () => {
+  it('resolves harnesses: a built-in name, registered ones (loaded once), objects passed through', async () => {
+    const registry = new PyFlueRegistry()
+    expect(registry.harnessNames()).toEqual(['deepagents'])
+    expect(BUILTIN_HARNESSES.deepagents).toEqual({
+      packageName: '@pyflue/deepagents',
+      exportName: 'deepagentsHarness',
+    })
+    let loads = 0
+    registry.registerHarness('mine', () => {
+      loads++
+      return harness
+    })
+    expect(await registry.resolveHarness('mine')).toBe(harness)
+    expect(await registry.resolveHarness('mine')).toBe(harness)
+    expect(loads).toBe(1)
+    expect(await registry.resolveHarness(harness)).toBe(harness)
+    expect(registry.harnessNames()).toEqual(['deepagents', 'mine'])
+    await expect(registry.resolveHarness({ name: 'x' } as never)).rejects.toThrow(
+      'A harness must be an object with a prompt() method',
+    )
+    const unknown = await registry.resolveHarness('langgraph').catch((e: unknown) => e)
+    expect(unknown).toBeInstanceOf(NotRegisteredError)
+    expect(unknown).toMatchObject({
+      kind: 'harness',
+      registeredName: 'langgraph',
+      known: ['deepagents', 'mine'],
+    })
+    expect((unknown as Error).message).toBe(
+      "No harness is registered as 'langgraph'. Known names: deepagents, mine.",
+    )
+  })
+
   it('knows the built-in names without importing anything', () => {
     const registry = new PyFlueRegistry()
     expect(registry.pythonBackendNames()).toEqual(['monty'])
@@ -123,9 +166,9 @@ describe('built-in names in real installations (a child Node process, real modul
     installCore(app)
     const outcome = run(
       app,
-      `import { resolveSandbox, resolvePythonBackend } from '@pyflue/core'
+      `import { resolveSandbox, resolvePythonBackend, resolveHarness } from '@pyflue/core'
        const out = []
-       for (const attempt of [() => resolveSandbox('e2b'), () => resolvePythonBackend('monty')]) {
+       for (const attempt of [() => resolveSandbox('e2b'), () => resolvePythonBackend('monty'), () => resolveHarness('deepagents')]) {
          try { await attempt(); out.push('resolved') } catch (e) { out.push({ name: e.name, code: e.code, packageName: e.packageName, installCommand: e.installCommand, message: e.message }) }
        }
        console.log(JSON.stringify(out))`,
@@ -141,6 +184,12 @@ describe('built-in names in real installations (a child Node process, real modul
       packageName: '@pyflue/backend-monty',
       installCommand: 'pnpm add @pyflue/backend-monty',
     })
+    expect(outcome[2]).toMatchObject({
+      name: 'PackageNotInstalledError',
+      packageName: '@pyflue/deepagents',
+      installCommand: 'pnpm add @pyflue/deepagents',
+    })
+    expect(outcome[2].message).toContain("The harness 'deepagents' needs the package @pyflue/deepagents")
   })
 
   it('finds a built-in package installed beside core (npm layout) and calls its factory export', () => {

@@ -1,5 +1,6 @@
 import { NotRegisteredError } from './errors/configuration-errors.js'
 import { InvalidArgumentError } from './errors/pyflue-error.js'
+import type { Harness } from './harness.js'
 import { importOptionalPackage } from './import-package.js'
 import type { PythonBackendFactory } from './python-backend.js'
 import type { SandboxFactory } from './sandbox.js'
@@ -25,7 +26,18 @@ export const BUILTIN_SANDBOXES: Readonly<Record<string, BuiltinPackage>> = Objec
   vercel: { packageName: '@pyflue/sandbox-vercel', exportName: 'vercelSandbox' },
 })
 
-type Kind = 'pythonBackend' | 'sandbox'
+/** Built-in harnesses: names that resolve lazily to their packages (`'ai-sdk'` is `@pyflue/harness`'s own loop). */
+export const BUILTIN_HARNESSES: Readonly<Record<string, BuiltinPackage>> = Object.freeze({
+  deepagents: { packageName: '@pyflue/deepagents', exportName: 'deepagentsHarness' },
+})
+
+type Kind = 'pythonBackend' | 'sandbox' | 'harness'
+
+const KIND_TEXT: Readonly<Record<Kind, string>> = {
+  pythonBackend: 'Python backend',
+  sandbox: 'sandbox',
+  harness: 'harness',
+}
 
 /**
  * Names → factories. Built-in names resolve by importing their package on first use (a missing
@@ -36,6 +48,7 @@ type Kind = 'pythonBackend' | 'sandbox'
 export class PyFlueRegistry {
   readonly #backends = new Map<string, FactoryLoader<PythonBackendFactory>>()
   readonly #sandboxes = new Map<string, FactoryLoader<SandboxFactory>>()
+  readonly #harnesses = new Map<string, FactoryLoader<Harness>>()
 
   /** Registers a Python backend under `name` (a factory, or a loader returning one). */
   registerPythonBackend(name: string, factory: FactoryLoader<PythonBackendFactory>): void {
@@ -47,6 +60,11 @@ export class PyFlueRegistry {
     this.#sandboxes.set(checkName(name), factory)
   }
 
+  /** Registers a harness under `name` (a `Harness`, or a loader returning one). */
+  registerHarness(name: string, harness: FactoryLoader<Harness>): void {
+    this.#harnesses.set(checkName(name), harness)
+  }
+
   /** Every name that resolves to a Python backend: registered and built-in. */
   pythonBackendNames(): string[] {
     return [...new Set([...this.#backends.keys(), ...Object.keys(BUILTIN_PYTHON_BACKENDS)])].sort()
@@ -55,6 +73,11 @@ export class PyFlueRegistry {
   /** Every name that resolves to a sandbox: registered and built-in. */
   sandboxNames(): string[] {
     return [...new Set([...this.#sandboxes.keys(), ...Object.keys(BUILTIN_SANDBOXES)])].sort()
+  }
+
+  /** Every name that resolves to a harness: registered and built-in. */
+  harnessNames(): string[] {
+    return [...new Set([...this.#harnesses.keys(), ...Object.keys(BUILTIN_HARNESSES)])].sort()
   }
 
   /** Resolves a name (or passes a factory object through) to a `PythonBackendFactory`. */
@@ -77,6 +100,18 @@ export class PyFlueRegistry {
     return checkFactory(factory as SandboxFactory, 'createSandbox', 'sandbox')
   }
 
+  /** Resolves a name (or passes a `Harness` object through) to a `Harness`. */
+  async resolveHarness(nameOrHarness: string | Harness): Promise<Harness> {
+    if (typeof nameOrHarness !== 'string') return checkFactory(nameOrHarness, 'prompt', 'harness')
+    const harness = await this.#resolve('harness', nameOrHarness, this.#harnesses, BUILTIN_HARNESSES)
+    return checkFactory(harness as Harness, 'prompt', 'harness')
+  }
+
+  #names(kind: Kind): string[] {
+    if (kind === 'pythonBackend') return this.pythonBackendNames()
+    return kind === 'sandbox' ? this.sandboxNames() : this.harnessNames()
+  }
+
   async #resolve<F>(
     kind: Kind,
     name: string,
@@ -94,10 +129,10 @@ export class PyFlueRegistry {
       throw new NotRegisteredError({
         kind,
         name,
-        known: kind === 'pythonBackend' ? this.pythonBackendNames() : this.sandboxNames(),
+        known: this.#names(kind),
       })
     }
-    const what = kind === 'pythonBackend' ? `The Python backend '${name}'` : `The sandbox '${name}'`
+    const what = `The ${KIND_TEXT[kind]} '${name}'`
     const module = await importOptionalPackage(builtin.packageName, what)
     const make = module[builtin.exportName]
     if (typeof make !== 'function') {
@@ -128,7 +163,9 @@ function checkFactory<F>(factory: F, method: string, kind: Kind): F {
   ) {
     throw new InvalidArgumentError(
       kind,
-      `A ${kind === 'pythonBackend' ? 'Python backend' : 'sandbox'} factory must be an object with a ${method}() method.`,
+      kind === 'harness'
+        ? `A harness must be an object with a ${method}() method (see Harness).`
+        : `A ${KIND_TEXT[kind]} factory must be an object with a ${method}() method.`,
     )
   }
   return factory
@@ -145,6 +182,16 @@ export function registerPythonBackend(name: string, factory: FactoryLoader<Pytho
 /** Registers a sandbox name in the default registry. */
 export function registerSandbox(name: string, factory: FactoryLoader<SandboxFactory>): void {
   defaultRegistry.registerSandbox(name, factory)
+}
+
+/** Registers a harness name in the default registry. */
+export function registerHarness(name: string, harness: FactoryLoader<Harness>): void {
+  defaultRegistry.registerHarness(name, harness)
+}
+
+/** Resolves a harness name or object through the default registry. */
+export function resolveHarness(nameOrHarness: string | Harness): Promise<Harness> {
+  return defaultRegistry.resolveHarness(nameOrHarness)
 }
 
 /** Resolves a Python backend name or factory through the default registry. */

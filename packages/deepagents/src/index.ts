@@ -8,6 +8,7 @@ export {
   type PyflueDeepAgent,
   type PyflueDeepAgentOptions,
 } from './create-pyflue-deep-agent.js'
+export { DEEPAGENTS_HARNESS_NAME, deepagentsHarness } from './deepagents-harness.js'
 export {
   type LangChainToolsAsPython,
   langchainToolsAsPython,

@@ -2,4 +2,4 @@
 // assertions hold.
 import { describeReadmeExamples } from '@pyflue/testkit'
 
-describeReadmeExamples(new URL('../README.md', import.meta.url), { minimum: 4, timeoutMs: 120_000 })
+describeReadmeExamples(new URL('../README.md', import.meta.url), { minimum: 5, timeoutMs: 120_000 })

@@ -1,5 +1,6 @@
 import {
   ClosedError,
+  type Harness,
   InvalidArgumentError,
   type PythonBackend,
   type PythonBackendFactory,
@@ -22,12 +23,16 @@ import type { SandboxToolLimits } from './tool-limits.js'
 
 /** Everything an agent is made from; built by `init()`. */
 export interface AgentSettings {
-  model: ModelSetting | undefined
+  /** The harness prompts run on; `undefined` for the built-in AI SDK loop. */
+  harness: Harness | undefined
+  /** An AI SDK model setting, or (with `harness`) the model that harness drives. */
+  model: ModelSetting | object | undefined
   pythonBackendFactory: PythonBackendFactory | undefined
   sandboxFactory: SandboxFactory | undefined
   sandboxPolicy: SandboxPolicy | undefined
   instructions: string | undefined
-  tools: ToolSet
+  /** AI SDK tools, or (with `harness`) the tools in that harness's format. */
+  tools: ToolSet | readonly object[]
   store: SessionStore
   maxSteps: number
   maxOutputChars: number
@@ -104,7 +109,7 @@ export class Agent {
   /** The model, resolved once on first use. */
   model(): Promise<Exclude<LanguageModel, string>> {
     if (!this.#model) {
-      const resolving = resolveModel(this.#settings.model)
+      const resolving = resolveModel(this.#settings.model as ModelSetting | undefined)
       this.#model = resolving
       resolving.catch(() => {
         if (this.#model === resolving) this.#model = undefined
@@ -140,10 +145,13 @@ export class Agent {
       const session: Session = new Session({
         id,
         getModel: () => this.model(),
+        ...(settings.harness
+          ? { harness: { harness: settings.harness, model: settings.model, tools: settings.tools } }
+          : {}),
         pythonBackend: backend,
         sandbox,
         instructions: settings.instructions,
-        tools: settings.tools,
+        tools: settings.harness ? {} : (settings.tools as ToolSet),
         store: settings.store,
         ...(created && keepsFiles ? { workspace: new WorkspaceReader(created, id) } : {}),
         messages: record ? [...record.messages] : [],

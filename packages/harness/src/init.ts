@@ -3,7 +3,9 @@ import {
   checkResourceLimits,
   DEFAULT_MAX_OUTPUT_CHARS,
   defaultRegistry,
+  type Harness,
   InvalidArgumentError,
+  NotRegisteredError,
   type PyFlueRegistry,
   type PythonBackendFactory,
   type ResourceLimits,
@@ -25,10 +27,23 @@ import { instrumentSessionStore } from './telemetry/instrument-store.js'
 import { createTelemetry, type TelemetrySetting } from './telemetry/telemetry.js'
 import { resolveSandboxToolLimits, type SandboxToolLimits } from './tool-limits.js'
 
+/** The name of the harness built into `@pyflue/harness`: the AI SDK loop (the default). */
+export const AI_SDK_HARNESS = 'ai-sdk'
+
 /** Options of `init()`. Every field is optional. */
 export interface InitOptions {
-  /** `'openai:<id>'`, `'anthropic:<id>'` or any AI SDK language model object. Needed only to prompt. */
-  model?: ModelSetting
+  /**
+   * The model loop prompts run on: `'ai-sdk'` (the default, the AI SDK loop built in), a
+   * registered harness name (`'deepagents'`, resolved through the registry: install
+   * `@pyflue/deepagents`), or an object implementing core's `Harness` contract.
+   */
+  harness?: string | Harness
+  /**
+   * With the `'ai-sdk'` harness: `'openai:<id>'`, `'anthropic:<id>'` or any AI SDK language model
+   * object. With another harness, the model that harness drives: with `'deepagents'` a LangChain
+   * chat model (an AI SDK model is refused with `InvalidArgumentError`). Needed only to prompt.
+   */
+  model?: ModelSetting | HarnessModel
   /** A registered backend name (`'monty'`) or a `PythonBackendFactory`. Needed for `runPython` and `run_code`. */
   pythonBackend?: string | PythonBackendFactory
   /** A registered sandbox name (`'virtual'`, `'e2b'`, `'vercel'`) or a `SandboxFactory`. Needed for files, shell and their tools. */
@@ -37,8 +52,12 @@ export interface InitOptions {
   sandboxPolicy?: SandboxPolicy
   /** Text added to the system prompt after the workspace's `AGENTS.md`. */
   instructions?: string
-  /** AI SDK tools given to the model; those with `execute` are also callable inside `run_code`. */
-  tools?: ToolSet
+  /**
+   * Tools given to the model, in the harness's format: with `'ai-sdk'`, AI SDK tools keyed by
+   * name (those with `execute` are also callable inside `run_code`); with `'deepagents'`, an
+   * array of LangChain tools (also callable inside `run_code`).
+   */
+  tools?: ToolSet | readonly HarnessTool[]
   /**
    * Where sessions are kept: a store of the core `SessionStore` contract (leased per open session,
    * e.g. `@pyflue/store-postgres`) or a harness store. Default: an `InMemorySessionStore`.
@@ -78,7 +97,14 @@ export interface InitOptions {
   telemetry?: TelemetrySetting
 }
 
+/** A model for a harness other than `'ai-sdk'` (e.g. a LangChain chat model); the harness checks it. */
+export type HarnessModel = object
+
+/** A tool for a harness other than `'ai-sdk'` (e.g. a LangChain tool); the harness checks it. */
+export type HarnessTool = object
+
 const INIT_OPTION_KEYS = [
+  'harness',
   'model',
   'pythonBackend',
   'sandbox',
@@ -96,7 +122,7 @@ const INIT_OPTION_KEYS = [
 ] as const satisfies readonly (keyof InitOptions)[]
 
 /**
- * Makes an agent. Backend and sandbox names resolve through the registry now (a missing package
+ * Makes an agent. Harness, backend and sandbox names resolve through the registry now (a missing package
  * is a `PackageNotInstalledError` naming the install command); nothing is created until
  * `agent.session(id)`, and the model and its provider package are not touched until a prompt.
  */
@@ -109,8 +135,12 @@ export async function init(options: InitOptions = {}): Promise<Agent> {
   if (options.instructions !== undefined && typeof options.instructions !== 'string') {
     throw new InvalidArgumentError('init options.instructions', 'instructions must be a string.')
   }
-  if (options.model !== undefined) checkModelSetting(options.model)
   const registry = options.registry ?? defaultRegistry
+  const harness = await resolveHarness(options.harness, registry)
+  if (options.model !== undefined) {
+    if (harness) harness.checkModel(options.model)
+    else checkModelSetting(options.model as ModelSetting)
+  }
   const maxSteps = options.maxSteps ?? 20
   if (!Number.isInteger(maxSteps) || maxSteps < 1) {
     throw new InvalidArgumentError('maxSteps', 'maxSteps must be a positive integer.')
@@ -135,13 +165,15 @@ export async function init(options: InitOptions = {}): Promise<Agent> {
       'store must implement load(), save() and delete() (see SessionStore).',
     )
   }
-  const tools = checkApplicationTools(options.tools)
+  if (harness && options.tools !== undefined) harness.checkTools?.(options.tools)
+  const tools = harness ? (options.tools ?? []) : checkApplicationTools(options.tools as ToolSet | undefined)
   const telemetry = await createTelemetry(options.telemetry, 'init options.telemetry')
   const [pythonBackendFactory, sandboxFactory] = await Promise.all([
     options.pythonBackend === undefined ? undefined : registry.resolvePythonBackend(options.pythonBackend),
     options.sandbox === undefined ? undefined : registry.resolveSandbox(options.sandbox),
   ])
   return new Agent({
+    harness,
     model: options.model,
     pythonBackendFactory,
     sandboxFactory,
@@ -155,4 +187,36 @@ export async function init(options: InitOptions = {}): Promise<Agent> {
     toolLimits,
     telemetry,
   })
+}
+
+/** `undefined` for the built-in AI SDK loop; otherwise the `Harness` the setting names or is. */
+async function resolveHarness(
+  setting: string | Harness | undefined,
+  registry: PyFlueRegistry,
+): Promise<Harness | undefined> {
+  if (setting === undefined || setting === AI_SDK_HARNESS) return undefined
+  if (typeof setting !== 'string' && (typeof setting !== 'object' || setting === null)) {
+    throw new InvalidArgumentError(
+      'harness',
+      `harness must be '${AI_SDK_HARNESS}', a registered harness name (${registry.harnessNames().join(', ')}) or a Harness object.`,
+    )
+  }
+  let harness: Harness
+  try {
+    harness = await registry.resolveHarness(setting)
+  } catch (error) {
+    if (!(error instanceof NotRegisteredError)) throw error
+    throw new NotRegisteredError({
+      kind: 'harness',
+      name: error.registeredName,
+      known: [AI_SDK_HARNESS, ...error.known],
+    })
+  }
+  if (typeof harness.checkModel !== 'function') {
+    throw new InvalidArgumentError(
+      'harness',
+      `The harness '${String(harness.name)}' has no checkModel() method (see Harness).`,
+    )
+  }
+  return harness
 }

@@ -34,6 +34,12 @@ import {
   type ToolSet,
 } from 'ai'
 import { BUILT_IN_TOOL_NAMES } from './application-tools.js'
+import {
+  type ContractHarnessSetting,
+  checkHarnessResult,
+  refuseAiSdkOnlyOptions,
+  usageOf,
+} from './contract-harness.js'
 import { EventQueue, HeldEvents } from './event-queue.js'
 import { checkPromptOptions, runPythonOptions, stepsExhausted } from './prompt-options.js'
 import { type RunCodeEvent, type RunCodeToolOptions, runCodeTool } from './run-code-tool.js'
@@ -58,6 +64,8 @@ type RunCodeActivity = Pick<RunCodeToolOptions, 'onStdout' | 'onToolEvent'>
 export interface SessionSettings {
   id: string
   getModel: () => Promise<Exclude<LanguageModel, string>>
+  /** When set, prompts run on this harness (core's `Harness` contract), not on the AI SDK loop. */
+  harness?: ContractHarnessSetting | undefined
   pythonBackend?: PythonBackend | undefined
   sandbox?: Sandbox | undefined
   instructions?: string | undefined
@@ -96,7 +104,10 @@ export interface PromptOptions<T = undefined> {
 export interface PromptReply<T = undefined> {
   /** The model's final text. */
   text: string
-  /** Every step the model took: its requests, tool calls and tool results (AI SDK `StepResult`s). */
+  /**
+   * Every step the model took: its requests, tool calls and tool results (AI SDK `StepResult`s).
+   * Empty on a harness other than `'ai-sdk'`.
+   */
   steps: StepResult<ToolSet>[]
   /** Tokens used by all steps together. */
   usage: LanguageModelUsage
@@ -114,7 +125,11 @@ export interface PromptReply<T = undefined> {
   stepsExhausted: boolean
   /** The typed reply when `result` was given; `undefined` otherwise. */
   result: T
-  /** The messages this prompt added to the session's history (the user's message first). */
+  /**
+   * The messages this prompt added to the session's history (the user's message first). On a
+   * harness other than `'ai-sdk'` they are that harness's own JSON messages (with
+   * `'deepagents'`, LangChain's stored messages), typed here as the AI SDK's.
+   */
   messages: ModelMessage[]
 }
 
@@ -169,7 +184,7 @@ export class Session {
     return this.#settings.sandbox
   }
 
-  /** The conversation so far (a copy). */
+  /** The conversation so far (a copy), in the harness's message format (see `PromptReply.messages`). */
   get messages(): ModelMessage[] {
     return structuredClone(this.#messages)
   }
@@ -263,7 +278,9 @@ export class Session {
   async prompt<T = undefined>(text: string, options: PromptOptions<T> = {}): Promise<PromptReply<T>> {
     this.#checkPrompt(text)
     const maxSteps = checkPromptOptions(options, this.#settings.maxSteps, 'prompt options')
+    if (this.#settings.harness) refuseAiSdkOnlyOptions(options, this.#settings.harness.harness)
     const op = this.#begin(options.signal)
+    if (this.#settings.harness) return this.#promptOnHarness(this.#settings.harness, text, op, maxSteps)
     return this.#promptOperation(op, false, maxSteps, async () => {
       const setup = await this.#setup(text, op, options, maxSteps)
       const call = generateText(setup.callOptions)
@@ -309,7 +326,10 @@ export class Session {
     queue: EventQueue<SessionEvent>,
   ): Promise<PromptReply<T>> {
     this.#checkPrompt(text)
+    if (this.#settings.harness) refuseAiSdkOnlyOptions(options, this.#settings.harness.harness)
     const op = this.#begin(options.signal)
+    if (this.#settings.harness)
+      return this.#promptOnHarness(this.#settings.harness, text, op, maxSteps, queue)
     // What a run_code call does (stdout, tools its Python calls) is held until the stream has
     // shown that call's `tool-call` event.
     const shownCalls = new Set<string>()
@@ -442,6 +462,76 @@ export class Session {
   }
 
   // ---- internals ----
+
+  /**
+   * A prompt on a contract harness: the harness runs the model loop on the session's history,
+   * backend and sandbox; the session keeps the messages it returns and saves them with the
+   * Python state. With `queue` (a stream), the harness's events go to it as they happen.
+   */
+  #promptOnHarness<T>(
+    setting: ContractHarnessSetting,
+    text: string,
+    op: Operation,
+    maxSteps: number,
+    queue?: EventQueue<SessionEvent>,
+  ): Promise<PromptReply<T>> {
+    return this.#promptOperation(op, queue !== undefined, maxSteps, async () => {
+      const { harness, model, tools } = setting
+      if (model === undefined) {
+        throw new NotConfiguredError(
+          'model',
+          `session.prompt() needs a model: pass the model the harness '${harness.name}' drives to init({ model }).`,
+        )
+      }
+      const { pythonBackend, sandbox } = this.#settings
+      const system = await buildSystemPrompt({
+        hasPython: pythonBackend !== undefined,
+        sandbox,
+        instructions: this.#settings.instructions,
+        describeTools: false,
+      })
+      const base = this.#messages.length
+      const raw = await raceAbort(
+        harness.prompt({
+          sessionId: this.id,
+          text,
+          messages: structuredClone(this.#messages),
+          model,
+          system,
+          tools,
+          pythonBackend,
+          sandbox,
+          signal: op.signal,
+          maxSteps,
+          maxOutputChars: this.#settings.maxOutputChars,
+          resourceLimits: this.#settings.resourceLimits,
+          onEvent: (event) => {
+            if (!op.signal.aborted) queue?.push(event)
+          },
+        }),
+        op.signal,
+      )
+      const result = checkHarnessResult(raw, harness)
+      const usage = usageOf(result)
+      const reply = await this.#commitReply<T>(base, structuredClone(result.messages) as ModelMessage[], {
+        text: result.text,
+        steps: [],
+        usage,
+        finishReason: result.finishReason,
+        stepsExhausted: result.stepsExhausted === true,
+        result: undefined as T,
+      })
+      if (reply.stepsExhausted) queue?.push({ type: 'steps-exhausted', maxSteps, steps: maxSteps })
+      queue?.push({
+        type: 'finish',
+        text: result.text,
+        finishReason: result.finishReason,
+        stepsExhausted: reply.stepsExhausted,
+        usage,
+      })
+      return reply
+    })
+  }
 
   /**
    * Runs a prompt's body alone in the session, with its failures normalised, in its

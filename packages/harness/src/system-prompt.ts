@@ -13,6 +13,12 @@ export interface SystemPromptParts {
   hasPython: boolean
   sandbox?: Sandbox | undefined
   instructions?: string | undefined
+  /**
+   * Whether to describe the built-in loop's tools (`run_code`, read, write, …). Default true;
+   * false for another harness, which describes its own tools (the workspace's `AGENTS.md` and the
+   * instructions stay).
+   */
+  describeTools?: boolean
 }
 
 /**
@@ -22,15 +28,17 @@ export interface SystemPromptParts {
  */
 export async function buildSystemPrompt(parts: SystemPromptParts): Promise<string> {
   const sections: string[] = ['You are a capable assistant working in a PyFlue session.']
-  if (parts.hasPython) {
+  const describeTools = parts.describeTools ?? true
+  if (parts.hasPython && describeTools) {
     sections.push(
       'You have a `run_code` tool that runs Python in a persistent session. Use it for calculations, data analysis and anything that must be exact; read its output before you answer.',
     )
   }
   if (parts.sandbox) {
-    sections.push(
-      `You have a sandbox with files; its working directory is ${parts.sandbox.cwd}. Use the read, write, edit, glob, grep and bash tools to work with its files.`,
-    )
+    if (describeTools)
+      sections.push(
+        `You have a sandbox with files; its working directory is ${parts.sandbox.cwd}. Use the read, write, edit, glob, grep and bash tools to work with its files.`,
+      )
     const agentsFile = await readAgentsFile(parts.sandbox)
     if (agentsFile !== undefined) {
       sections.push(`## ${AGENTS_FILE} (project instructions from the workspace)\n\n${agentsFile}`)

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net'
 import {
   BUILTIN_SANDBOXES,
+  ClosedError,
   InvalidArgumentError,
   isAbortError,
   PyFlueRegistry,
@@ -76,6 +77,21 @@ describe('e2bSandbox factory', () => {
     expect((await sandbox.exec('echo $PROJECT')).stdout).toBe('pyflue\n')
   })
 
+  it('env is the environment of a new sandbox; envs is its deprecated alias; both is an error', async () => {
+    const withEnv = await e2bSandbox(fake.options({ env: { NAME: 'new' } })).createSandbox({ id: 'e1' })
+    expect((await withEnv.exec('echo $NAME')).stdout).toBe('new\n')
+    const withEnvs = await e2bSandbox(fake.options({ envs: { NAME: 'old' } })).createSandbox({ id: 'e2' })
+    expect((await withEnvs.exec('echo $NAME')).stdout).toBe('old\n')
+    const count = fake.server().sandboxes.size
+    expect(() => e2bSandbox(fake.options({ env: { A: '1' }, envs: { A: '1' } }))).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'env' }),
+    )
+    await expect(connectE2BSandbox(fake.options({ env: {}, envs: {} }))).rejects.toMatchObject({
+      argument: 'env',
+    })
+    expect(fake.server().sandboxes.size).toBe(count)
+  })
+
   it('connects to an existing sandbox by id without creating one', async () => {
     const existing = fake.server().addSandbox('sbx-existing')
     const count = fake.server().sandboxes.size
@@ -139,6 +155,35 @@ describe('e2bSandbox factory', () => {
     expect(fake.server().sandboxes.get(sandbox.id!)?.killed).toBe(false)
     const again = await connectE2BSandbox(fake.options({ sandboxId: sandbox.id! }))
     expect((await again.exec('echo still here')).stdout).toBe('still here\n')
+  })
+
+  it('after close() every verb rejects with ClosedError before any request; exists is false', async () => {
+    const sandbox = await fake.sandbox()
+    await sandbox.writeFile('kept.txt', 'kept')
+    await sandbox.close!()
+    const verbs: Array<() => Promise<unknown>> = [
+      () => sandbox.exec('echo no'),
+      () => sandbox.readFile('kept.txt'),
+      () => sandbox.readFileBuffer('kept.txt'),
+      () => sandbox.writeFile('new.txt', 'no'),
+      () => sandbox.stat('kept.txt'),
+      () => sandbox.readdir('.'),
+      () => sandbox.mkdir('d'),
+      () => sandbox.rm('kept.txt'),
+    ]
+    for (const verb of verbs) await expect(verb()).rejects.toBeInstanceOf(ClosedError)
+    expect(await sandbox.exists('kept.txt')).toBe(false)
+    const again = await connectE2BSandbox(fake.options({ sandboxId: sandbox.id! }))
+    expect(await again.readFile('kept.txt')).toBe('kept')
+    expect(await again.exists('new.txt')).toBe(false)
+  })
+
+  it('timeoutMs 0 and Infinity mean no deadline; a negative one is refused', async () => {
+    const sandbox = await fake.sandbox()
+    for (const timeoutMs of [0, Number.POSITIVE_INFINITY]) {
+      expect(await sandbox.exec('echo ok', { timeoutMs })).toMatchObject({ stdout: 'ok\n', exitCode: 0 })
+    }
+    await expect(sandbox.exec('echo', { timeoutMs: -1 })).rejects.toBeInstanceOf(InvalidArgumentError)
   })
 
   it('close({ kill: true }) kills the provider sandbox', async () => {

@@ -2,6 +2,7 @@ import {
   type CreateSandboxOptions,
   createAbortError,
   InvalidArgumentError,
+  optionWithAlias,
   refuseUnknownKeys,
   type Sandbox,
   type SandboxFactory,
@@ -24,6 +25,8 @@ export interface E2BSandboxOptions {
    */
   timeoutMs?: number
   /** Environment variables of a new sandbox, seen by every command. */
+  env?: Record<string, string>
+  /** @deprecated The old name of `env` (the e2b SDK's); still accepted. Passing both is an `InvalidArgumentError`. */
   envs?: Record<string, string>
   /** Metadata of a new sandbox. The factory adds `pyflueSessionId`. */
   metadata?: Record<string, string>
@@ -123,6 +126,7 @@ export async function connectE2BSandbox(
 ): Promise<Sandbox> {
   checkOptions(options, ['signal'])
   throwIfAborted(options.signal)
+  const env = optionWithAlias(options, 'env', 'envs')
   const connection = {
     ...connectionOptions(options),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
@@ -135,7 +139,7 @@ export async function connectE2BSandbox(
         ? await E2BSdkSandbox.create({
             ...connection,
             ...(options.template === undefined ? {} : { template: options.template }),
-            ...(options.envs === undefined ? {} : { envs: options.envs }),
+            ...(env === undefined ? {} : { envs: env }),
             ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
           })
         : await E2BSdkSandbox.connect(options.sandboxId, connection)
@@ -166,6 +170,7 @@ const E2B_SANDBOX_OPTION_KEYS = Object.keys({
   sandboxId: true,
   template: true,
   timeoutMs: true,
+  env: true,
   envs: true,
   metadata: true,
   apiKey: true,
@@ -184,6 +189,7 @@ function checkOptions(options: E2BSandboxOptions, alsoKnown: readonly string[] =
     throw new InvalidArgumentError('options', 'e2bSandbox options must be an object.')
   }
   refuseUnknownKeys(options, [...E2B_SANDBOX_OPTION_KEYS, ...alsoKnown], 'e2bSandbox options')
+  optionWithAlias(options, 'env', 'envs')
   if (options.cwd !== undefined && (typeof options.cwd !== 'string' || !options.cwd.startsWith('/'))) {
     throw new InvalidArgumentError('cwd', `cwd must be an absolute POSIX path: got ${String(options.cwd)}`)
   }

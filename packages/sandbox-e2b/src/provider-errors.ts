@@ -1,4 +1,4 @@
-import { SandboxProviderError, type SandboxProviderFailure } from '@pyflue/core'
+import { isNetworkFailure, SandboxProviderError, type SandboxProviderFailure } from '@pyflue/core'
 import {
   AuthenticationError,
   NotEnoughSpaceError,
@@ -7,8 +7,6 @@ import {
   SandboxNotFoundError,
   TimeoutError,
 } from 'e2b'
-
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE'])
 
 /** Which kind of provider failure an error from the `e2b` SDK is. */
 export function classifyE2BError(error: unknown): SandboxProviderFailure {
@@ -21,7 +19,7 @@ export function classifyE2BError(error: unknown): SandboxProviderFailure {
     return error.message.includes('sandbox timeout') ? 'not-found' : 'timeout'
   const name = (error as { name?: unknown } | null)?.name
   if (name === 'ServiceBusyError') return 'quota'
-  if (isNetworkError(error)) return 'network'
+  if (isNetworkFailure(error)) return 'network'
   return 'unknown'
 }
 
@@ -42,20 +40,4 @@ function describe(error: unknown): string {
   const cause = (error as { cause?: unknown }).cause
   if (error.message === 'fetch failed' && cause instanceof Error) return `fetch failed: ${cause.message}`
   return error.message
-}
-
-function isNetworkError(error: unknown): boolean {
-  for (let current = error, depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code
-    if (typeof code === 'string' && NETWORK_CODES.has(code)) return true
-    const message = String((current as { message?: unknown }).message ?? '')
-    if (
-      message.includes('fetch failed') ||
-      message.includes('terminated') ||
-      message.includes('socket hang up')
-    )
-      return true
-    current = (current as { cause?: unknown }).cause
-  }
-  return false
 }

@@ -23,6 +23,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
+import { killGroup, readBody, sendJson } from '@pyflue/test-support'
 
 export const FAKE_API_KEY = 'e2b_fake_test_key'
 const ENVD_VERSION = '0.6.5'
@@ -499,28 +500,8 @@ function entryType(info: { isFile(): boolean; isDirectory(): boolean }): string 
   return 'FILE_TYPE_UNSPECIFIED'
 }
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-child.pid!, signal)
-  } catch {
-    // already gone
-  }
-}
-
 function signalName(signal: NodeJS.Signals): string {
   return signal === 'SIGKILL' ? 'killed' : signal === 'SIGTERM' ? 'terminated' : signal
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body)
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
-  res.end(text)
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const chunk of req) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks)
 }
 
 /** A Connect streaming envelope: one flags byte, a big-endian length, the JSON message. */

@@ -1,24 +1,14 @@
-import { isAbortError, isPyFlueError, SandboxProviderError, type SandboxProviderFailure } from '@pyflue/core'
+import {
+  isAbortError,
+  isNetworkFailure,
+  isPyFlueError,
+  SandboxProviderError,
+  type SandboxProviderFailure,
+} from '@pyflue/core'
 import { APIError, StreamError } from '@vercel/sandbox'
 
 /** The provider name in every `SandboxProviderError` this package throws. */
 export const PROVIDER = 'vercel'
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CLOSED',
-])
 
 /**
  * Turns what the `@vercel/sandbox` SDK threw into a `SandboxProviderError` that keeps the
@@ -59,18 +49,8 @@ function classify(error: unknown): SandboxProviderFailure {
   const message = String((error as { message?: unknown } | null)?.message ?? '')
   if (message.startsWith('Missing credentials parameters') || message.startsWith('Invalid Vercel OIDC token'))
     return 'auth'
-  if (hasNetworkCode(error)) return 'network'
+  if (isNetworkFailure(error)) return 'network'
   return 'unknown'
-}
-
-function hasNetworkCode(error: unknown): boolean {
-  for (let current = error, depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code
-    if (typeof code === 'string' && NETWORK_CODES.has(code)) return true
-    if (current instanceof TypeError && current.message === 'fetch failed') return true
-    current = (current as { cause?: unknown }).cause
-  }
-  return false
 }
 
 function describe(error: unknown): string {

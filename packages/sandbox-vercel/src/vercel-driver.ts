@@ -2,6 +2,8 @@ import {
   ClosedError,
   type ExecOptions,
   InvalidArgumentError,
+  isSandboxFileErrno,
+  optionWithAlias,
   PathRefusedError,
   type Sandbox,
   type SandboxDriver,
@@ -31,6 +33,8 @@ export interface VercelSandboxFromSdkOptions {
   /** The working directory (absolute). Defaults to the sandbox session's own, e.g. `/vercel/sandbox`. */
   cwd?: string
   /** Stop the Vercel sandbox on every `close()`, not only on `close({ kill: true })`. Default `false`. */
+  killOnClose?: boolean
+  /** @deprecated The old name of `killOnClose`; still accepted. Passing both is an `InvalidArgumentError`. */
   stopOnClose?: boolean
   /** Called when a command whose caller was released by an abort settles later. */
   onOrphanSettled?: (settlement: { command: string; result?: ShellResult; error?: unknown }) => void
@@ -47,7 +51,7 @@ export type VercelSdkSandboxLike = Pick<
 
 /**
  * Wraps a connected `@vercel/sandbox` `Sandbox` in the PyFlue `Sandbox` contract. The sandbox is
- * not stopped on `close()` unless `close({ kill: true })` or `stopOnClose`.
+ * not stopped on `close()` unless `close({ kill: true })` or `killOnClose`.
  */
 export function vercelSandboxFromSdk(
   sdk: VercelSdkSandboxLike,
@@ -60,7 +64,7 @@ export function vercelSandboxFromSdk(
       `The working directory must be an absolute path: got ${String(cwd)}`,
     )
   }
-  const driver = new VercelDriver(sdk, options.stopOnClose ?? false)
+  const driver = new VercelDriver(sdk, optionWithAlias(options, 'killOnClose', 'stopOnClose') ?? false)
   return sandboxFromDriver(driver, {
     name: 'vercel',
     cwd,
@@ -80,7 +84,7 @@ class VercelDriver implements SandboxDriver {
 
   constructor(
     private readonly sdk: VercelSdkSandboxLike,
-    private readonly stopOnClose: boolean,
+    private readonly killOnClose: boolean,
   ) {}
 
   async exec(command: string, options: ExecOptions & { cwd: string }): Promise<ShellResult> {
@@ -258,7 +262,7 @@ class VercelDriver implements SandboxDriver {
   async close(options?: { kill?: boolean }): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    if (options?.kill || this.stopOnClose) await withProviderErrors(() => this.sdk.stop())
+    if (options?.kill || this.killOnClose) await withProviderErrors(() => this.sdk.stop())
   }
 
   /** Throws `ClosedError` after `close()`, and `PathRefusedError` for a path no POSIX file can have. */
@@ -302,21 +306,11 @@ class VercelDriver implements SandboxDriver {
   }
 }
 
-const ERRNOS = new Set<SandboxFileErrno>([
-  'ENOENT',
-  'EEXIST',
-  'ENOTDIR',
-  'EISDIR',
-  'ENOTEMPTY',
-  'EACCES',
-  'EIO',
-])
-
 function errnoOf(stderr: string): SandboxFileErrno | undefined {
   const index = stderr.lastIndexOf(ERRNO_MARKER)
   if (index < 0) return undefined
   const errno = stderr.slice(index + ERRNO_MARKER.length).trim() as SandboxFileErrno
-  return ERRNOS.has(errno) ? errno : undefined
+  return isSandboxFileErrno(errno) ? errno : undefined
 }
 
 function checkTimeout(timeoutMs: number | undefined): number | undefined {

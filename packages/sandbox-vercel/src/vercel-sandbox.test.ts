@@ -95,8 +95,15 @@ describe('exec through the real SDK', () => {
     expect(JSON.parse(start!.body).timeout).toBe(2501)
   })
 
-  it('refuses a timeoutMs that is not a positive number', async () => {
+  it('timeoutMs 0 and Infinity mean no deadline (a plain command); a negative or NaN one is refused', async () => {
     const sandbox = await connect()
+    for (const timeoutMs of [0, Number.POSITIVE_INFINITY]) {
+      expect(await sandbox.exec('echo ok', { timeoutMs })).toEqual({
+        stdout: 'ok\n',
+        stderr: '',
+        exitCode: 0,
+      })
+    }
     await expect(sandbox.exec('true', { timeoutMs: -1 })).rejects.toBeInstanceOf(InvalidArgumentError)
     await expect(sandbox.exec('true', { timeoutMs: Number.NaN })).rejects.toBeInstanceOf(InvalidArgumentError)
   })
@@ -432,6 +439,20 @@ describe('factory, identity and lifetime', () => {
     const stopping = await connect({ stopOnClose: true })
     await stopping.close!()
     expect(server.sessionStatus(stopping.id!)).toBe('stopped')
+  })
+
+  it('killOnClose stops on a plain close(); stopOnClose is its deprecated alias; both is an error', async () => {
+    const stopping = await connect({ killOnClose: true })
+    await stopping.close!()
+    expect(server.sessionStatus(stopping.id!)).toBe('stopped')
+    const before = server.requests.length
+    expect(() => vercelSandbox({ killOnClose: true, stopOnClose: true })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'killOnClose' }),
+    )
+    await expect(connect({ killOnClose: false, stopOnClose: true })).rejects.toMatchObject({
+      argument: 'killOnClose',
+    })
+    expect(server.requests.length).toBe(before)
   })
 
   it('a stopped sandbox is a SandboxProviderError that keeps the provider message', async () => {

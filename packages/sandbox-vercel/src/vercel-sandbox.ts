@@ -1,6 +1,7 @@
 import {
   type CreateSandboxOptions,
   InvalidArgumentError,
+  optionWithAlias,
   refuseUnknownKeys,
   type SandboxFactory,
   throwIfAborted,
@@ -137,6 +138,7 @@ export async function createVercelSandbox(
   })
   return vercelSandboxFromSdk(sdk, {
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    ...(options.killOnClose !== undefined ? { killOnClose: options.killOnClose } : {}),
     ...(options.stopOnClose !== undefined ? { stopOnClose: options.stopOnClose } : {}),
   })
 }
@@ -177,6 +179,7 @@ const VERCEL_SANDBOX_OPTION_KEYS = Object.keys({
   tags: true,
   fetch: true,
   cwd: true,
+  killOnClose: true,
   stopOnClose: true,
 } satisfies Record<keyof VercelSandboxOptions, true>)
 
@@ -185,6 +188,7 @@ function checkOptions(options: VercelSandboxOptions, alsoKnown: readonly string[
     throw new InvalidArgumentError('options', 'vercelSandbox options must be an object.')
   }
   refuseUnknownKeys(options, [...VERCEL_SANDBOX_OPTION_KEYS, ...alsoKnown], 'vercelSandbox options')
+  optionWithAlias(options, 'killOnClose', 'stopOnClose')
   if (options.runtime !== undefined && options.image !== undefined) {
     throw new InvalidArgumentError('image', 'Pass either runtime or image, not both.')
   }

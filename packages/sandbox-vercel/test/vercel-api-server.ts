@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
 import { gunzipSync } from 'node:zlib'
+import { killGroup, readBody, sendJson } from '@pyflue/test-support'
 import { readTar } from './tar-reader.js'
 
 /** The base URL the SDK calls by default; `server.fetch` redirects it to the local server. */
@@ -520,25 +521,4 @@ function streamLogs(command: CommandState, response: ServerResponse, withFinish:
   command.listeners.add(flush)
   response.on('close', () => command.listeners.delete(flush))
   flush()
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return
-  try {
-    process.kill(-child.pid, signal)
-  } catch {
-    child.kill(signal)
-  }
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body)
-  response.writeHead(status, { 'content-type': 'application/json' })
-  response.end(text)
-}
-
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const chunk of request) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks)
 }

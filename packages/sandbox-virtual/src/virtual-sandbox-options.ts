@@ -17,6 +17,15 @@ export interface VirtualSandboxNetwork {
   denyPrivateRanges?: boolean
 }
 
+/** The default `maxTotalBytes`: 1 GiB of regular-file bytes. */
+export const DEFAULT_MAX_TOTAL_BYTES = 1024 * 1024 * 1024
+
+/** The default `maxFileCount`: 50 000 files and directories. */
+export const DEFAULT_MAX_FILE_COUNT = 50_000
+
+/** The default `maxOutputSize`: 8 MiB of stdout and of stderr per command. */
+export const DEFAULT_MAX_OUTPUT_SIZE = 8 * 1024 * 1024
+
 /** Options of `createVirtualSandbox` and `virtualSandbox`. */
 export interface VirtualSandboxOptions {
   /**
@@ -32,10 +41,26 @@ export interface VirtualSandboxOptions {
   network?: VirtualSandboxNetwork
   /** Enable just-bash's `python3`/`python` commands (CPython in WebAssembly, slow to start). Default `false`. */
   python?: boolean
-  /** The most bytes all regular files together may hold. Default: unlimited. */
+  /**
+   * The most bytes all regular files together may hold. Default `DEFAULT_MAX_TOTAL_BYTES` (1 GiB);
+   * `Infinity`: unlimited.
+   */
   maxTotalBytes?: number
-  /** The most entries (files, directories and links together) the workspace may hold. Default: unlimited. */
+  /**
+   * The most entries (files and directories together) the workspace may hold. Default
+   * `DEFAULT_MAX_FILE_COUNT` (50 000); `Infinity`: unlimited.
+   */
   maxFileCount?: number
+  /**
+   * The most bytes of stdout, and of stderr, one command hands back; the rest is cut in the shell's
+   * worker (a note on stderr says so). Default `DEFAULT_MAX_OUTPUT_SIZE` (8 MiB).
+   */
+  maxOutputSize?: number
+  /**
+   * The heap (V8 old generation) of the worker thread that runs a command, in MiB, at least 16.
+   * A command that needs more is stopped: `exec` resolves with exit code 137. Default 512.
+   */
+  shellMemoryMb?: number
   /** Applies `withSandboxPolicy`; with `allowWrite: false` the files are also read-only for the shell. */
   policy?: SandboxPolicy
   /** The directory that holds workspace directories. Default `os.tmpdir()`. */
@@ -50,6 +75,8 @@ const VIRTUAL_SANDBOX_OPTION_KEYS = Object.keys({
   python: true,
   maxTotalBytes: true,
   maxFileCount: true,
+  maxOutputSize: true,
+  shellMemoryMb: true,
   policy: true,
   tmpDir: true,
 } satisfies Record<keyof VirtualSandboxOptions, true>)
@@ -92,11 +119,30 @@ export function checkVirtualSandboxOptions(options: unknown): VirtualSandboxOpti
   if (o.python !== undefined && typeof o.python !== 'boolean') {
     throw new InvalidArgumentError('python', 'python must be a boolean.')
   }
-  for (const name of ['maxTotalBytes', 'maxFileCount'] as const) {
+  for (const name of ['maxTotalBytes', 'maxFileCount', 'maxOutputSize'] as const) {
     const value = o[name]
-    if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)) {
-      throw new InvalidArgumentError(name, `${name} must be a non-negative integer.`)
+    const unlimited = name !== 'maxOutputSize' && value === Number.POSITIVE_INFINITY
+    if (
+      value !== undefined &&
+      !unlimited &&
+      (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    ) {
+      throw new InvalidArgumentError(
+        name,
+        name === 'maxOutputSize'
+          ? 'maxOutputSize must be a positive integer.'
+          : `${name} must be a non-negative integer, or Infinity for no limit.`,
+      )
     }
+  }
+  if (o.maxOutputSize !== undefined && o.maxOutputSize < 1) {
+    throw new InvalidArgumentError('maxOutputSize', 'maxOutputSize must be at least 1 byte.')
+  }
+  if (
+    o.shellMemoryMb !== undefined &&
+    (typeof o.shellMemoryMb !== 'number' || !Number.isSafeInteger(o.shellMemoryMb) || o.shellMemoryMb < 16)
+  ) {
+    throw new InvalidArgumentError('shellMemoryMb', 'shellMemoryMb must be an integer of at least 16 (MiB).')
   }
   if (o.policy !== undefined && (typeof o.policy !== 'object' || o.policy === null)) {
     throw new InvalidArgumentError('policy', 'policy must be an object.')

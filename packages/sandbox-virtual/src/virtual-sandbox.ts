@@ -5,29 +5,32 @@ import type {
   HostDirectoryMount,
   ResolvedSandboxPolicy,
   Sandbox,
+  SandboxDriver,
   SandboxFactory,
   ShellResult,
 } from '@pyflue/core'
 import {
   ClosedError,
   createAbortError,
-  EXEC_OPTION_KEYS,
+  deadlineOf,
   InvalidArgumentError,
-  isPyFlueError,
-  refuseUnknownKeys,
-  resolveSandboxPath,
-  SANDBOX_CONTRACT_VERSION,
+  sandboxFromDriver,
   throwIfAborted,
   WriteRefusedError,
   withSandboxPolicy,
 } from '@pyflue/core'
-import { Bash, type BashOptions } from 'just-bash'
-import type { VirtualSandboxOptions } from './virtual-sandbox-options.js'
-import { checkEnv, checkVirtualSandboxOptions } from './virtual-sandbox-options.js'
+import type { ShellOutcome } from './shell-pool.js'
+import { DEFAULT_SHELL_MEMORY_MB, submitShellJob } from './shell-pool.js'
+import type { VirtualSandboxNetwork, VirtualSandboxOptions } from './virtual-sandbox-options.js'
+import {
+  checkVirtualSandboxOptions,
+  DEFAULT_MAX_FILE_COUNT,
+  DEFAULT_MAX_OUTPUT_SIZE,
+  DEFAULT_MAX_TOTAL_BYTES,
+} from './virtual-sandbox-options.js'
 import type { WorkspaceDirectory } from './workspace-directory.js'
 import { createWorkspaceDirectory } from './workspace-directory.js'
 import { WorkspaceFiles } from './workspace-files.js'
-import { WorkspaceFs } from './workspace-fs.js'
 import { WorkspaceLimits } from './workspace-limits.js'
 import { checkedSandboxPath } from './workspace-paths.js'
 
@@ -42,12 +45,6 @@ export interface VirtualSandbox extends Sandbox {
 
 /** The name of this sandbox in the registry and in `Sandbox.name`. */
 export const VIRTUAL_SANDBOX_NAME = 'virtual'
-
-/** How much later than `timeoutMs` the interpreter's own deadline falls (see `exec`). */
-const INTERPRETER_DEADLINE_GRACE_MS = 50
-
-/** After a timeout, how long `exec` waits for the stopped command's partial output. */
-const TIMEOUT_GRACE_MS = 100
 
 /**
  * Creates a virtual sandbox: a private workspace directory on this host and a just-bash shell
@@ -65,9 +62,17 @@ export async function createVirtualSandbox(
   const cwd = checkedSandboxPath('/', checked.cwd ?? '/')
   const directory = createWorkspaceDirectory(checked.tmpDir)
   try {
-    const sandbox = new WorkspaceSandbox(workspaceState(directory, checked), cwd, false)
-    await sandbox.seed(checked.files ?? {})
+    const driver = new WorkspaceDriver(workspaceState(directory, checked), cwd, false)
+    await driver.seed(checked.files ?? {})
     throwIfAborted(init.signal)
+    const sandbox = sandboxFromDriver(driver, {
+      name: VIRTUAL_SANDBOX_NAME,
+      cwd,
+      checkPath: (path: string) => {
+        checkedSandboxPath(cwd, path)
+      },
+      createsParents: true,
+    }) as VirtualSandbox
     return checked.policy ? (withSandboxPolicy(sandbox, checked.policy) as VirtualSandbox) : sandbox
   } catch (error) {
     directory.remove()
@@ -100,13 +105,19 @@ interface WorkspaceState {
   readonly limits: WorkspaceLimits
   readonly files: WorkspaceFiles
   readonly running: Set<RunningExec>
+  /** Bytes of stdout and of stderr one command may hand back. */
+  readonly maxOutputSize: number
+  /** The heap of the worker that runs this sandbox's commands, MiB. */
+  readonly shellMemoryMb: number
   closed: boolean
 }
 
 function workspaceState(directory: WorkspaceDirectory, options: VirtualSandboxOptions): WorkspaceState {
+  const maxTotalBytes = options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES
+  const maxFileCount = options.maxFileCount ?? DEFAULT_MAX_FILE_COUNT
   const limits = new WorkspaceLimits(directory.root, {
-    ...(options.maxTotalBytes === undefined ? {} : { maxTotalBytes: options.maxTotalBytes }),
-    ...(options.maxFileCount === undefined ? {} : { maxFileCount: options.maxFileCount }),
+    ...(maxTotalBytes === Number.POSITIVE_INFINITY ? {} : { maxTotalBytes }),
+    ...(maxFileCount === Number.POSITIVE_INFINITY ? {} : { maxFileCount }),
   })
   return {
     directory,
@@ -114,187 +125,119 @@ function workspaceState(directory: WorkspaceDirectory, options: VirtualSandboxOp
     limits,
     files: new WorkspaceFiles(directory.root, limits),
     running: new Set(),
+    maxOutputSize: options.maxOutputSize ?? DEFAULT_MAX_OUTPUT_SIZE,
+    shellMemoryMb: options.shellMemoryMb ?? DEFAULT_SHELL_MEMORY_MB,
     closed: false,
   }
 }
 
 /**
- * The sandbox itself, or a read-only view of it (`restrict`); see the package README for every
- * guarantee. A read-only view's shell sees the same files through a file system that refuses
- * every change, and its Python mount is read-only.
+ * The sandbox's driver, or a read-only view of it (`restrict`); core's `sandboxFromDriver` is the
+ * outer `Sandbox` (closed guard, `exec` checks, path resolution). See the package README for
+ * every guarantee. A read-only view's shell sees the same files through a file system that
+ * refuses every change, and its Python mount is read-only. Paths arrive absolute and normalised.
  */
-class WorkspaceSandbox implements VirtualSandbox {
-  readonly name = VIRTUAL_SANDBOX_NAME
-  readonly contractVersion = SANDBOX_CONTRACT_VERSION
+class WorkspaceDriver implements SandboxDriver {
   readonly cwd: string
   readonly #state: WorkspaceState
   readonly #root: string
   readonly #readOnly: boolean
   readonly #limits: WorkspaceLimits
   readonly #files: WorkspaceFiles
-  readonly #bashOptions: BashOptions
-  readonly #bash: Bash
 
   constructor(state: WorkspaceState, cwd: string, readOnly: boolean) {
-    const { directory, options } = state
+    const { directory } = state
     this.#state = state
     this.#root = directory.root
     this.#readOnly = readOnly
     this.cwd = cwd
     this.#limits = state.limits
     this.#files = state.files
-    this.#bashOptions = {
-      fs: new WorkspaceFs({ root: directory.root, readOnly, limits: this.#limits }),
-      cwd,
-      env: { ...(options.env ?? {}) },
-      python: options.python === true,
-      ...(options.network
-        ? {
-            network: {
-              allowedUrlPrefixes: [...options.network.allowedUrlPrefixes],
-              ...(options.network.allowedMethods
-                ? { allowedMethods: [...options.network.allowedMethods] }
-                : {}),
-              ...(options.network.denyPrivateRanges ? { denyPrivateRanges: true } : {}),
-            },
-          }
-        : {}),
-    }
-    this.#bash = new Bash(this.#bashOptions)
   }
 
   /**
    * The view `withSandboxPolicy` wraps: under `allowWrite: false` the same files read-only for
    * every file verb, shell command and Python run; otherwise this sandbox itself.
    */
-  restrict(policy: ResolvedSandboxPolicy): Sandbox {
+  restrict(policy: ResolvedSandboxPolicy): SandboxDriver {
     if (policy.allowWrite || this.#readOnly) return this
-    return new WorkspaceSandbox(this.#state, this.cwd, true)
+    return new WorkspaceDriver(this.#state, this.cwd, true)
   }
 
   /** Writes the seed files and creates `cwd`. Ignores read-only (the caller's own files). */
   async seed(files: Readonly<Record<string, string | Uint8Array>>): Promise<void> {
     await this.#files.mkdir(this.cwd, true)
-    for (const [path, content] of Object.entries(files)) await this.#write(path, content)
-  }
-
-  resolvePath(path: string): string {
-    return resolveSandboxPath(this.cwd, path)
-  }
-
-  exec(command: string, options: ExecOptions = {}): Promise<ShellResult> {
-    try {
-      this.#assertOpen()
-      refuseUnknownKeys(options, EXEC_OPTION_KEYS, 'exec options')
-      throwIfAborted(options.signal)
-      if (typeof command !== 'string') {
-        throw new InvalidArgumentError('command', 'exec needs the command line as a string.')
-      }
-      checkEnv(options.env, 'env')
-      const { timeoutMs } = options
-      if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
-        throw new InvalidArgumentError(
-          'timeoutMs',
-          'timeoutMs must be a non-negative number of milliseconds.',
-        )
-      }
-      const cwd = checkedSandboxPath(this.cwd, options.cwd ?? this.cwd)
-      return this.#run(command, cwd, options)
-    } catch (error) {
-      return Promise.reject(error)
+    for (const [path, content] of Object.entries(files)) {
+      await this.#write(checkedSandboxPath(this.cwd, path), content)
     }
   }
 
-  async #run(command: string, cwd: string, options: ExecOptions): Promise<ShellResult> {
+  /** `cwd` arrives absolute; `timeoutMs` positive or absent; the wrapper checked the rest. */
+  async exec(command: string, options: ExecOptions & { cwd: string }): Promise<ShellResult> {
+    this.#assertOpen()
+    const { cwd } = options
     if (!(await this.#files.isDirectory(cwd))) {
       throwIfAborted(options.signal)
       return { stdout: '', stderr: `bash: cd: ${cwd}: No such file or directory\n`, exitCode: 1 }
     }
     throwIfAborted(options.signal)
     this.#assertOpen()
-    const { signal, timeoutMs } = options
-    const controller = new AbortController()
+    const { signal } = options
+    const timeoutMs = deadlineOf(options.timeoutMs)
+    const { options: sandboxOptions } = this.#state
+    const run = submitShellJob(
+      {
+        root: this.#root,
+        readOnly: this.#readOnly,
+        limits: this.#limits.values,
+        sandboxCwd: this.cwd,
+        cwd,
+        command,
+        baseEnv: { ...(sandboxOptions.env ?? {}) },
+        ...(options.env ? { env: { ...options.env } } : {}),
+        python: sandboxOptions.python === true,
+        ...(sandboxOptions.network ? { network: copyNetwork(sandboxOptions.network) } : {}),
+        maxOutputSize: this.#state.maxOutputSize,
+      },
+      this.#limits,
+      timeoutMs,
+      this.#state.shellMemoryMb,
+    )
     return new Promise<ShellResult>((resolve, reject) => {
       let settled = false
-      let timedOut = false
-      let timer: ReturnType<typeof setTimeout> | undefined
-      let graceTimer: ReturnType<typeof setTimeout> | undefined
-      const note = `exec: timed out after ${timeoutMs} ms (timeoutMs); the command was stopped.\n`
       const finish = (settle: () => void) => {
         if (settled) return
         settled = true
-        clearTimeout(timer)
-        clearTimeout(graceTimer)
         signal?.removeEventListener('abort', onAbort)
         this.#state.running.delete(running)
         settle()
       }
       const onAbort = () => {
-        controller.abort(signal?.reason)
+        run.stop()
         finish(() => reject(createAbortError(signal)))
       }
       const running: RunningExec = {
         close: () => {
-          controller.abort(new ClosedError('sandbox'))
+          run.stop()
           finish(() => reject(new ClosedError('sandbox')))
         },
       }
       this.#state.running.add(running)
       signal?.addEventListener('abort', onAbort, { once: true })
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          timedOut = true
-          controller.abort(new Error(note))
-          graceTimer = setTimeout(
-            () => finish(() => resolve({ stdout: '', stderr: note, exitCode: 124 })),
-            TIMEOUT_GRACE_MS,
-          )
-        }, timeoutMs)
-      }
-      // A shell loop that never awaits blocks timers, so the timer above cannot end it: a run with
-      // a deadline gets its own interpreter whose deadline just-bash checks between statements.
-      // It is a little later than the timer, which ends every command that lets timers run.
-      const bash =
-        timeoutMs === undefined
-          ? this.#bash
-          : new Bash({
-              ...this.#bashOptions,
-              executionLimits: { maxExecutionTimeMs: Math.ceil(timeoutMs) + INTERPRETER_DEADLINE_GRACE_MS },
-            })
-      bash
-        .exec(command, {
-          cwd,
-          ...(options.env ? { env: { ...options.env } } : {}),
-          signal: controller.signal,
-          rawScript: true,
-        })
-        .then(
-          (result) =>
-            finish(() =>
-              resolve(
-                timedOut || (result.exitCode === 124 && result.stderr.includes('execution deadline'))
-                  ? { stdout: result.stdout, stderr: `${result.stderr}${note}`, exitCode: 124 }
-                  : { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode },
-              ),
-            ),
-          (error: unknown) =>
-            finish(() =>
-              resolve(
-                timedOut
-                  ? { stdout: '', stderr: note, exitCode: 124 }
-                  : { stdout: '', stderr: `bash: ${shellErrorMessage(error)}\n`, exitCode: 1 },
-              ),
-            ),
-        )
+      void run.outcome.then((outcome) =>
+        finish(() => resolve(shellResult(outcome, timeoutMs, this.#state.shellMemoryMb))),
+      )
     })
   }
 
   async readFile(path: string): Promise<string> {
-    return (await this.#files.readFile('readFile', this.#target(path))).toString('utf8')
+    this.#assertOpen()
+    return (await this.#files.readFile('readFile', path)).toString('utf8')
   }
 
   async readFileBuffer(path: string): Promise<Uint8Array> {
-    const bytes = await this.#files.readFile('readFileBuffer', this.#target(path))
+    this.#assertOpen()
+    const bytes = await this.#files.readFile('readFileBuffer', path)
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   }
 
@@ -305,11 +248,13 @@ class WorkspaceSandbox implements VirtualSandbox {
   }
 
   async stat(path: string): Promise<FileStat> {
-    return this.#files.stat(this.#target(path))
+    this.#assertOpen()
+    return this.#files.stat(path)
   }
 
   async readdir(path: string): Promise<string[]> {
-    return this.#files.readdir(this.#target(path))
+    this.#assertOpen()
+    return this.#files.readdir(path)
   }
 
   async exists(path: string): Promise<boolean> {
@@ -321,26 +266,31 @@ class WorkspaceSandbox implements VirtualSandbox {
     }
   }
 
-  async mkdir(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+  async mkdir(path: string, options: { recursive: boolean }): Promise<void> {
+    this.#assertOpen()
     this.#refuseIfReadOnly('mkdir', path)
-    await this.#files.mkdir(this.#target(path), options.recursive === true)
+    await this.#files.mkdir(path, options.recursive)
   }
 
-  async rm(path: string, options: { recursive?: boolean; force?: boolean } = {}): Promise<void> {
+  async rm(path: string, options: { recursive: boolean; force: boolean }): Promise<void> {
+    this.#assertOpen()
     this.#refuseIfReadOnly('rm', path)
-    await this.#files.rm(this.#target(path), options.recursive === true, options.force === true)
+    await this.#files.rm(path, options.recursive, options.force)
   }
 
   /**
-   * The workspace as one mount. The backend asks before every run, and Python then writes straight
-   * to the directory: with a size limit the workspace is measured here (so what earlier runs wrote
-   * is charged before this one starts), the run may write only what remains, and a workspace at its
-   * `maxFileCount` is mounted read-only. The next checked change measures again.
+   * The workspace as one mount, for an in-process Python backend, which writes straight to the
+   * directory. It reads the workspace (a synchronous measuring walk when a limit is set) and says
+   * what the run may do: with `maxTotalBytes` it may write what remains (`writeBytesLimit`), and
+   * a workspace at its `maxFileCount` is mounted read-only. The mount lifecycle: a backend asks
+   * before every run and the mount is written through during that run; the sandbox's cached count
+   * is dropped here so that the next checked change measures again. Nothing else changes: asking
+   * twice gives the same mount. `[]` once closed.
    */
   hostMounts(): readonly HostDirectoryMount[] {
     if (this.#state.closed) return []
     const budget = this.#limits.active ? this.#limits.measureNow() : undefined
-    this.#limits.invalidate()
+    this.#limits.handedOut()
     const readOnly = this.#readOnly || budget?.full === true
     return [
       {
@@ -367,17 +317,11 @@ class WorkspaceSandbox implements VirtualSandbox {
     if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
       throw new InvalidArgumentError('content', 'writeFile needs the content as a string or a Uint8Array.')
     }
-    await this.#files.write(this.#target(path), content)
-  }
-
-  /** Checks a caller's path (the sandbox must be open) and resolves it against `cwd`. */
-  #target(path: string): string {
-    this.#assertOpen()
-    return checkedSandboxPath(this.cwd, path)
+    await this.#files.write(path, content)
   }
 
   #refuseIfReadOnly(operation: string, path: string): void {
-    if (this.#readOnly) throw new WriteRefusedError({ operation, path: this.resolvePath(path) })
+    if (this.#readOnly) throw new WriteRefusedError({ operation, path })
   }
 
   #assertOpen(): void {
@@ -385,9 +329,37 @@ class WorkspaceSandbox implements VirtualSandbox {
   }
 }
 
-/** A short message for an error the shell library threw instead of reporting (no host paths). */
-function shellErrorMessage(error: unknown): string {
-  if (isPyFlueError(error)) return error.message
-  const message = error instanceof Error ? error.message : String(error)
-  return message.split('\n')[0] ?? 'internal error'
+/** The `ShellResult` of a pool outcome: a deadline is exit 124, the memory cap exit 137, both noted on stderr. */
+function shellResult(outcome: ShellOutcome, timeoutMs: number | undefined, memoryMb: number): ShellResult {
+  const timeoutNote = `exec: timed out after ${timeoutMs} ms (timeoutMs); the command was stopped.\n`
+  switch (outcome.kind) {
+    case 'done': {
+      const { result } = outcome
+      return outcome.timedOut
+        ? { stdout: result.stdout, stderr: `${result.stderr}${timeoutNote}`, exitCode: 124 }
+        : result
+    }
+    case 'killed-at-deadline':
+      return { stdout: '', stderr: timeoutNote, exitCode: 124 }
+    case 'out-of-memory':
+      return {
+        stdout: '',
+        stderr: `exec: the command used more than the shell's ${memoryMb} MiB (shellMemoryMb) of memory and was stopped.\n`,
+        exitCode: 137,
+      }
+    case 'crashed':
+      return {
+        stdout: '',
+        stderr: `bash: the shell stopped unexpectedly (${outcome.message}).\n`,
+        exitCode: 1,
+      }
+  }
+}
+
+function copyNetwork(network: VirtualSandboxNetwork): VirtualSandboxNetwork {
+  return {
+    allowedUrlPrefixes: [...network.allowedUrlPrefixes],
+    ...(network.allowedMethods ? { allowedMethods: [...network.allowedMethods] } : {}),
+    ...(network.denyPrivateRanges ? { denyPrivateRanges: true } : {}),
+  }
 }

@@ -1,6 +1,6 @@
 /**
  * The sandbox's file verbs on the host workspace, every one through `workspace-handles.ts` (pinned,
- * verified parent directories; no link followed, no FIFO opened), charged to `WorkspaceLimits`, and
+ * verified parent directories; no link followed, no FIFO opened), charged to `LimitsGate`, and
  * failing with errors that name sandbox paths only.
  */
 import { randomBytes } from 'node:crypto'
@@ -28,7 +28,7 @@ import {
   openRegularFile,
   withParent,
 } from './workspace-handles.js'
-import type { WorkspaceLimits } from './workspace-limits.js'
+import type { LimitsGate } from './workspace-limits.js'
 
 const APPEND_FLAGS =
   constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK
@@ -36,9 +36,9 @@ const APPEND_FLAGS =
 /** The file verbs over one workspace root. Paths are absolute, normalised sandbox paths. */
 export class WorkspaceFiles {
   readonly #root: string
-  readonly #limits: WorkspaceLimits
+  readonly #limits: LimitsGate
 
-  constructor(root: string, limits: WorkspaceLimits) {
+  constructor(root: string, limits: LimitsGate) {
     this.#root = root
     this.#limits = limits
   }

@@ -11,7 +11,7 @@ import type {
 } from 'just-bash'
 import { ReadWriteFs } from 'just-bash'
 import { WorkspaceFiles } from './workspace-files.js'
-import type { WorkspaceLimits, WorkspaceUsage } from './workspace-limits.js'
+import type { LimitsGate, WorkspaceUsage } from './workspace-limits.js'
 
 /** The largest file a shell command reads at once (just-bash's own default is 10 MiB). */
 export const SHELL_MAX_FILE_READ_BYTES = 64 * 1024 * 1024
@@ -37,12 +37,12 @@ type ReadOptions = Parameters<IFileSystem['readFile']>[1]
 export class WorkspaceFs implements IFileSystem {
   readonly #inner: ReadWriteFs
   readonly #readOnly: boolean
-  readonly #limits: WorkspaceLimits
+  readonly #limits: LimitsGate
   readonly #root: string
   readonly #files: WorkspaceFiles
   #mutations: Promise<unknown> = Promise.resolve()
 
-  constructor(options: { root: string; readOnly: boolean; limits: WorkspaceLimits }) {
+  constructor(options: { root: string; readOnly: boolean; limits: LimitsGate }) {
     this.#inner = new ReadWriteFs({
       root: options.root,
       allowSymlinks: false,

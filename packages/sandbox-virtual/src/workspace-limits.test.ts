@@ -1,6 +1,13 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { SandboxLimitError } from '@pyflue/core'
 import { describe, expect, it } from 'vitest'
-import { createVirtualSandbox } from './index.js'
+import {
+  createVirtualSandbox,
+  DEFAULT_MAX_FILE_COUNT,
+  DEFAULT_MAX_TOTAL_BYTES,
+  type VirtualSandbox,
+} from './index.js'
 import { closingSandboxes } from './test-sandboxes.js'
 
 const { make } = closingSandboxes()
@@ -92,9 +99,62 @@ describe('maxFileCount', () => {
   })
 })
 
+describe('safe defaults', () => {
+  it(`every sandbox has a byte limit (${DEFAULT_MAX_TOTAL_BYTES}) and a file-count limit (${DEFAULT_MAX_FILE_COUNT})`, async () => {
+    const sandbox = (await make()) as VirtualSandbox
+    await sandbox.writeFile('a.bin', new Uint8Array(1000))
+    const [mount] = sandbox.hostMounts()
+    expect(mount?.writeBytesLimit).toBe(DEFAULT_MAX_TOTAL_BYTES - 1000)
+    expect(mount?.mode).toBe('read-write')
+    expect(DEFAULT_MAX_FILE_COUNT).toBe(50_000)
+    expect(DEFAULT_MAX_TOTAL_BYTES).toBe(1024 ** 3)
+  })
+
+  it('Infinity turns a limit off; other bad values are refused', async () => {
+    const sandbox = (await make({ maxTotalBytes: Number.POSITIVE_INFINITY })) as VirtualSandbox
+    expect(sandbox.hostMounts()[0]?.writeBytesLimit).toBeUndefined()
+    await expect(make({ maxFileCount: -1 })).rejects.toMatchObject({ argument: 'maxFileCount' })
+    await expect(make({ maxOutputSize: Number.POSITIVE_INFINITY })).rejects.toMatchObject({
+      argument: 'maxOutputSize',
+    })
+  })
+})
+
+describe('the mount lifecycle', () => {
+  it('writes made through a handed-out mount are charged at the next checked change and at the next hostMounts()', async () => {
+    const sandbox = (await make({ maxTotalBytes: 1000 })) as VirtualSandbox
+    await sandbox.writeFile('small.txt', '1234')
+    const [mount] = sandbox.hostMounts()
+    // Python (or anything holding the mount) writes straight to the directory.
+    writeFileSync(join(mount!.hostDir, 'first.bin'), new Uint8Array(990))
+    const error = await limitError(sandbox.writeFile('more.txt', '1234567'))
+    expect(error.limit).toBe('maxTotalBytes')
+    expect(await sandbox.exists('more.txt')).toBe(false)
+    // The shell, in its worker, sees the same account.
+    const shell = await sandbox.exec('echo 1234567 > more.txt')
+    expect(shell.exitCode).not.toBe(0)
+    expect(shell.stderr).toContain('maxTotalBytes')
+    // A later write through the mount is charged before the next run.
+    writeFileSync(join(mount!.hostDir, 'second.bin'), new Uint8Array(6))
+    expect(sandbox.hostMounts()[0]?.writeBytesLimit).toBe(0)
+  })
+
+  it('hostMounts() changes nothing: asking twice gives the same mount, and the workspace is untouched', async () => {
+    const sandbox = (await make({ maxTotalBytes: 100, files: { 'a.txt': '12345' } })) as VirtualSandbox
+    const first = sandbox.hostMounts()
+    const second = sandbox.hostMounts()
+    expect(second).toEqual(first)
+    expect(first[0]?.writeBytesLimit).toBe(95)
+    expect(await sandbox.readdir('/')).toEqual(['a.txt'])
+  })
+})
+
 describe('without limits', () => {
   it('nothing is measured or refused', async () => {
-    const sandbox = await make()
+    const sandbox = await make({
+      maxTotalBytes: Number.POSITIVE_INFINITY,
+      maxFileCount: Number.POSITIVE_INFINITY,
+    })
     await sandbox.writeFile('big.bin', new Uint8Array(1024 * 1024))
     expect((await sandbox.stat('big.bin')).size).toBe(1024 * 1024)
   })

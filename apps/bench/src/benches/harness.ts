@@ -29,11 +29,11 @@ const bench: Bench = {
       note: 'monty runs in its pool of processes (the default)',
     })
     const sameThread = await (
-      await init({ pythonBackend: montyBackend({ execution: 'in-thread' }) })
+      await init({ pythonBackend: montyBackend({ execution: 'in-thread-trusted-code-only' }) })
     ).session('bench-same-thread')
     const onThread = median(await sample(() => sameThread.runPython(CODE), 1000, 200))
     rows.push({
-      name: "session.runPython, in-memory store, montyBackend({ execution: 'in-thread' })",
+      name: "session.runPython, in-memory store, montyBackend({ execution: 'in-thread-trusted-code-only' })",
       value: formatMs(onThread),
       baseline: `backend.run(): ${formatMs(raw)}`,
       ratio: onThread / raw,

@@ -5,13 +5,13 @@ import { createMontyBackend, createMontyPool, type MontyPool } from '@pyflue/bac
 import type { Bench, BenchRow } from '../bench-types.js'
 import { formatMs, median, sample } from '../stats.js'
 
-type Mode = { execution: 'pool'; pool: MontyPool } | { execution: 'in-thread' }
+type Mode = { execution: 'pool'; pool: MontyPool } | { execution: 'in-thread-trusted-code-only' }
 
 const loop = (n: number) => `n = 0\nfor i in range(${n}):\n    n += i\nn`
 
 /** Iterations of `loop` that take about one second on the calling thread here. */
 async function calibrate(): Promise<number> {
-  const backend = createMontyBackend({ execution: 'in-thread' })
+  const backend = createMontyBackend({ execution: 'in-thread-trusted-code-only' })
   const probe = 200_000
   await backend.run(loop(probe))
   const ms = median(await sample(() => backend.run(loop(probe)), 5, 1))
@@ -140,7 +140,7 @@ const bench: Bench = {
     const pool = createMontyPool()
     await pool.warm()
     const poolMode: Mode = { execution: 'pool', pool }
-    const inThread: Mode = { execution: 'in-thread' }
+    const inThread: Mode = { execution: 'in-thread-trusted-code-only' }
     const iterations = await calibrate()
 
     // The machine is shared: measure the pool, the pool at host priority, and the idle host in

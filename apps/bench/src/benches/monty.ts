@@ -56,7 +56,7 @@ async function timeIt(fn: () => Promise<unknown>): Promise<number> {
 }
 
 async function warmTrivialRun(): Promise<BenchRow> {
-  const backend = createMontyBackend({ execution: 'in-thread' })
+  const backend = createMontyBackend({ execution: 'in-thread-trusted-code-only' })
   const ours = median(await sample(() => backend.run('1 + 2'), 2000, 500))
   const raw = median(await sample(() => new Monty('1 + 2').run(), 2000, 500))
   return {
@@ -71,7 +71,7 @@ async function warmTrivialRun(): Promise<BenchRow> {
 async function flatness(): Promise<BenchRow[]> {
   const runs = 10_000
   const code = (i: number) => (i === 0 ? 'v0 = 0' : `v${i} = v${i - 1} + 1`)
-  const backend = createMontyBackend({ execution: 'in-thread' })
+  const backend = createMontyBackend({ execution: 'in-thread-trusted-code-only' })
   const ours: number[] = []
   for (let i = 0; i < runs; i++) {
     const start = performance.now()
@@ -113,7 +113,7 @@ async function peers(): Promise<BenchRow[]> {
   const ours = median(
     await sample(
       async () => {
-        const backend = createMontyBackend({ execution: 'in-thread' })
+        const backend = createMontyBackend({ execution: 'in-thread-trusted-code-only' })
         await seedOnce((step) => backend.run(step.code, step.inputs ? { inputs: step.inputs } : {}))
       },
       200,
@@ -161,14 +161,14 @@ async function peers(): Promise<BenchRow[]> {
 }
 
 async function dumpLoad(): Promise<BenchRow[]> {
-  const backend = createMontyBackend({ execution: 'in-thread' })
+  const backend = createMontyBackend({ execution: 'in-thread-trusted-code-only' })
   await backend.run(
     'records = [{"id": i, "name": "item-" + str(i), "score": i * 0.5, "tags": ["a", "b"]} for i in range(12000)]',
   )
   const data = (await backend.run('records')).result
   const bytes = await backend.dumpState()
   const json = JSON.stringify(data)
-  const other = createMontyBackend({ execution: 'in-thread' })
+  const other = createMontyBackend({ execution: 'in-thread-trusted-code-only' })
   const dump = median(await sample(() => backend.dumpState(), 30, 3))
   const load = median(await sample(() => other.loadState(bytes), 30, 3))
   const stringify = median(await sample(() => JSON.stringify(data), 30, 3))

@@ -44,7 +44,10 @@ const bench: Bench = {
     }
     const sessions: Record<string, Session> = {}
     for (const [key, telemetry] of Object.entries(settings)) {
-      const agent = await init({ pythonBackend: montyBackend({ execution: 'in-thread' }), telemetry })
+      const agent = await init({
+        pythonBackend: montyBackend({ execution: 'in-thread-trusted-code-only' }),
+        telemetry,
+      })
       sessions[key] = await agent.session(`telemetry-${key}`)
     }
     const times: Record<string, number[]> = Object.fromEntries(Object.keys(settings).map((key) => [key, []]))

@@ -22,14 +22,18 @@ export class PackageNotInstalledError extends PyFlueError {
 
 /** A name was looked up in the registry and nothing is registered under it. */
 export class NotRegisteredError extends PyFlueError {
-  readonly kind: 'pythonBackend' | 'sandbox'
+  readonly kind: 'pythonBackend' | 'sandbox' | 'harness'
   readonly registeredName: string
   readonly known: readonly string[]
 
-  constructor(init: { kind: 'pythonBackend' | 'sandbox'; name: string; known: readonly string[] }) {
+  constructor(init: {
+    kind: 'pythonBackend' | 'sandbox' | 'harness'
+    name: string
+    known: readonly string[]
+  }) {
     super(
       ErrorCodes.NOT_REGISTERED,
-      `No ${init.kind === 'pythonBackend' ? 'Python backend' : 'sandbox'} is registered as '${init.name}'. Known names: ${init.known.join(', ')}.`,
+      `No ${init.kind === 'pythonBackend' ? 'Python backend' : init.kind === 'sandbox' ? 'sandbox' : 'harness'} is registered as '${init.name}'. Known names: ${init.known.join(', ')}.`,
     )
     this.kind = init.kind
     this.registeredName = init.name

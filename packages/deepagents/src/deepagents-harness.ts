@@ -1,0 +1,254 @@
+// `deepagentsHarness()`: core's `Harness` contract on Deep Agents, so `@pyflue/harness` sessions
+// (`init({ harness: 'deepagents' })`) prompt a LangChain chat model through `createDeepAgent`,
+// with `run_code` in the session's Python backend and Deep Agents' file tools and `execute` in
+// the session's sandbox. The history is kept as LangChain's stored messages (JSON), so any
+// session store holds it and the next prompt, in this process or another, continues it.
+import {
+  AIMessage,
+  type BaseMessage,
+  HumanMessage,
+  mapChatMessagesToStoredMessages,
+  mapStoredMessagesToChatMessages,
+  type StoredMessage,
+} from '@langchain/core/messages'
+import {
+  createAbortError,
+  HARNESS_CONTRACT_VERSION,
+  type Harness,
+  type HarnessEvent,
+  type HarnessFinishReason,
+  type HarnessPromptInput,
+  type HarnessPromptResult,
+  InvalidArgumentError,
+} from '@pyflue/core'
+import { createDeepAgent } from 'deepagents'
+import { createMiddleware } from 'langchain'
+import { createPyflueDeepAgent } from './create-pyflue-deep-agent.js'
+import { textOf } from './message-text.js'
+import { RUN_CODE_TOOL_NAME } from './run-code-tool.js'
+import { sandboxBackend } from './sandbox-backend.js'
+
+/** The harness's name in the registry. */
+export const DEEPAGENTS_HARNESS_NAME = 'deepagents'
+
+type DeepAgentParams = NonNullable<Parameters<typeof createDeepAgent>[0]>
+
+/**
+ * The Deep Agents harness (what `init({ harness: 'deepagents' })` resolves to).
+ *
+ * - `model` must be a LangChain chat model with tool calling (`bindTools`); an AI SDK model or a
+ *   model string is refused at `init()` with `InvalidArgumentError`.
+ * - `tools` must be an array of LangChain tools; they are also callable from Python in `run_code`.
+ * - Each prompt runs `createDeepAgent` on the session's history: `run_code` in the session's
+ *   Python backend (its namespace is the session's), the session's sandbox as the backend of the
+ *   file tools and `execute`, the session's system prompt as `systemPrompt`, at most `maxSteps`
+ *   model calls (then it ends with `stepsExhausted`).
+ * - Events come per model step (a step's text as one `text-delta`, its tool calls, their results).
+ */
+export function deepagentsHarness(): Harness {
+  return {
+    name: DEEPAGENTS_HARNESS_NAME,
+    contractVersion: HARNESS_CONTRACT_VERSION,
+    checkModel,
+    checkTools,
+    prompt,
+  }
+}
+
+function checkModel(model: unknown): void {
+  const candidate = model as Record<string, unknown> | null
+  if (typeof model === 'object' && model !== null && typeof candidate?.doGenerate === 'function') {
+    throw new InvalidArgumentError(
+      'model',
+      "The harness 'deepagents' drives a LangChain chat model, and this is an AI SDK model: pass a LangChain chat model (e.g. new ChatOpenAI() from @langchain/openai), or use harness 'ai-sdk'.",
+    )
+  }
+  if (
+    typeof model !== 'object' ||
+    model === null ||
+    typeof candidate?.invoke !== 'function' ||
+    typeof candidate?.bindTools !== 'function'
+  ) {
+    throw new InvalidArgumentError(
+      'model',
+      "The harness 'deepagents' needs a LangChain chat model object that supports tool calling (bindTools), e.g. new ChatAnthropic() from @langchain/anthropic.",
+    )
+  }
+}
+
+function checkTools(tools: unknown): void {
+  if (!Array.isArray(tools)) {
+    throw new InvalidArgumentError(
+      'tools',
+      "With the harness 'deepagents', tools must be an array of LangChain tools (made with tool() from @langchain/core/tools).",
+    )
+  }
+  for (const tool of tools as { name?: unknown; invoke?: unknown }[]) {
+    if (typeof tool?.name !== 'string' || typeof tool.invoke !== 'function') {
+      throw new InvalidArgumentError(
+        'tools',
+        'Every tool must be a LangChain tool (with a name and invoke()).',
+      )
+    }
+    if (tool.name === RUN_CODE_TOOL_NAME) {
+      throw new InvalidArgumentError(
+        'tools',
+        `The tool name '${RUN_CODE_TOOL_NAME}' is taken by PyFlue's run_code.`,
+      )
+    }
+  }
+}
+
+async function prompt(input: HarnessPromptInput): Promise<HarnessPromptResult> {
+  if (input.signal.aborted) throw createAbortError(input.signal)
+  const history = mapStoredMessagesToChatMessages(input.messages as StoredMessage[])
+  const user = new HumanMessage(input.text)
+  const tools = [...((input.tools as DeepAgentParams['tools']) ?? [])]
+  const common = {
+    model: input.model as DeepAgentParams['model'],
+    systemPrompt: input.system,
+    tools,
+    middleware: [stepLimit(input.maxSteps)],
+  }
+  const agent = input.pythonBackend
+    ? createPyflueDeepAgent({
+        ...common,
+        pythonBackend: input.pythonBackend,
+        ...(input.sandbox ? { sandbox: input.sandbox } : {}),
+        maxOutputChars: input.maxOutputChars,
+        ...(input.resourceLimits ? { resourceLimits: input.resourceLimits } : {}),
+      })
+    : createDeepAgent({
+        ...common,
+        ...(input.sandbox ? { backend: sandboxBackend(input.sandbox) } : {}),
+      } as DeepAgentParams)
+  try {
+    const all = await runWithEvents(agent, [...history, user], input)
+    const added = all.slice(history.length)
+    return resultOf(added, input.maxSteps)
+  } finally {
+    await (agent as { close?: () => Promise<void> }).close?.()
+  }
+}
+
+/** Runs the agent with `streamMode: 'values'`, reporting each new message; returns the final messages. */
+async function runWithEvents(
+  agent: ReturnType<typeof createDeepAgent>,
+  messages: BaseMessage[],
+  input: HarnessPromptInput,
+): Promise<BaseMessage[]> {
+  const seen = new Set<BaseMessage>(messages)
+  const calls = new Map<string, { toolName: string; input: unknown }>()
+  let last = messages
+  const stream = await agent.stream(
+    { messages },
+    {
+      configurable: { thread_id: input.sessionId },
+      signal: input.signal,
+      streamMode: 'values',
+      // The step limit ends the run; this only bounds the graph's own supersteps around it.
+      recursionLimit: input.maxSteps * 10 + 20,
+    },
+  )
+  for await (const state of stream as AsyncIterable<{ messages?: BaseMessage[] }>) {
+    if (!Array.isArray(state.messages)) continue
+    last = state.messages
+    for (const message of state.messages) {
+      if (seen.has(message)) continue
+      seen.add(message)
+      for (const event of eventsOf(message, calls)) input.onEvent(event)
+    }
+  }
+  if (input.signal.aborted) throw createAbortError(input.signal)
+  return last
+}
+
+function eventsOf(
+  message: BaseMessage,
+  calls: Map<string, { toolName: string; input: unknown }>,
+): HarnessEvent[] {
+  const events: HarnessEvent[] = []
+  if (AIMessage.isInstance(message)) {
+    const text = textOf(message)
+    if (text !== '') events.push({ type: 'text-delta', text })
+    for (const call of message.tool_calls ?? []) {
+      const toolCallId = call.id ?? ''
+      calls.set(toolCallId, { toolName: call.name, input: call.args })
+      events.push({ type: 'tool-call', toolCallId, toolName: call.name, input: call.args })
+    }
+  } else if (message.getType() === 'tool') {
+    const toolCallId = String((message as { tool_call_id?: unknown }).tool_call_id ?? '')
+    const call = calls.get(toolCallId)
+    const base = { toolCallId, toolName: call?.toolName ?? String(message.name ?? ''), input: call?.input }
+    if ((message as { status?: unknown }).status === 'error') {
+      events.push({ type: 'tool-error', ...base, error: textOf(message) })
+    } else {
+      events.push({ type: 'tool-result', ...base, output: textOf(message) })
+    }
+  }
+  return events
+}
+
+/**
+ * Ends the run before a model call once `maxSteps` model calls were made since the user's
+ * message (counted from the state, so nothing extra is kept in it).
+ */
+function stepLimit(maxSteps: number) {
+  return createMiddleware({
+    name: 'PyflueStepLimit',
+    beforeModel: {
+      canJumpTo: ['end'],
+      hook: (state: { messages: BaseMessage[] }) => {
+        if (modelCallsOfRun(state.messages) >= maxSteps) return { jumpTo: 'end' as const }
+        return undefined
+      },
+    },
+  })
+}
+
+function modelCallsOfRun(messages: readonly BaseMessage[]): number {
+  let calls = 0
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i]!
+    if (message.getType() === 'human') break
+    if (AIMessage.isInstance(message)) calls += 1
+  }
+  return calls
+}
+
+function resultOf(added: BaseMessage[], maxSteps: number): HarnessPromptResult {
+  const lastMessage = added.at(-1)
+  const modelCalls = added.filter((message) => AIMessage.isInstance(message))
+  const endedOnTools = lastMessage !== undefined && lastMessage.getType() === 'tool'
+  const stepsExhausted = endedOnTools && modelCalls.length >= maxSteps
+  const lastAi = modelCalls.at(-1)
+  let inputTokens = 0
+  let outputTokens = 0
+  let totalTokens = 0
+  let reported = false
+  for (const message of modelCalls) {
+    const usage = (message as AIMessage).usage_metadata
+    if (!usage) continue
+    reported = true
+    inputTokens += usage.input_tokens
+    outputTokens += usage.output_tokens
+    totalTokens += usage.total_tokens
+  }
+  return {
+    text: endedOnTools || !lastAi ? '' : textOf(lastAi),
+    messages: mapChatMessagesToStoredMessages(added).map((stored) => JSON.parse(JSON.stringify(stored))),
+    finishReason: endedOnTools ? 'tool-calls' : finishReasonOf(lastAi as AIMessage | undefined),
+    stepsExhausted,
+    usage: reported
+      ? { inputTokens, outputTokens, totalTokens }
+      : { inputTokens: undefined, outputTokens: undefined, totalTokens: undefined },
+  }
+}
+
+function finishReasonOf(message: AIMessage | undefined): HarnessFinishReason {
+  const metadata = (message?.response_metadata ?? {}) as Record<string, unknown>
+  const reason = metadata.finish_reason ?? metadata.stop_reason
+  if (reason === 'length' || reason === 'max_tokens') return 'length'
+  if (reason === 'content_filter') return 'content-filter'
+  return 'stop'
+}
