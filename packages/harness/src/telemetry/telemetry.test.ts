@@ -1,3 +1,5 @@
+import { AIMessage } from '@langchain/core/messages'
+import { fakeModel } from '@langchain/core/testing'
 import { context } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import {
@@ -208,6 +210,21 @@ describe('telemetry', () => {
     expect(ancestors(all, write!)).toEqual(
       expect.arrayContaining(['execute_tool write', 'pyflue.session.prompt']),
     )
+  })
+
+  it("a prompt on the 'deepagents' harness: the prompt span holds the Python run", async () => {
+    const { tracer, spans } = otel()
+    const model = fakeModel()
+      .respondWithTools([{ name: 'run_code', args: { code: 'answer = 6 * 7\nanswer' } }])
+      .respond(new AIMessage('forty-two'))
+    const agent = await init({ harness: 'deepagents', model, pythonBackend: 'monty', telemetry: { tracer } })
+    const session = await agent.session('deep')
+    expect((await session.prompt('six times seven?')).text).toBe('forty-two')
+    await agent.close()
+    const all = spans()
+    const prompt = one(all, 'pyflue.session.prompt')
+    expect(prompt.attributes).toMatchObject({ 'gen_ai.conversation.id': 'deep', 'pyflue.outcome': 'ok' })
+    expect(ancestors(all, one(all, 'pyflue.python.run'))).toContain('pyflue.session.prompt')
   })
 
   it('records the code and the command text only with recordCode', async () => {
