@@ -17,6 +17,9 @@ import { Session } from './session.js'
 import type { SessionStore } from './session-store.js'
 import { ContractStoreBridge } from './session-stores/contract-store-bridge.js'
 import { keepsWorkspaceFiles, restoreWorkspaceFiles, WorkspaceReader } from './session-workspace.js'
+import { instrumentPythonBackend } from './telemetry/instrument-backend.js'
+import { instrumentSandbox } from './telemetry/instrument-sandbox.js'
+import { Telemetry } from './telemetry/telemetry.js'
 import type { SandboxToolLimits } from './tool-limits.js'
 
 /** Everything an agent is made from; built by `init()`. */
@@ -36,6 +39,8 @@ export interface AgentSettings {
   maxOutputChars: number
   resourceLimits: ResourceLimits | undefined
   toolLimits: Required<SandboxToolLimits>
+  /** Spans and metrics; off when omitted. */
+  telemetry?: Telemetry | undefined
 }
 
 const MAX_SESSION_ID_LENGTH = 256
@@ -116,6 +121,7 @@ export class Agent {
 
   async #open(id: string): Promise<Session> {
     const settings = this.#settings
+    const telemetry = settings.telemetry ?? Telemetry.off
     let sandbox: Sandbox | undefined
     let created: Sandbox | undefined
     let backend: PythonBackend | undefined
@@ -123,12 +129,14 @@ export class Agent {
       if (settings.sandboxFactory) {
         created = await settings.sandboxFactory.createSandbox({ id })
         sandbox = settings.sandboxPolicy ? withSandboxPolicy(created, settings.sandboxPolicy) : created
+        sandbox = instrumentSandbox(sandbox, telemetry)
       }
       if (settings.pythonBackendFactory) {
         backend = await settings.pythonBackendFactory.createBackend({
           sessionId: id,
           ...(sandbox ? { sandbox } : {}),
         })
+        backend = instrumentPythonBackend(backend, telemetry)
       }
       const record = await settings.store.load(id)
       // The host restores the files, not the model: the policy's wrapper is not in the way.
@@ -155,6 +163,7 @@ export class Agent {
         maxOutputChars: settings.maxOutputChars,
         resourceLimits: settings.resourceLimits,
         toolLimits: settings.toolLimits,
+        telemetry,
         onClose: async () => {
           this.#sessions.delete(id)
           if (settings.store instanceof ContractStoreBridge) await settings.store.release(id)

@@ -24,4 +24,28 @@ export type { SessionLeaseOptions } from './session-stores/contract-store-bridge
 export { FileSessionStore, type FileSessionStoreOptions } from './session-stores/file-store.js'
 export { MAX_WORKSPACE_FILES, type WorkspaceFiles } from './session-workspace.js'
 export * from './system-prompt.js'
+export {
+  ATTR as TELEMETRY_ATTRIBUTES,
+  METRIC as TELEMETRY_METRICS,
+  SPAN as TELEMETRY_SPANS,
+} from './telemetry/attributes.js'
+export { instrumentPythonBackend } from './telemetry/instrument-backend.js'
+export { instrumentSandbox } from './telemetry/instrument-sandbox.js'
+export { instrumentSessionStore } from './telemetry/instrument-store.js'
+export {
+  createTelemetry,
+  TELEMETRY_SCOPE,
+  Telemetry,
+  type TelemetryOptions,
+  type TelemetrySetting,
+} from './telemetry/telemetry.js'
+export type {
+  TelemetryAttributes,
+  TelemetryAttributeValue,
+  TelemetryCounter,
+  TelemetryHistogram,
+  TelemetryMeter,
+  TelemetrySpan,
+  TelemetryTracer,
+} from './telemetry/telemetry-types.js'
 export { DEFAULT_SANDBOX_TOOL_LIMITS, type SandboxToolLimits } from './tool-limits.js'

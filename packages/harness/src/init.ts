@@ -23,6 +23,8 @@ import {
   isContractSessionStore,
   type SessionLeaseOptions,
 } from './session-stores/contract-store-bridge.js'
+import { instrumentSessionStore } from './telemetry/instrument-store.js'
+import { createTelemetry, type TelemetrySetting } from './telemetry/telemetry.js'
 import { resolveSandboxToolLimits, type SandboxToolLimits } from './tool-limits.js'
 
 /** The name of the harness built into `@pyflue/harness`: the AI SDK loop (the default). */
@@ -87,6 +89,12 @@ export interface InitOptions {
    * (`maxFilesScanned`, default 5000). What the model asks for is clamped to them.
    */
   toolLimits?: SandboxToolLimits
+  /**
+   * OpenTelemetry traces and metrics (see the README's "Traces and metrics"): `{ tracer, meter,
+   * recordCode }` uses the objects given, `true` the global ones of `@opentelemetry/api`. Default
+   * off: nothing is wrapped and `@opentelemetry/api` is never loaded.
+   */
+  telemetry?: TelemetrySetting
 }
 
 /** A model for a harness other than `'ai-sdk'` (e.g. a LangChain chat model); the harness checks it. */
@@ -110,6 +118,7 @@ const INIT_OPTION_KEYS = [
   'maxOutputChars',
   'resourceLimits',
   'toolLimits',
+  'telemetry',
 ] as const satisfies readonly (keyof InitOptions)[]
 
 /**
@@ -158,6 +167,7 @@ export async function init(options: InitOptions = {}): Promise<Agent> {
   }
   if (harness && options.tools !== undefined) harness.checkTools?.(options.tools)
   const tools = harness ? (options.tools ?? []) : checkApplicationTools(options.tools as ToolSet | undefined)
+  const telemetry = await createTelemetry(options.telemetry, 'init options.telemetry')
   const [pythonBackendFactory, sandboxFactory] = await Promise.all([
     options.pythonBackend === undefined ? undefined : registry.resolvePythonBackend(options.pythonBackend),
     options.sandbox === undefined ? undefined : registry.resolveSandbox(options.sandbox),
@@ -170,11 +180,12 @@ export async function init(options: InitOptions = {}): Promise<Agent> {
     sandboxPolicy: options.sandboxPolicy,
     instructions: options.instructions,
     tools,
-    store,
+    store: instrumentSessionStore(store, telemetry),
     maxSteps,
     maxOutputChars,
     resourceLimits: options.resourceLimits,
     toolLimits,
+    telemetry,
   })
 }
 

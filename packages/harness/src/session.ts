@@ -33,6 +33,7 @@ import {
   streamText,
   type ToolSet,
 } from 'ai'
+import { BUILT_IN_TOOL_NAMES } from './application-tools.js'
 import {
   type ContractHarnessSetting,
   checkHarnessResult,
@@ -47,6 +48,8 @@ import type { SessionEvent } from './session-events.js'
 import { SESSION_RECORD_VERSION, type SessionStore } from './session-store.js'
 import type { WorkspaceReader } from './session-workspace.js'
 import { buildSystemPrompt } from './system-prompt.js'
+import { aiSdkTelemetry, traceBuiltInTools, tracePrompt } from './telemetry/instrument-prompt.js'
+import { Telemetry } from './telemetry/telemetry.js'
 import type { SandboxToolLimits } from './tool-limits.js'
 import {
   checkResultSchema,
@@ -76,6 +79,8 @@ export interface SessionSettings {
   resourceLimits?: ResourceLimits | undefined
   /** Bounds of the file and shell tools (see `SandboxToolLimits`). */
   toolLimits?: SandboxToolLimits | undefined
+  /** Spans and metrics; off when omitted. */
+  telemetry?: Telemetry | undefined
   /** Ends what the agent holds for the session (its store lease); awaited by `close()`. */
   onClose: () => Promise<void>
 }
@@ -276,7 +281,7 @@ export class Session {
     if (this.#settings.harness) refuseAiSdkOnlyOptions(options, this.#settings.harness.harness)
     const op = this.#begin(options.signal)
     if (this.#settings.harness) return this.#promptOnHarness(this.#settings.harness, text, op, maxSteps)
-    return this.#promptOperation(op, async () => {
+    return this.#promptOperation(op, false, maxSteps, async () => {
       const setup = await this.#setup(text, op, options, maxSteps)
       const call = generateText(setup.callOptions)
       const result = await raceAbort(call, op.signal)
@@ -339,7 +344,7 @@ export class Session {
       onToolEvent: (toolCallId, event) => emitForCall(toolCallId, { ...event, toolCallId }),
     }
     const flushHeld = (toolCallId: string) => held.release(toolCallId, queue)
-    return this.#promptOperation(op, async () => {
+    return this.#promptOperation(op, true, maxSteps, async () => {
       const setup = await this.#setup(text, op, options, maxSteps, activity)
       const result = streamText({
         ...setup.callOptions,
@@ -470,7 +475,7 @@ export class Session {
     maxSteps: number,
     queue?: EventQueue<SessionEvent>,
   ): Promise<PromptReply<T>> {
-    return this.#promptOperation(op, async () => {
+    return this.#promptOperation(op, queue !== undefined, maxSteps, async () => {
       const { harness, model, tools } = setting
       if (model === undefined) {
         throw new NotConfiguredError(
@@ -528,15 +533,30 @@ export class Session {
     })
   }
 
-  /** Runs a prompt's body alone in the session, with its failures normalised, and ends `op`. */
-  async #promptOperation<R>(op: Operation, body: () => Promise<R>): Promise<R> {
+  /**
+   * Runs a prompt's body alone in the session, with its failures normalised, in its
+   * `pyflue.session.prompt` span, and ends `op`.
+   */
+  async #promptOperation<R>(
+    op: Operation,
+    streamed: boolean,
+    maxSteps: number,
+    body: () => Promise<R>,
+  ): Promise<R> {
+    const traced = { sessionId: this.id, streamed, maxSteps }
     try {
-      return await this.#exclusive(op, body)
-    } catch (error) {
-      throw op.failure ?? normalizeFailure(error, op.signal)
+      return await tracePrompt(this.#telemetry, traced, () =>
+        this.#exclusive(op, body).catch((error: unknown) => {
+          throw op.failure ?? normalizeFailure(error, op.signal)
+        }),
+      )
     } finally {
       op.done()
     }
+  }
+
+  get #telemetry(): Telemetry {
+    return this.#settings.telemetry ?? Telemetry.off
   }
 
   /**
@@ -613,10 +633,11 @@ export class Session {
       model,
       system,
       messages: [...this.#messages, userMessage],
-      tools,
+      tools: traceBuiltInTools(this.#telemetry, tools, BUILT_IN_TOOL_NAMES),
       stopWhen: stepCountIs(maxSteps),
       abortSignal: op.signal,
       onStepFinish,
+      ...aiSdkTelemetry(this.#telemetry),
       ...(options.result === undefined ? {} : { output: Output.object({ schema: options.result }) }),
     }
     return { userMessage, base, callOptions }
