@@ -29,6 +29,7 @@ import {
   validateWithSchema,
 } from '@pyflue/core'
 import { DataclassRegistry } from './dataclass-registry.js'
+import { montyEngineVersion } from './engine-version.js'
 import {
   type Execution,
   type ExecutionRequest,
@@ -50,7 +51,6 @@ import {
 } from './external-functions.js'
 import { hostPathRedactor, redactError } from './host-paths.js'
 import { type MontyPool, MontyPool as MontyPoolClass, sharedMontyPool } from './monty-pool.js'
-import { montyEngineVersion } from './engine-version.js'
 import { mountError } from './mount-error.js'
 import { buildProgram, END_MARKER, mapTraceback, type Program } from './program-builder.js'
 import { isUsablePythonName } from './python-names.js'
