@@ -490,9 +490,13 @@ export class MontyBackend implements PythonBackend {
     }
 
     const inputNames = Object.keys(montyInputs)
+    const mounts = this.#runMounts()
     // Without lazy lookups, externals or dataclass constructors, nothing can pause: run() is
-    // the same program, faster.
+    // the same program, faster. With a mount, Monty's run() turns a call of an undefined name
+    // into an uncatchable "External function ... called" error, so such runs pause instead and
+    // the call is answered with the `NameError` Python expects.
     const canPause =
+      mounts.length > 0 ||
       wrapped.length > 0 ||
       collectAfterMarker.length > 0 ||
       [...allReads].some(
@@ -541,7 +545,6 @@ export class MontyBackend implements PythonBackend {
       canPause,
       printCallback,
     }
-    const mounts = this.#runMounts()
     const execution = this.#pool
       ? await this.#pool.execution(request, mounts, signal)
       : inProcessExecution(request, mountDirs(mounts))
