@@ -52,7 +52,8 @@ import {
 import { hostPathRedactor, redactError } from './host-paths.js'
 import { type MontyPool, MontyPool as MontyPoolClass, sharedMontyPool } from './monty-pool.js'
 import { mountError } from './mount-error.js'
-import { buildProgram, END_MARKER, mapTraceback, type Program } from './program-builder.js'
+import { buildProgram, END_MARKER, mapTraceback, type Program, renamedInput } from './program-builder.js'
+import { PYTHON_BUILTIN_NAMES } from './python-builtins.js'
 import { isUsablePythonName } from './python-names.js'
 import {
   checkLimits,
@@ -402,6 +403,8 @@ export class MontyBackend implements PythonBackend {
     // name costs nothing). Names read inside functions, lambdas or comprehensions are passed as
     // inputs: Monty does not keep values looked up there, so each call would see a fresh copy.
     const eager = new Set<string>(analysis.nestedReads)
+    // A session value named like a builtin is never looked up lazily: Monty finds the builtin.
+    for (const name of allReads) if (PYTHON_BUILTIN_NAMES.has(name)) eager.add(name)
     for (const definition of emitted.values()) for (const read of definition.reads) eager.add(read)
     const isMutable = (value: unknown) =>
       typeof value === 'object' && value !== null && !(value instanceof Uint8Array)
@@ -452,8 +455,12 @@ export class MontyBackend implements PythonBackend {
     }
     const wrapped = [...externals.values()].filter((e) => allReads.has(e.name))
     const definitions = [...emitted.values()].sort((a, b) => a.seq - b.seq)
+    // Monty lets a builtin win over an input of the same name, so such an input travels under
+    // another name and is bound to its own by the program (see buildProgram).
+    const renamedInputs = Object.keys(montyInputs).filter((name) => PYTHON_BUILTIN_NAMES.has(name))
     const planKey = [
       scriptName,
+      renamedInputs.join(','),
       code,
       definitions.map((d) => d.seq).join(','),
       wrapped.map((e) => `${e.name}:${e.kind}${e.awaitable ? ':awaitable' : ''}`).join(','),
@@ -478,6 +485,7 @@ export class MontyBackend implements PythonBackend {
         collect,
         collectAfterMarker,
         awaitCoroutineResult: true,
+        renamedInputs,
       })
       this.#programs.set(planKey, program)
       if (this.#programs.size > PROGRAM_CACHE_SIZE) this.#programs.delete(this.#programs.keys().next().value!)
@@ -489,7 +497,6 @@ export class MontyBackend implements PythonBackend {
       )
     }
 
-    const inputNames = Object.keys(montyInputs)
     const mounts = this.#runMounts()
     // Without lazy lookups, externals or dataclass constructors, nothing can pause: run() is
     // the same program, faster. With a mount, Monty's run() turns a call of an undefined name
@@ -534,11 +541,16 @@ export class MontyBackend implements PythonBackend {
     }
 
     const montyLimits = montyLimitsOf(limits)
+    const passedInputs: Record<string, unknown> = { ...montyInputs }
+    for (const name of renamedInputs) {
+      passedInputs[renamedInput(name)] = passedInputs[name]
+      delete passedInputs[name]
+    }
     const request: ExecutionRequest = {
       source: program.source,
       scriptName,
-      inputNames,
-      inputs: montyInputs,
+      inputNames: Object.keys(passedInputs),
+      inputs: passedInputs,
       limits: montyLimits,
       valueLimits: this.#valueLimits,
       clock,

@@ -38,7 +38,24 @@ export interface ProgramParts {
   readonly collectAfterMarker: readonly string[]
   /** Await the last expression's value when it is a coroutine (only worth it when async code is present). */
   readonly awaitCoroutineResult?: boolean
+  /**
+   * Inputs named like a Python builtin. Monty lets the builtin win over an input of the same
+   * name, so they arrive as `renamedInput(name)` and the program binds each to its own name, after
+   * the engine has kept the builtins it calls under names of its own.
+   */
+  readonly renamedInputs?: readonly string[]
 }
+
+/** The Monty input name under which an input named like a builtin is passed. */
+export function renamedInput(name: string): string {
+  return `__pf_in_${name}`
+}
+
+/**
+ * The engine's own binding of `type`, the one builtin its added code calls, made before any user
+ * value is bound, so a user's `type = 3` cannot break a run.
+ */
+const TYPE = '__pf_type'
 
 /** The external call that tells the host the snippet has finished (lookups after it are not the snippet's). */
 export const END_MARKER = '__pf_end'
@@ -56,7 +73,8 @@ function ensureNewline(text: string): string {
 /**
  * Builds: wrappers of externals, re-emitted session definitions, the user's snippet (its last
  * expression assigned to `__pf_result`), then an epilogue whose value is
- * `(result, type(result).__name__, [(value, type name) or None for each collected name])`.
+ * `(result, type(result).__name__, [(value, type name) or None for each collected name])`, calling
+ * `type` through the engine's own binding.
  */
 export function buildProgram(parts: ProgramParts): Program {
   const segments: Segment[] = []
@@ -70,6 +88,12 @@ export function buildProgram(parts: ProgramParts): Program {
     line += lines
   }
   const declared = [...parts.declare, RESULT_NAME, '__pf_out']
+  push(
+    [`${TYPE} = type`, ...(parts.renamedInputs ?? []).map((name) => `${name} = ${renamedInput(name)}`)].join(
+      '\n',
+    ),
+    { kind: 'engine' },
+  )
   push(['if False:', ...declared.map((name) => `    ${name} = None`)].join('\n'), { kind: 'engine' })
   for (const wrapper of parts.wrappers) push(wrapper, { kind: 'engine' })
   for (const definition of parts.definitions) push(definition.source, { kind: 'definition', definition })
@@ -91,7 +115,7 @@ export function buildProgram(parts: ProgramParts): Program {
     // A snippet ending in an un-awaited call of an async function resolves to its value, as a
     // notebook cell would show it.
     epilogue.push(
-      `if type(${RESULT_NAME}).__name__ == 'coroutine':`,
+      `if ${TYPE}(${RESULT_NAME}).__name__ == 'coroutine':`,
       `    ${RESULT_NAME} = await ${RESULT_NAME}`,
     )
   }
@@ -99,7 +123,7 @@ export function buildProgram(parts: ProgramParts): Program {
   const collectOne = (name: string) => {
     epilogue.push(
       'try:',
-      `    __pf_out.append((${name}, type(${name}).__name__))`,
+      `    __pf_out.append((${name}, ${TYPE}(${name}).__name__))`,
       'except NameError:',
       '    __pf_out.append(None)',
     )
@@ -109,7 +133,7 @@ export function buildProgram(parts: ProgramParts): Program {
     epilogue.push(`${END_MARKER}()`)
     for (const name of parts.collectAfterMarker) collectOne(name)
   }
-  epilogue.push(`(${RESULT_NAME}, type(${RESULT_NAME}).__name__, __pf_out)`)
+  epilogue.push(`(${RESULT_NAME}, ${TYPE}(${RESULT_NAME}).__name__, __pf_out)`)
   push(epilogue.join('\n'), { kind: 'engine' })
   return {
     source: chunks.join(''),
