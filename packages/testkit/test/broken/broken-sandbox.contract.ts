@@ -1,6 +1,7 @@
 /**
  * Not part of the normal test run: `suite-catches-violations.test.ts` runs this file in a child
- * vitest and expects exactly the tests for the broken promises to fail.
+ * vitest and expects exactly the tests for the broken promises to fail, and the second
+ * registration, which declares those promises not applicable, to pass without them.
  */
 import * as fs from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -29,7 +30,15 @@ class BrokenSandbox extends HostDirSandbox {
   }
 }
 
-describeSandboxContract(
-  'broken',
-  async () => new BrokenSandbox(await fs.mkdtemp(join(tmpdir(), 'pyflue-broken-'))),
-)
+const makeBroken = async () => new BrokenSandbox(await fs.mkdtemp(join(tmpdir(), 'pyflue-broken-')))
+
+describeSandboxContract('broken', makeBroken)
+
+// The same sandbox with exactly the broken promises declared not applicable: it passes.
+describeSandboxContract('broken, excused', makeBroken, {
+  notApplicable: [
+    'exec > resolves (does not reject) a command that exits non-zero',
+    'readdir > returns entry names only, sorted, without . and ..',
+    'exists > is false for a missing path and never rejects, even for odd paths',
+  ],
+})
