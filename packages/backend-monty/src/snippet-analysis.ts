@@ -291,7 +291,7 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
   /** Descends into compound statements (if/while/try bodies) and expressions for walrus targets. */
   const visitChild = (node: SyntaxNode): void => {
     if (node.name === 'Body') {
-      for (let child = node.firstChild; child; child = child.nextSibling) visitStatement(child, false)
+      for (const child of statementsOf(node)) visitStatement(child, false)
       return
     }
     if (SCOPE_NODES.has(node.name)) {
@@ -302,7 +302,7 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
     for (let child = node.firstChild; child; child = child.nextSibling) visitChild(child)
   }
 
-  const statements = childrenOf(tree.topNode)
+  const statements = statementsOf(tree.topNode)
   for (const statement of statements) visitStatement(statement, true)
   const moduleBound = new Set(assigned)
   for (const name of globals) if (!definitions.has(name)) bindData(name)
@@ -324,6 +324,17 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
     ...(syntaxError ? { syntaxError } : {}),
   }
   return analysis
+}
+
+/**
+ * The statements of a module or a body, in order: a line of statements separated by `;` (a
+ * `StatementGroup`) counts as its statements, so `a = 1; b = 2` binds both and `x = 1; x + 1`
+ * ends in an expression.
+ */
+function statementsOf(node: SyntaxNode): SyntaxNode[] {
+  return childrenOf(node).flatMap((child) =>
+    child.name === 'StatementGroup' ? childrenOf(child).filter((c) => c.name !== ';') : [child],
+  )
 }
 
 /** The children of a node, comments left out. */
