@@ -30,13 +30,7 @@ import {
 } from '@pyflue/core'
 import { DataclassRegistry } from './dataclass-registry.js'
 import { montyEngineVersion } from './engine-version.js'
-import {
-  type Execution,
-  type ExecutionRequest,
-  inProcessExecution,
-  MontyFailure,
-  type Step,
-} from './execution.js'
+import type { Execution, ExecutionRequest, Step } from './execution.js'
 import {
   callExternal,
   hasAsyncExecute,
@@ -50,6 +44,8 @@ import {
   wrapperSource,
 } from './external-functions.js'
 import { hostPathRedactor, redactError } from './host-paths.js'
+import { inProcessExecution } from './in-thread-execution.js'
+import { MontyFailure } from './monty-failure.js'
 import { type MontyPool, MontyPool as MontyPoolClass, sharedMontyPool } from './monty-pool.js'
 import { mountError } from './mount-error.js'
 import { buildProgram, END_MARKER, mapTraceback, type Program, renamedInput } from './program-builder.js'

@@ -5,9 +5,10 @@
  */
 import { type MontyComplete, MontyNameLookup, MontySnapshot, MountDir } from '@pydantic/monty'
 import { ValueConversionError } from '@pyflue/core'
-import { cachedMonty, MontyFailure, toMontyFailure } from './execution.js'
+import { MontyFailure, toMontyFailure } from './monty-failure.js'
 import { watchParent } from './parent-watch.js'
 import type { FromRunner, ToRunner } from './pool-protocol.js'
+import { cachedMonty } from './program-cache.js'
 import { analyzeSnippet } from './snippet-analysis.js'
 import { markTuples, unmarkTuples } from './tuple-mark.js'
 import { typeCheckDiagnostics } from './type-check.js'

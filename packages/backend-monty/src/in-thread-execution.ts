@@ -1,0 +1,85 @@
+// The in-thread road: runs a Monty program on the calling thread, implementing `Execution`.
+import {
+  type Monty,
+  type MontyComplete,
+  MontyNameLookup,
+  MontySnapshot,
+  type MountDir,
+} from '@pydantic/monty'
+import type { Execution, ExecutionRequest, Step } from './execution.js'
+import { toMontyFailure } from './monty-failure.js'
+import { cachedMonty } from './program-cache.js'
+
+/**
+ * Runs the program on the calling thread (the lowest latency; aborts only at pauses). For
+ * trusted code only: a native operation ignores the deadline and a native crash ends the host.
+ */
+export function inProcessExecution(request: ExecutionRequest, mounts: readonly MountDir[]): Execution {
+  let progress: MontySnapshot | MontyNameLookup | MontyComplete | undefined
+  let disposed: { reason: unknown } | undefined
+  const step = (): Step => {
+    if (progress instanceof MontyNameLookup) return { kind: 'lookup', name: progress.variableName }
+    if (progress instanceof MontySnapshot) {
+      return { kind: 'call', name: progress.functionName, args: progress.args, kwargs: progress.kwargs }
+    }
+    return { kind: 'complete', output: (progress as MontyComplete).output }
+  }
+  const guard = async (advance: () => void): Promise<Step> => {
+    if (disposed) throw disposed.reason
+    try {
+      advance()
+    } catch (error) {
+      throw toMontyFailure(error)
+    }
+    return step()
+  }
+  return {
+    start: async () => {
+      if (disposed) throw disposed.reason
+      let monty: Monty
+      try {
+        monty = cachedMonty(request.source, request.scriptName, request.inputNames)
+      } catch (error) {
+        throw toMontyFailure(error)
+      }
+      const options = {
+        ...(request.inputNames.length > 0 ? { inputs: request.inputs } : {}),
+        // Monty's own timer gets what remains of the deadline; it stops
+        // Python code between operations, not a native operation in progress.
+        limits: {
+          ...request.limits,
+          maxDurationSecs: Math.max(0.001, (request.clock.deadline - Date.now()) / 1000),
+        },
+        printCallback: (_stream: string, text: string) => {
+          request.printCallback(text)
+          return undefined
+        },
+        ...(mounts.length > 0 ? { mount: [...mounts] } : {}),
+      }
+      if (!request.canPause) {
+        try {
+          return { kind: 'complete', output: monty.run(options) }
+        } catch (error) {
+          throw toMontyFailure(error)
+        }
+      }
+      return guard(() => {
+        progress = monty.start(options)
+      })
+    },
+    resumeLookup: (value) =>
+      guard(() => {
+        progress = (progress as MontyNameLookup).resume(value ? { value: value.value } : undefined)
+      }),
+    resumeCall: (answer) =>
+      guard(() => {
+        progress = (progress as MontySnapshot).resume(
+          'exception' in answer ? { exception: answer.exception } : { returnValue: answer.value },
+        )
+      }),
+    dispose(reason) {
+      disposed ??= { reason: reason ?? new Error('This execution is over.') }
+      progress = undefined
+    },
+  }
+}
