@@ -5,7 +5,7 @@ import type {
   StandardSchemaV1Issue,
   StandardSchemaV1Result,
 } from '@pyflue/core'
-import { InvalidArgumentError, isStandardSchema } from '@pyflue/core'
+import { InvalidArgumentError, isStandardSchema, type JsonSchema, pythonType } from '@pyflue/core'
 import { isUsablePythonName } from './python-names.js'
 
 /** One external function of a run, ready to call. */
@@ -194,28 +194,24 @@ export async function callExternal(
   return definition.execute(outcome.value)
 }
 
-const JSON_TO_PYTHON: Record<string, string> = {
-  integer: 'int',
-  number: 'float',
-  string: 'str',
-  boolean: 'bool',
-  array: 'list[Any]',
-  object: 'dict[str, Any]',
-  null: 'None',
-}
-
-/** The Python signature line of an external, e.g. `def double(value: int) -> int`. */
+/**
+ * The Python signature line of an external, e.g. `def double(value: int) -> int`. A schema-declared
+ * one takes its annotations from the schema's JSON Schema (`pythonType` of core); its required
+ * parameters are the schema's `required` (none when the schema says none), or every parameter
+ * when the validator has no JSON Schema to say.
+ */
 export function pythonSignature(external: PreparedExternal): string {
   if (external.kind !== 'schema') {
     return `${external.kind === 'async' ? 'async def' : 'def'} ${external.name}(*args: Any, **kwargs: Any) -> Any`
   }
   const definition = external.definition!
   const schema = jsonSchemaOf(definition)
-  const required = new Set(schema?.required ?? parameterNamesOf(definition))
-  const params = parameterNamesOf(definition).map((name) => {
-    const type = schema?.properties?.[name]?.type
-    const pythonType = typeof type === 'string' ? (JSON_TO_PYTHON[type] ?? 'Any') : 'Any'
-    return required.has(name) ? `${name}: ${pythonType}` : `${name}: ${pythonType} | None = None`
+  const names = parameterNamesOf(definition)
+  const required = new Set(schema ? (schema.required ?? []) : names)
+  const params = names.map((name) => {
+    const type = pythonType(schema?.properties?.[name] as JsonSchema | undefined)
+    if (required.has(name)) return `${name}: ${type}`
+    return `${name}: ${type === 'Any' || type.split(' | ').includes('None') ? type : `${type} | None`} = None`
   })
   const ordered = [...params.filter((p) => !p.includes('=')), ...params.filter((p) => p.includes('='))]
   return `${external.awaitable ? 'async def' : 'def'} ${external.name}(${ordered.join(', ')}) -> ${definition.returns ?? 'Any'}`

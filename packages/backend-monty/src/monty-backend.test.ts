@@ -183,6 +183,39 @@ describe('listVariables and describeExternalFunctions', () => {
   })
 })
 
+describe('schema-declared signatures from JSON Schema', () => {
+  it('annotates literals and item types and keeps optional parameters optional', async () => {
+    const backend = createMontyBackend()
+    const find = {
+      parameters: z.object({
+        q: z.string().optional(),
+        tags: z.array(z.string()).optional(),
+        mode: z.enum(['fast', 'exact']),
+      }),
+      execute: ({ mode, q }: { mode: string; q?: string }) => `${mode}:${q ?? '-'}`,
+    }
+    expect(backend.describeExternalFunctions({ find })).toEqual([
+      "def find(mode: Literal['fast', 'exact'], q: str | None = None, tags: list[str] | None = None) -> Any",
+    ])
+    const run = await backend.run("find(mode='fast')", { typeCheck: true, externalFunctions: { find } })
+    expect(run.result).toBe('fast:-')
+    await expect(
+      backend.run("find(mode='slow')", { typeCheck: true, externalFunctions: { find } }),
+    ).rejects.toMatchObject({ code: 'PYTHON_TYPING' })
+  })
+
+  it('has no required parameter when the schema requires none', () => {
+    const backend = createMontyBackend()
+    const options = {
+      parameters: z.object({ limit: z.number().int().optional(), cursor: z.string().optional() }),
+      execute: () => [],
+    }
+    expect(backend.describeExternalFunctions({ options })).toEqual([
+      'def options(limit: int | None = None, cursor: str | None = None) -> Any',
+    ])
+  })
+})
+
 describe('runs execute one at a time in call order', () => {
   it('queues concurrent runs', async () => {
     const backend = createMontyBackend()

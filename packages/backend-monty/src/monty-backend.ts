@@ -818,7 +818,7 @@ export class MontyBackend implements PythonBackend {
     clock: RunClock,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    const lines = ['from typing import Any, cast']
+    const lines = ['from typing import Any, Literal, cast']
     const names = new Set(analysis.reads)
     for (const definition of emitted.values()) for (const read of definition.reads) names.add(read)
     const stub = (name: string, value: unknown) => {

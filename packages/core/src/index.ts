@@ -17,6 +17,12 @@ export { DEFAULT_MAX_OUTPUT_CHARS, formatRunFailure, formatRunSuccess } from './
 export * from './harness.js'
 export * from './import-package.js'
 export { InMemorySessionStore, type InMemorySessionStoreOptions } from './in-memory-session-store.js'
+export {
+  type JsonSchema,
+  parameterOrder,
+  pythonSignature,
+  pythonType,
+} from './json-schema-python.js'
 export { closestKey, optionWithAlias, refuseUnknownKeys } from './option-keys.js'
 export * from './paths.js'
 export * from './provider-failures.js'

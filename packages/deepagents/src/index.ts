@@ -2,6 +2,7 @@
 // callable from Python, one Python namespace per thread) and PyFlue sandboxes as Deep Agents
 // backends.
 
+export { type JsonSchema, parameterOrder, pythonSignature, pythonType } from '@pyflue/core'
 export {
   type CreatePyflueDeepAgentOptions,
   createPyflueDeepAgent,
@@ -14,7 +15,6 @@ export {
   langchainToolsAsPython,
   RESERVED_TOOL_NAMES,
 } from './langchain-tools-python.js'
-export { type JsonSchema, parameterOrder, pythonSignature, pythonType } from './python-signature.js'
 export {
   DEFAULT_THREAD_ID,
   type PythonThreads,

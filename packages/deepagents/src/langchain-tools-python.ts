@@ -7,7 +7,7 @@ import type { RunnableConfig } from '@langchain/core/runnables'
 import type { ClientTool, ServerTool, StructuredToolInterface } from '@langchain/core/tools'
 import { toJsonSchema } from '@langchain/core/utils/json_schema'
 import type { ExternalFunctionDefinition, ExternalFunctions, StandardSchemaV1 } from '@pyflue/core'
-import { type JsonSchema, parameterOrder, pythonSignature } from './python-signature.js'
+import { type JsonSchema, parameterOrder, pythonSignature } from '@pyflue/core'
 
 const PYTHON_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
 

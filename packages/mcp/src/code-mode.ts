@@ -11,12 +11,15 @@ import {
   type ExternalFunctionDefinition,
   type ExternalFunctions,
   InvalidArgumentError,
+  type JsonSchema,
+  parameterOrder,
+  pythonSignature,
+  pythonType,
   refuseUnknownKeys,
   type StandardSchemaV1,
   type StandardSchemaV1Issue,
 } from '@pyflue/core'
 import { McpToolError } from './errors.js'
-import { type JsonSchema, parameterOrder, pythonSignature, pythonType } from './json-schema-python.js'
 
 /** An MCP server to start (stdio: a command) or to reach (Streamable HTTP: a URL). */
 export type McpServerConfig =

@@ -1,5 +1,7 @@
 // @pyflue/mcp: a PyFlue MCP server (run_code and file tools over stdio or Streamable HTTP) and
 // code mode (any MCP server's tools as Python functions).
+
+export { type JsonSchema, pythonSignature, pythonType } from '@pyflue/core'
 export {
   type McpPythonTools,
   type McpServerConfig,
@@ -10,6 +12,5 @@ export {
 } from './code-mode.js'
 export { McpErrorCodes, McpSessionLimitError, McpToolError, McpUnauthorizedError } from './errors.js'
 export type { HttpListenOptions, PyflueMcpHttpServer } from './http-listener.js'
-export { type JsonSchema, pythonSignature, pythonType } from './json-schema-python.js'
 export { createPyflueMcpServer, type PyflueMcpConnection, type PyflueMcpServer } from './server.js'
 export type { PyflueMcpServerOptions } from './server-options.js'

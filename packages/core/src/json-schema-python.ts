@@ -1,6 +1,13 @@
-// Python signatures from JSON Schema, for LangChain tools shown to a model as Python functions:
-// `def search(query: str, limit: int | None = None) -> Any`. Required parameters come first, in
-// the schema's property order; the optional ones follow with a `None` default.
+/**
+ * Python type annotations and signatures from JSON Schema, for tools shown to a model as Python
+ * functions (MCP tools, LangChain tools, schema-declared external functions):
+ * `def search(query: str, limit: int | None = None) -> dict[str, Any]`.
+ * - Required parameters come first, in the schema's property order; the optional ones follow,
+ *   each with a `None` default.
+ * - A schema without `required` has no required parameter (JSON Schema's own rule).
+ * - What cannot be said in Python's annotations (nested deeper than four levels, a `not`, a
+ *   tuple-form `items`) is `Any`.
+ */
 
 /** The part of JSON Schema read here. */
 export interface JsonSchema {
@@ -14,6 +21,7 @@ export interface JsonSchema {
   anyOf?: JsonSchema[]
   oneOf?: JsonSchema[]
   description?: string
+  default?: unknown
 }
 
 const SCALARS: Readonly<Record<string, string>> = {
@@ -38,7 +46,8 @@ export function pythonType(schema: JsonSchema | boolean | undefined, depth = 0):
   return unique(
     types.map((type) => {
       if (type === 'array') {
-        return `list[${pythonType(Array.isArray(schema.items) ? undefined : schema.items, depth + 1)}]`
+        const items = Array.isArray(schema.items) ? undefined : schema.items
+        return `list[${pythonType(items, depth + 1)}]`
       }
       if (type === 'object') {
         const values =
@@ -57,15 +66,15 @@ export function parameterOrder(schema: JsonSchema): string[] {
   return [...names.filter((n) => required.has(n)), ...names.filter((n) => !required.has(n))]
 }
 
-/** `def name(a: str, b: int | None = None) -> Any` for a tool's input schema. */
-export function pythonSignature(name: string, input: JsonSchema): string {
+/** `def name(a: str, b: int | None = None) -> dict[str, Any]` for a tool's input and output schemas. */
+export function pythonSignature(name: string, input: JsonSchema, output?: JsonSchema): string {
   const required = new Set(input.required ?? [])
   const params = parameterOrder(input).map((param) => {
     const type = pythonType(input.properties?.[param])
     if (required.has(param)) return `${param}: ${type}`
     return `${param}: ${type === 'Any' || type.split(' | ').includes('None') ? type : `${type} | None`} = None`
   })
-  return `def ${name}(${params.join(', ')}) -> Any`
+  return `def ${name}(${params.join(', ')}) -> ${output ? pythonType(output) : 'Any'}`
 }
 
 function isLiteral(value: unknown): boolean {

@@ -31,3 +31,13 @@ describe('pythonSignature', () => {
     )
   })
 })
+
+describe('a schema without required', () => {
+  it('makes every parameter optional, as JSON Schema does', () => {
+    const schema = { type: 'object', properties: { limit: { type: 'integer' }, cursor: { type: 'string' } } }
+    expect(parameterOrder(schema)).toEqual(['limit', 'cursor'])
+    expect(pythonSignature('page', schema)).toBe(
+      'def page(limit: int | None = None, cursor: str | None = None) -> Any',
+    )
+  })
+})
