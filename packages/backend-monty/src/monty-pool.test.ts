@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { getPriority } from 'node:os'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { createMontyBackend } from './monty-backend.js'
@@ -54,6 +55,25 @@ function startedSignal() {
   const started = called.then(() => new Promise((r) => setTimeout(r, 0)))
   return { started, externalFunctions: { started: () => resolve() } }
 }
+
+describe('pool: niceness', () => {
+  it('a ready process runs at the host priority plus its niceness', async () => {
+    const p = pool({ size: 1, niceness: 5 })
+    const backend = createMontyBackend({ pool: p })
+    expect((await backend.run('6 * 7')).result).toBe(42)
+    const [pid] = p.processIds()
+    // Lowering a priority is always permitted; the host's own priority is the base.
+    expect(getPriority(pid!)).toBe(Math.min(19, getPriority() + 5))
+  })
+
+  it('niceness 0 leaves the process at the host priority', async () => {
+    const p = pool({ size: 1, niceness: 0 })
+    const backend = createMontyBackend({ pool: p })
+    expect((await backend.run('1 + 1')).result).toBe(2)
+    const [pid] = p.processIds()
+    expect(getPriority(pid!)).toBe(getPriority())
+  })
+})
 
 describe('pool: abort kills the process', () => {
   it('aborting a busy loop rejects with AbortError, kills its process, and keeps earlier state', async () => {

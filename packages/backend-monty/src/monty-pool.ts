@@ -28,7 +28,9 @@ export interface MontyPoolOptions {
   maxHeapMb?: number
   /**
    * The processes' scheduling niceness (`os.setPriority`, 0 to 19): higher yields the CPU to the
-   * host first, so a busy snippet delays the host's event loop less. Default 10.
+   * host first, so a busy snippet delays the host's event loop less. A process starts at the
+   * host's priority (so a loaded host cannot starve its start past `startTimeoutMs`) and takes
+   * this one once it is ready, before it runs any Python. Default 10.
    */
   niceness?: number
   /**

@@ -44,13 +44,6 @@ export class PoolProcess {
       // Python cannot read the environment anyway; the process gets none of the host's.
       env: {},
     })
-    if (niceness > 0 && this.child.pid !== undefined) {
-      try {
-        setPriority(this.child.pid, Math.min(19, getPriority() + niceness))
-      } catch {
-        // Not permitted here: the process keeps the host's priority.
-      }
-    }
     const stderr = this.child.stderr as Socket | null
     this.#stderr = stderr
     stderr?.setEncoding('utf8')
@@ -67,6 +60,9 @@ export class PoolProcess {
     this.#hold(true)
     this.child.on('message', (message: FromRunner) => {
       if (message.type === 'ready') {
+        // The start (loading Node and the engine) runs at the host's priority, so a loaded host
+        // cannot starve it past `startTimeoutMs`; Python runs at the lower one.
+        this.#lowerPriority(niceness)
         if (!this.#pending) this.#hold(false)
         this.isReady = true
         return markReady()
@@ -104,6 +100,16 @@ export class PoolProcess {
       this.child.unref()
       this.child.channel?.unref()
       this.#stderr?.unref?.()
+    }
+  }
+
+  /** Lowers the process's priority by `niceness` (nothing when 0 or not permitted here). */
+  #lowerPriority(niceness: number): void {
+    if (niceness <= 0 || this.child.pid === undefined || this.ended) return
+    try {
+      setPriority(this.child.pid, Math.min(19, getPriority() + niceness))
+    } catch {
+      // Not permitted here, or the process just ended: it keeps the host's priority.
     }
   }
 

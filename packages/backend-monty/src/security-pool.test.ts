@@ -98,8 +98,8 @@ describe('pool: a process that never reports ready', () => {
 })
 
 describe('pool: native operations cannot take the host down', () => {
-  // Pool processes run at niceness 10: while the other packages' suites keep both cores busy, a
-  // start can take longer than the default 10 s start timeout. These tests are about the run.
+  // While the other packages' suites keep both cores busy, a start can take longer than the
+  // default 10 s start timeout. These tests are about the run, not the start.
   const SLOW_START = { size: 1, startTimeoutMs: 60_000 }
   it('json.dumps of a 100 000-deep list crashes only its pool process (ExecutionCrashedError)', async () => {
     const p = pool(SLOW_START)
