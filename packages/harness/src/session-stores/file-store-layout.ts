@@ -5,6 +5,7 @@
  * append, atomic writes).
  */
 import { open, readFile, rename, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { StateFormatError } from '@pyflue/core'
 
 export const FORMAT = 'pyflue-session-dir'
@@ -155,9 +156,15 @@ export async function readRange(file: string, from: number, to: number): Promise
 
 /**
  * Appends `text` to `file` after its first `committed` bytes: bytes past them (left by a commit
- * that crashed before its head was renamed into place) are cut first. Resolves the new length.
+ * that crashed before its head was renamed into place) are cut first. With `sync`, the bytes
+ * are on the disk when it resolves. Resolves the new length.
  */
-export async function appendAfter(file: string, committed: number, text: string): Promise<number> {
+export async function appendAfter(
+  file: string,
+  committed: number,
+  text: string,
+  sync: boolean,
+): Promise<number> {
   const handle = await open(file, 'a+')
   try {
     const { size } = await handle.stat()
@@ -166,17 +173,53 @@ export async function appendAfter(file: string, committed: number, text: string)
     if (size > committed) await handle.truncate(committed)
     const bytes = Buffer.from(text, 'utf8')
     await handle.write(bytes, 0, bytes.length, committed)
+    if (sync) await handle.sync()
     return committed + bytes.length
   } finally {
     await handle.close()
   }
 }
 
-/** Writes `file` whole or not at all: a temporary name, then a rename into place. */
-export async function writeAtomically(file: string, body: string | Uint8Array, token: string): Promise<void> {
+/**
+ * Writes `file` whole or not at all: a temporary name, then a rename into place. With `sync`,
+ * the bytes are on the disk before the rename and the rename is on the disk when it resolves.
+ */
+export async function writeAtomically(
+  file: string,
+  body: string | Uint8Array,
+  token: string,
+  sync: boolean,
+): Promise<void> {
   const temporary = `${file}.${token}.tmp`
-  await writeFile(temporary, body)
+  await writeDurably(temporary, body, sync)
   await rename(temporary, file)
+  await syncDirectory(dirname(file), sync)
+}
+
+/** Creates or replaces `file` with `body`; with `sync`, its bytes are on the disk when it resolves. */
+export async function writeDurably(file: string, body: string | Uint8Array, sync: boolean): Promise<void> {
+  if (!sync) return writeFile(file, body)
+  const handle = await open(file, 'w')
+  try {
+    await handle.writeFile(body)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * With `sync`, puts the names created, renamed or removed in `directory` on the disk (a file's
+ * own flush does not cover its directory entry). Nothing without `sync`.
+ */
+export async function syncDirectory(directory: string, sync: boolean): Promise<void> {
+  if (!sync) return
+  const handle = await open(directory, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
 }
 
 export function isMissing(error: unknown): boolean {

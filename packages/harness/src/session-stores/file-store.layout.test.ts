@@ -5,10 +5,10 @@
  */
 
 import { mkdtempSync, rmSync } from 'node:fs'
-import { appendFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { appendFile, mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { FileSessionStore } from './file-store.js'
 
 const directory = mkdtempSync(join(tmpdir(), 'pyflue-file-layout-'))
@@ -186,5 +186,39 @@ describe('FileSessionStore layout 2', () => {
     const held = await lease(store, 'old')
     await expect(store.commit(held, { expectedVersion: 1 })).rejects.toMatchObject({ code: 'STATE_FORMAT' })
     expect((await readdir(folder)).sort()).toEqual(['c-1.json', 'head.json', 'lease.json'])
+  })
+
+  it('flushes a commit to the disk before it resolves (fsync), unless sync is false', async () => {
+    const handle = await open(join(directory, 'probe'), 'w')
+    const fileHandle = Object.getPrototypeOf(handle) as { sync: () => Promise<void> }
+    await handle.close()
+    const flushes = vi.spyOn(fileHandle, 'sync')
+    try {
+      const commit = async (store: FileSessionStore, id: string) => {
+        const held = await lease(store, id)
+        flushes.mockClear()
+        await store.commit(held, {
+          expectedVersion: 0,
+          appendMessages: ['m'],
+          python: { kind: 'snapshot', backend: 'monty', engineVersion: '1', state: bytes(7) },
+          workspace: { kind: 'snapshot', files: { '/a': bytes(1) } },
+        })
+        return flushes.mock.calls.length
+      }
+      // messages, snapshot, blob, index, head (its temporary file), and the names: blobs/, the
+      // session folder (before and after the head's rename) and the store directory.
+      expect(await commit(new FileSessionStore(directory), 'durable')).toBeGreaterThanOrEqual(9)
+      expect(await commit(new FileSessionStore(directory, { sync: false }), 'scratch')).toBe(0)
+      const record = await new FileSessionStore(directory).load('scratch')
+      expect(record?.messages).toEqual(['m'])
+    } finally {
+      flushes.mockRestore()
+    }
+  })
+
+  it('refuses a sync option that is not a boolean', () => {
+    expect(() => new FileSessionStore(directory, { sync: 'yes' as never })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('sync') }),
+    )
   })
 })

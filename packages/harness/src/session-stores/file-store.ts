@@ -6,7 +6,7 @@
  * writes what it changed, under a `proper-lockfile` lock of the folder; `load` takes no lock.
  */
 import { createHash } from 'node:crypto'
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
   type AcquireLeaseOptions,
@@ -41,12 +41,21 @@ import {
   parseJson,
   readJson,
   readRange,
+  syncDirectory,
   writeAtomically,
+  writeDurably,
 } from './file-store-layout.js'
 
 export interface FileSessionStoreOptions {
   /** The workspace bound in bytes of file contents. Default `DEFAULT_MAX_WORKSPACE_BYTES` (64 MiB). */
   maxWorkspaceBytes?: number
+  /**
+   * Flush each commit to the disk before it resolves (`fsync` of every file it wrote and of the
+   * folders whose names it changed, before and after the head's rename), so a commit that
+   * resolved survives a power loss or a kernel crash, not only a killed process. Default `true`;
+   * `false` trades that for speed (a scratch directory, tests).
+   */
+  sync?: boolean
 }
 
 interface StoredLease {
@@ -61,6 +70,7 @@ export class FileSessionStore implements SessionStore {
   /** The absolute directory the sessions live in. */
   readonly directory: string
   readonly #maxWorkspaceBytes: number
+  readonly #sync: boolean
   /** Per session folder, the live files of the index log as far as this store last read it. */
   readonly #indexes = new Map<string, { index: string; offset: number; files: Map<string, IndexEntry> }>()
 
@@ -68,9 +78,13 @@ export class FileSessionStore implements SessionStore {
     if (typeof directory !== 'string' || directory === '') {
       throw new InvalidArgumentError('directory', 'FileSessionStore needs a directory path.')
     }
-    refuseUnknownKeys(options, ['maxWorkspaceBytes'], 'FileSessionStore options')
+    refuseUnknownKeys(options, ['maxWorkspaceBytes', 'sync'], 'FileSessionStore options')
+    if (options.sync !== undefined && typeof options.sync !== 'boolean') {
+      throw new InvalidArgumentError('sync', `sync must be a boolean; got ${String(options.sync)}.`)
+    }
     this.directory = resolve(directory)
     this.#maxWorkspaceBytes = options.maxWorkspaceBytes ?? DEFAULT_MAX_WORKSPACE_BYTES
+    this.#sync = options.sync ?? true
   }
 
   async load(id: string): Promise<SessionRecord | undefined> {
@@ -114,7 +128,7 @@ export class FileSessionStore implements SessionStore {
           ttlMs: options.ttlMs,
           expiresAt: now + options.ttlMs,
         }
-        await writeAtomically(join(folder, 'lease.json'), JSON.stringify(lease), lease.token)
+        await writeAtomically(join(folder, 'lease.json'), JSON.stringify(lease), lease.token, this.#sync)
         return { sessionId: id, ownerId: lease.ownerId, token: lease.token, expiresAt: lease.expiresAt }
       }),
     )
@@ -124,7 +138,7 @@ export class FileSessionStore implements SessionStore {
     return this.#locked(lease.sessionId, async (folder) => {
       const held = await this.#current(folder, lease)
       held.expiresAt = Date.now() + (ttlMs ?? held.ttlMs)
-      await writeAtomically(join(folder, 'lease.json'), JSON.stringify(held), randomLeaseToken())
+      await writeAtomically(join(folder, 'lease.json'), JSON.stringify(held), randomLeaseToken(), this.#sync)
       return { ...lease, expiresAt: held.expiresAt }
     })
   }
@@ -163,15 +177,21 @@ export class FileSessionStore implements SessionStore {
         change,
         { maxWorkspaceBytes: this.#maxWorkspaceBytes, storedSizes },
       )
-      const written = await writeCommit(folder, head, files, change, checked.version)
+      const written = await writeCommit(folder, head, files, change, checked.version, this.#sync)
       const next: Head = {
         ...written.head,
         version: checked.version,
         updatedAt: new Date().toISOString(),
       }
       next.workspace.bytes = checked.workspaceBytes
+      // Everything the head will name is on the disk before the head is (with `sync`): the files'
+      // bytes were flushed as they were written; here, the names of new files in their folders,
+      // and on a first commit the session folder's own name in the store directory.
+      if (written.wroteBlobs) await syncDirectory(join(folder, 'blobs'), this.#sync)
+      await syncDirectory(folder, this.#sync)
+      if (head.version === 0) await syncDirectory(this.directory, this.#sync)
       // The commit point: until this rename, readers and the next commit see the previous head.
-      await writeAtomically(join(folder, 'head.json'), JSON.stringify(next), randomLeaseToken())
+      await writeAtomically(join(folder, 'head.json'), JSON.stringify(next), randomLeaseToken(), this.#sync)
       const live = written.files()
       this.#indexes.set(folder, {
         index: next.workspace.index,
@@ -311,6 +331,8 @@ interface WrittenCommit {
   garbage: string[]
   /** True when the index log was rewritten, so leftovers of crashed commits are swept. */
   compacted: boolean
+  /** True when workspace blobs were written (their folder's names are then flushed too). */
+  wroteBlobs: boolean
 }
 
 /**
@@ -324,6 +346,7 @@ async function writeCommit(
   current: Map<string, IndexEntry>,
   change: SessionCommit,
   version: number,
+  sync: boolean,
 ): Promise<WrittenCommit> {
   const tag = `${version}-${randomLeaseToken().slice(0, 8)}`
   const next: Head = { ...head, workspace: { ...head.workspace }, extensions: { ...head.extensions } }
@@ -331,12 +354,12 @@ async function writeCommit(
   const messages = change.appendMessages ?? []
   if (messages.length > 0) {
     const text = messages.map((m) => `${JSON.stringify(encode(m))}\n`).join('')
-    next.messagesBytes = await appendAfter(join(folder, 'messages.jsonl'), head.messagesBytes, text)
+    next.messagesBytes = await appendAfter(join(folder, 'messages.jsonl'), head.messagesBytes, text, sync)
   }
   const python = change.python
   if (python?.kind === 'snapshot') {
     const snapshot = `python-${tag}.bin`
-    await writeFile(join(folder, snapshot), python.state)
+    await writeDurably(join(folder, snapshot), python.state, sync)
     next.python = {
       backend: python.backend,
       engineVersion: python.engineVersion,
@@ -350,11 +373,12 @@ async function writeCommit(
     const line = `${JSON.stringify(encode({ changed: python.changed, removed: python.removed }))}\n`
     next.python = {
       ...head.python,
-      deltasBytes: await appendAfter(join(folder, head.python.deltas), head.python.deltasBytes, line),
+      deltasBytes: await appendAfter(join(folder, head.python.deltas), head.python.deltasBytes, line, sync),
     }
   }
   let files = current
   let compacted = false
+  let wroteBlobs = false
   let pending: Map<string, IndexEntry | undefined> | undefined
   const workspace = change.workspace
   if (workspace) {
@@ -378,13 +402,16 @@ async function writeCommit(
       }
     }
     const written = Object.entries(workspace.kind === 'snapshot' ? workspace.files : workspace.written)
-    if (written.length > 0) await mkdir(join(folder, 'blobs'), { recursive: true })
+    if (written.length > 0) {
+      await mkdir(join(folder, 'blobs'), { recursive: true })
+      wroteBlobs = true
+    }
     for (const [n, [path, bytes]] of written.entries()) {
       const replaced = get(path)
       if (replaced) garbage.push(join('blobs', replaced.blob))
       else live += 1
       const blob = `${tag}-${n}`
-      await writeFile(join(folder, 'blobs', blob), bytes)
+      await writeDurably(join(folder, 'blobs', blob), bytes, sync)
       changed.set(path, { blob, size: bytes.byteLength })
       lines.push({ p: path, b: blob, s: bytes.byteLength })
     }
@@ -395,7 +422,7 @@ async function writeCommit(
       applyChanges(files, changed)
       const index = `files-${tag}.jsonl`
       const text = [...files].map(([p, e]) => `${JSON.stringify({ p, b: e.blob, s: e.size })}\n`).join('')
-      await writeFile(join(folder, index), text)
+      await writeDurably(join(folder, index), text, sync)
       if (head.workspace.index !== '') garbage.push(head.workspace.index)
       next.workspace = { ...next.workspace, index, indexBytes: Buffer.byteLength(text), entries: files.size }
       compacted = true
@@ -407,6 +434,7 @@ async function writeCommit(
           join(folder, head.workspace.index),
           head.workspace.indexBytes,
           text,
+          sync,
         )
         next.workspace.entries = entries
       }
@@ -429,6 +457,7 @@ async function writeCommit(
     },
     garbage,
     compacted,
+    wroteBlobs,
   }
 }
 
