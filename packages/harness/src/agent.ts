@@ -146,6 +146,12 @@ export class Agent {
         refuseOtherEngine(id, record.pythonEngineVersion, backend)
         await backend.loadState(record.pythonState)
       }
+      // What a failed save puts the session back to: the stored state, or the state at open.
+      const committedPythonState = record?.pythonState ?? (backend ? await backend.dumpState() : undefined)
+      const workspace = created && keepsFiles ? new WorkspaceReader(created, id) : undefined
+      // A workspace already past the bounds at open is refused by the first save instead.
+      const committedWorkspace =
+        record?.workspace ?? (workspace ? await workspace.read().catch(() => undefined) : undefined)
       const session: Session = new Session({
         id,
         getModel: () => this.model(),
@@ -157,7 +163,8 @@ export class Agent {
         instructions: settings.instructions,
         tools: settings.harness ? {} : (settings.tools as ToolSet),
         store: settings.store,
-        ...(created && keepsFiles ? { workspace: new WorkspaceReader(created, id) } : {}),
+        ...(workspace ? { workspace, committedWorkspace } : {}),
+        committedPythonState,
         messages: record ? [...record.messages] : [],
         maxSteps: settings.maxSteps,
         maxOutputChars: settings.maxOutputChars,

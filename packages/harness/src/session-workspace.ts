@@ -106,6 +106,42 @@ export class WorkspaceReader {
     return files
   }
 
+  /**
+   * Puts the workspace back to `files` (what the store holds): files not in it are removed, and
+   * its files that are gone or differ are written back. Used when a save failed, so the sandbox
+   * matches the store again. Reads every file once and has no bounds (the workspace may have
+   * grown past them: that may be why the save failed). The next `read()` reads every file anew.
+   */
+  async revert(files: WorkspaceFiles): Promise<void> {
+    this.#seen = new Map()
+    this.#lastReadStartedMs = Number.NEGATIVE_INFINITY
+    const present = new Set<string>()
+    const stack = ['/']
+    while (stack.length > 0) {
+      const dir = stack.pop()!
+      let names: string[]
+      try {
+        names = await this.#sandbox.readdir(dir)
+      } catch {
+        continue
+      }
+      for (const name of names) {
+        const path = dir === '/' ? `/${name}` : `${dir}/${name}`
+        const stat = await this.#sandbox.stat(path).catch(() => undefined)
+        if (!stat || stat.isSymbolicLink) continue
+        if (stat.isDirectory) stack.push(path)
+        else if (stat.isFile) present.add(path)
+      }
+    }
+    for (const path of present) if (!Object.hasOwn(files, path)) await this.#sandbox.rm(path, { force: true })
+    for (const [path, content] of Object.entries(files)) {
+      if (present.has(path) && sameBytes(await this.#sandbox.readFileBuffer(path), content)) continue
+      const parent = path.slice(0, path.lastIndexOf('/'))
+      if (parent !== '') await this.#sandbox.mkdir(parent, { recursive: true })
+      await this.#sandbox.writeFile(path, content)
+    }
+  }
+
   #tooLarge(part: string, limitBytes: number, actualBytes: number): never {
     throw new SessionTooLargeError({ sessionId: this.#sessionId, part, limitBytes, actualBytes })
   }

@@ -46,7 +46,7 @@ import { type RunCodeEvent, type RunCodeToolOptions, runCodeTool } from './run-c
 import { sandboxTools } from './sandbox-tools.js'
 import type { SessionEvent } from './session-events.js'
 import { SESSION_RECORD_VERSION, type SessionStore } from './session-store.js'
-import type { WorkspaceReader } from './session-workspace.js'
+import type { WorkspaceFiles, WorkspaceReader } from './session-workspace.js'
 import { buildSystemPrompt } from './system-prompt.js'
 import { aiSdkTelemetry, traceBuiltInTools, tracePrompt } from './telemetry/instrument-prompt.js'
 import { Telemetry } from './telemetry/telemetry.js'
@@ -73,6 +73,10 @@ export interface SessionSettings {
   store: SessionStore
   /** Reads the sandbox's files for each save, when the sandbox dies with this process. */
   workspace?: WorkspaceReader | undefined
+  /** The workspace files as the store holds them (what a failed save puts the sandbox back to). */
+  committedWorkspace?: WorkspaceFiles | undefined
+  /** The Python state as the store holds it, or the backend's state at open when none is stored. */
+  committedPythonState?: Uint8Array | undefined
   messages: ModelMessage[]
   maxSteps: number
   maxOutputChars: number
@@ -155,6 +159,10 @@ interface Operation {
  * - A prompt that fails or is aborted leaves the message history as it was before it.
  * - After each prompt and each `runPython`/`loadPythonState`, the messages and the Python state
  *   are saved to the agent's store, so `agent.session(id)` in another process continues them.
+ * - A save that cannot be made (too large, the store down, the lease lost) rejects the operation
+ *   with the save's typed error and takes the operation back: the messages, the Python namespace
+ *   and the workspace files are again what the store holds (both have the operation or neither),
+ *   and the next save starts from the stored record.
  * - `abort()` stops every operation in flight (prompts, tool calls, Python runs, shell
  *   commands): each rejects with a `DOMException` named `AbortError`. The session stays usable.
  */
@@ -166,12 +174,19 @@ export class Session {
   #promptLock: Promise<void> = Promise.resolve()
   #saving: Promise<void> = Promise.resolve()
   #closed = false
+  /** What the store holds: a failed save puts the session back to it. */
+  #committed: { messageCount: number; python: Uint8Array | undefined; workspace: WorkspaceFiles | undefined }
 
   /** @internal Sessions are made by `Agent.session()`. */
   constructor(settings: SessionSettings) {
     this.id = settings.id
     this.#settings = settings
     this.#messages = settings.messages
+    this.#committed = {
+      messageCount: settings.messages.length,
+      python: settings.committedPythonState,
+      workspace: settings.committedWorkspace,
+    }
   }
 
   /** The session's Python backend, when the agent has one. */
@@ -646,24 +661,56 @@ export class Session {
   #persist(): Promise<void> {
     const save = async () => {
       const backend = this.#settings.pythonBackend
-      const pythonState = backend ? await backend.dumpState() : undefined
-      const workspace = await this.#settings.workspace?.read()
-      const { sandbox } = this.#settings
-      await this.#settings.store.save(this.id, {
-        version: SESSION_RECORD_VERSION,
-        messages: this.#messages,
-        ...(pythonState ? { pythonState, pythonBackend: backend!.name } : {}),
-        ...(pythonState && backend!.engineVersion !== undefined
-          ? { pythonEngineVersion: backend!.engineVersion }
-          : {}),
-        ...(workspace ? { workspace } : {}),
-        ...(sandbox?.id ? { sandbox: { provider: sandbox.name, sandboxId: sandbox.id } } : {}),
-        updatedAt: new Date().toISOString(),
-      })
+      const messageCount = this.#messages.length
+      let pythonState: Uint8Array | undefined
+      let workspace: WorkspaceFiles | undefined
+      try {
+        pythonState = backend ? await backend.dumpState() : undefined
+        workspace = await this.#settings.workspace?.read()
+        const { sandbox } = this.#settings
+        await this.#settings.store.save(this.id, {
+          version: SESSION_RECORD_VERSION,
+          messages: this.#messages,
+          ...(pythonState ? { pythonState, pythonBackend: backend!.name } : {}),
+          ...(pythonState && backend!.engineVersion !== undefined
+            ? { pythonEngineVersion: backend!.engineVersion }
+            : {}),
+          ...(workspace ? { workspace } : {}),
+          ...(sandbox?.id ? { sandbox: { provider: sandbox.name, sandboxId: sandbox.id } } : {}),
+          updatedAt: new Date().toISOString(),
+        })
+      } catch (error) {
+        await this.#revert(error)
+        throw error
+      }
+      this.#committed = {
+        messageCount,
+        python: pythonState ?? this.#committed.python,
+        workspace: workspace ?? this.#committed.workspace,
+      }
     }
     const next = this.#saving.then(save, save)
     this.#saving = next.catch(() => {})
     return next
+  }
+
+  /**
+   * After a failed save: the messages, the Python namespace and the workspace files go back to
+   * what the store holds, so the operation whose save failed left nothing behind (the store and
+   * the session both lack it) and the next save starts from the stored record. A failure of the
+   * revert itself is attached to `error` (`revertError`) and does not hide it.
+   */
+  async #revert(error: unknown): Promise<void> {
+    const committed = this.#committed
+    this.#messages.splice(committed.messageCount)
+    try {
+      const backend = this.#settings.pythonBackend
+      if (backend && committed.python) await backend.loadState(committed.python)
+      if (this.#settings.workspace && committed.workspace)
+        await this.#settings.workspace.revert(committed.workspace)
+    } catch (revertError) {
+      if (typeof error === 'object' && error !== null) Object.assign(error, { revertError })
+    }
   }
 
   #begin(signal: AbortSignal | undefined): Operation {
