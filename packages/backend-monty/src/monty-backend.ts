@@ -15,6 +15,7 @@ import {
   type PythonRunResult,
   type PythonRunResultFor,
   PythonRuntimeError,
+  type PythonStateDelta,
   PythonSyntaxError,
   PythonTypingError,
   PythonUnsupportedError,
@@ -69,6 +70,7 @@ import {
 } from './session-state.js'
 import { analyzeSnippet, type SnippetAnalysis } from './snippet-analysis.js'
 import { checkSnippetShape } from './snippet-shape.js'
+import { applyDeltas, DeltaBaseline } from './state-delta.js'
 import { typeCheckDiagnostics } from './type-check.js'
 import { ValueBudget, type ValueBudgetLimits, valueBudgetLimits } from './value-budget.js'
 import { findNonData, fromMonty, toMonty } from './value-conversion.js'
@@ -171,6 +173,8 @@ export class MontyBackend implements PythonBackend {
   /** The `@pydantic/monty` release, recorded with saved states so another release refuses them. */
   readonly engineVersion = montyEngineVersion()
   #state: SessionState = emptyState()
+  /** Which object each name held at the last delta or load: what `dumpStateDelta` compares with. */
+  readonly #baseline = new DeltaBaseline()
   readonly #dataclasses = new DataclassRegistry()
   readonly #sandbox: Sandbox | undefined
   readonly #extraMounts: readonly HostDirectoryMount[]
@@ -260,11 +264,21 @@ export class MontyBackend implements PythonBackend {
     return this.#enqueue(async () => dumpSessionState(this.#state))
   }
 
-  loadState(bytes: Uint8Array): Promise<void> {
+  loadState(bytes: Uint8Array, deltas?: readonly PythonStateDelta[]): Promise<void> {
     return this.#enqueue(async () => {
-      this.#state = loadSessionState(bytes)
+      if (deltas !== undefined && !Array.isArray(deltas)) {
+        throw new InvalidArgumentError('deltas', 'deltas must be an array of Python state deltas.')
+      }
+      const loaded = loadSessionState(bytes)
+      this.#state = deltas && deltas.length > 0 ? applyDeltas(loaded, deltas) : loaded
+      this.#baseline.reset(this.#state)
       this.#programs = new Map()
     })
+  }
+
+  /** What changed since the last delta or load (see the `PythonBackend` contract). */
+  dumpStateDelta(): Promise<PythonStateDelta> {
+    return this.#enqueue(async () => this.#baseline.take(this.#state))
   }
 
   registerDataclass(cls: DataclassConstructor, spec: DataclassSpec): void {

@@ -31,16 +31,7 @@ export function dumpSessionState(state: SessionState): Uint8Array {
   return encodeState({
     kind: STATE_KIND,
     data: new Map(state.data),
-    definitions: [...state.definitions.values()].map((d) => ({
-      name: d.name,
-      kind: d.kind,
-      source: d.source,
-      line: d.line,
-      reads: [...d.reads],
-      globals: [...d.globals],
-      scriptName: d.scriptName,
-      seq: d.seq,
-    })),
+    definitions: [...state.definitions.values()].map(plainDefinition),
     nextSeq: state.nextSeq,
   })
 }
@@ -61,33 +52,55 @@ export function loadSessionState(bytes: Uint8Array): SessionState {
   if (!Array.isArray(decoded.definitions) || typeof decoded.nextSeq !== 'number')
     throw corrupt('no definitions')
   const definitions = new Map<string, StoredDefinition>()
-  for (const item of decoded.definitions as Record<string, unknown>[]) {
-    const strings = (value: unknown) =>
-      Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined
-    const reads = strings(item?.reads)
-    const globals = strings(item?.globals)
-    if (
-      typeof item?.name !== 'string' ||
-      (item.kind !== 'def' && item.kind !== 'lambda' && item.kind !== 'import') ||
-      typeof item.source !== 'string' ||
-      typeof item.line !== 'number' ||
-      typeof item.scriptName !== 'string' ||
-      typeof item.seq !== 'number' ||
-      !reads ||
-      !globals
-    ) {
-      throw corrupt('a definition is malformed')
-    }
-    definitions.set(item.name, {
-      name: item.name,
-      kind: item.kind,
-      source: item.source,
-      line: item.line,
-      reads,
-      globals,
-      scriptName: item.scriptName,
-      seq: item.seq,
-    })
+  for (const item of decoded.definitions as unknown[]) {
+    const definition = readDefinition(item)
+    if (!definition) throw corrupt('a definition is malformed')
+    definitions.set(definition.name, definition)
   }
   return { data, definitions, nextSeq: decoded.nextSeq }
+}
+
+/** A definition as plain data, for the state bytes. */
+export function plainDefinition(d: StoredDefinition): Record<string, unknown> {
+  return {
+    name: d.name,
+    kind: d.kind,
+    source: d.source,
+    line: d.line,
+    reads: [...d.reads],
+    globals: [...d.globals],
+    scriptName: d.scriptName,
+    seq: d.seq,
+  }
+}
+
+/** The definition `plainDefinition` made `item` of, or undefined when `item` is not one. */
+export function readDefinition(item: unknown): StoredDefinition | undefined {
+  const candidate = item as Record<string, unknown> | null | undefined
+  const strings = (value: unknown) =>
+    Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined
+  const reads = strings(candidate?.reads)
+  const globals = strings(candidate?.globals)
+  if (
+    typeof candidate?.name !== 'string' ||
+    (candidate.kind !== 'def' && candidate.kind !== 'lambda' && candidate.kind !== 'import') ||
+    typeof candidate.source !== 'string' ||
+    typeof candidate.line !== 'number' ||
+    typeof candidate.scriptName !== 'string' ||
+    typeof candidate.seq !== 'number' ||
+    !reads ||
+    !globals
+  ) {
+    return undefined
+  }
+  return {
+    name: candidate.name,
+    kind: candidate.kind,
+    source: candidate.source,
+    line: candidate.line,
+    reads,
+    globals,
+    scriptName: candidate.scriptName,
+    seq: candidate.seq,
+  }
 }

@@ -1,3 +1,4 @@
+import type { PythonStateDelta } from './session-store.js'
 import type { Sandbox } from './sandbox.js'
 import type { InferSchemaOutput, StandardSchemaV1 } from './standard-schema.js'
 
@@ -145,6 +146,19 @@ export interface PythonVariableInfo {
  *   `loadState(bytes)` on any backend of the same kind, in any process, continues exactly
  *   from them. Foreign, corrupt or truncated bytes reject with `StateFormatError` and leave
  *   the session unchanged.
+ * - Incremental persistence (optional: a backend offers it by having `dumpStateDelta`):
+ *   - `dumpStateDelta()` resolves what changed in the namespace since its baseline: each name
+ *     bound, rebound or changed (a mutated list included), with bytes of the same versioned,
+ *     checksummed format as `dumpState()`, and each name removed. The baseline is the state at
+ *     the last `dumpStateDelta()` or `loadState()`, or at the backend's creation; `dumpState()`
+ *     does not move it. Its cost follows what changed, not the namespace's size. A delta may
+ *     name more than changed, never less.
+ *   - `loadState(snapshot, deltas)` continues exactly the state the last of `deltas` was taken
+ *     of, when `snapshot` is a `dumpState()` of the same session taken at or after the baseline
+ *     of the first delta, and `deltas` are the deltas taken after it, in order. Foreign, corrupt
+ *     or truncated delta bytes reject with `StateFormatError` and leave the session unchanged.
+ *     A backend without `dumpStateDelta` given deltas rejects with `StateFormatError`.
+ *   - `loadState` makes the loaded state the baseline of the next delta.
  * - `registerDataclass(cls, spec)` makes instances of `cls` cross as Python dataclasses both
  *   ways; registering the same class twice replaces the spec.
  * - `close()` releases resources; later calls reject with `ClosedError`. Closing twice is a no-op.
@@ -165,7 +179,9 @@ export interface PythonBackend {
     options?: O,
   ): Promise<PythonRunResultFor<O>>
   dumpState(): Promise<Uint8Array>
-  loadState(bytes: Uint8Array): Promise<void>
+  loadState(bytes: Uint8Array, deltas?: readonly PythonStateDelta[]): Promise<void>
+  /** What changed since the last delta or load (see above). Optional. */
+  dumpStateDelta?(): Promise<PythonStateDelta>
   registerDataclass(cls: DataclassConstructor, spec: DataclassSpec): void
   /** The session's variables, for prompts. Optional: backends that cannot list them omit it. */
   listVariables?(): Promise<readonly PythonVariableInfo[]>
