@@ -1,5 +1,5 @@
-import type { PythonStateDelta } from './session-store.js'
 import type { Sandbox } from './sandbox.js'
+import type { PythonStateDelta } from './session-store.js'
 import type { InferSchemaOutput, StandardSchemaV1 } from './standard-schema.js'
 
 /**
