@@ -4,11 +4,14 @@
  * are counted in `pyflue.store.conflicts`. Everything else (a bridge's `release`, `instanceof`)
  * goes to the store unchanged (a `Proxy`).
  */
-import { ErrorCodes } from '@pyflue/core'
+import {
+  TELEMETRY_ATTRIBUTES as ATTR,
+  ErrorCodes,
+  instrumented,
+  TELEMETRY_SPANS as SPAN,
+  type Telemetry,
+} from '@pyflue/core'
 import type { SessionRecord, SessionStore } from '../session-store.js'
-import { ATTR, SPAN } from './attributes.js'
-import { forwardingHandler } from './forward.js'
-import type { Telemetry } from './telemetry.js'
 
 /** `store` with its operations traced; `store` itself when telemetry is off. */
 export function instrumentSessionStore<S extends SessionStore>(store: S, telemetry: Telemetry): S {
@@ -31,5 +34,5 @@ export function instrumentSessionStore<S extends SessionStore>(store: S, telemet
     })
   const remove = (id: string) =>
     telemetry.span(SPAN.storeDelete, { [ATTR.conversationId]: id }, () => store.delete(id))
-  return new Proxy(store, forwardingHandler<S>({ load, save, delete: remove }))
+  return instrumented(store, telemetry, { load, save, delete: remove })
 }

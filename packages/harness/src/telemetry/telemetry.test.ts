@@ -16,9 +16,11 @@ import {
 } from '@opentelemetry/sdk-trace-base'
 import {
   InMemorySessionStore as ContractInMemoryStore,
+  createTelemetry,
   InvalidArgumentError,
   ResourceLimitError,
   SessionConflictError,
+  Telemetry,
 } from '@pyflue/core'
 import { tool } from 'ai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -26,7 +28,6 @@ import { z } from 'zod'
 import { init } from '../init.js'
 import { InMemorySessionStore, type SessionRecord } from '../session-store.js'
 import { scriptedModel } from '../testing/scripted-model.js'
-import { createTelemetry, Telemetry } from './telemetry.js'
 
 /** Reads the meter's metrics on demand (the SDK's own pattern for tests). */
 class TestReader extends MetricReader {
