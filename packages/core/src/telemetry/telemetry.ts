@@ -39,9 +39,10 @@ export interface TelemetryOptions {
 
 /**
  * A `telemetry` option: `undefined` or `false` (off), `true` (the global tracer and meter of
- * `@opentelemetry/api`, which must then be installed), or `TelemetryOptions`.
+ * `@opentelemetry/api`, which must then be installed), `TelemetryOptions`, or a `Telemetry`
+ * already made (shared by several backends or sandboxes).
  */
-export type TelemetrySetting = boolean | TelemetryOptions
+export type TelemetrySetting = boolean | TelemetryOptions | Telemetry
 
 /** How `telemetryFrom` and `createTelemetry` name and load things. */
 export interface TelemetryContext {
@@ -67,10 +68,9 @@ export interface TelemetryPoolFigures {
   readonly waiting: number
 }
 
-/** A process pool the gauges observe; a `closed` one is no longer reported. */
+/** A process pool the gauges observe (a closed pool reports zeros). */
 export interface TelemetryObservedPool {
   stats(): TelemetryPoolFigures
-  readonly closed?: boolean
 }
 
 interface Instruments {
@@ -266,11 +266,12 @@ export class Telemetry {
   }
 
   /**
-   * Reports `pool` in the pool gauges at every collection while it is open:
+   * Reports `pool` in the pool gauges at every collection:
    * `pyflue.python.pool.processes` by `pyflue.python.pool.state` (`busy`, `idle`) and
    * `pyflue.python.pool.pending_runs`, each with `attributes` and `pyflue.python.pool.id` (a
    * number per pool of this process). A pool is observed once however often it is given; without
-   * a meter (or one without `createObservableGauge`) nothing happens. The pool is held weakly.
+   * a meter (or one without `createObservableGauge`) nothing happens. The pool is held weakly:
+   * once it is garbage, it is no longer reported.
    */
   observePool(pool: TelemetryObservedPool, attributes: TelemetryAttributes = {}): void {
     if (this.#loading !== undefined) {
@@ -297,10 +298,7 @@ export class Telemetry {
       }),
     }
     const held = new WeakRef(pool)
-    const figures = (): TelemetryPoolFigures | undefined => {
-      const current = held.deref()
-      return current === undefined || current.closed === true ? undefined : current.stats()
-    }
+    const figures = (): TelemetryPoolFigures | undefined => held.deref()?.stats()
     const base = { ...attributes, [ATTR.poolId]: id }
     instruments.pool.processes.addCallback((result) => {
       const stats = figures()
@@ -352,7 +350,8 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
  * `Telemetry.off` without importing anything; `true` gives `Telemetry.global` (importing
  * `@opentelemetry/api` begins now; a missing package surfaces at `ready` and at the first traced
  * operation); an object uses only the tracer and meter it holds. Throws `InvalidArgumentError` for
- * anything else, an unknown key, or an object with neither a tracer nor a meter.
+ * anything else, an unknown key, or an object with neither a tracer nor a meter. A `Telemetry`
+ * is returned as it is.
  */
 export function telemetryFrom(
   setting: TelemetrySetting | undefined,
@@ -360,6 +359,7 @@ export function telemetryFrom(
 ): Telemetry {
   const where = context.where ?? 'telemetry'
   if (setting === undefined || setting === false) return Telemetry.off
+  if (setting instanceof Telemetry) return setting
   if (setting === true) {
     return Telemetry.global(context.scope ?? '@pyflue/core', `${where}: true`, context.importer)
   }

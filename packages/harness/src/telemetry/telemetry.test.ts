@@ -2,18 +2,7 @@ import { AIMessage } from '@langchain/core/messages'
 import { fakeModel } from '@langchain/core/testing'
 import { context } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
-import {
-  type CollectionResult,
-  MeterProvider,
-  MetricReader,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics'
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base'
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import {
   InMemorySessionStore as ContractInMemoryStore,
   createTelemetry,
@@ -22,6 +11,7 @@ import {
   SessionConflictError,
   Telemetry,
 } from '@pyflue/core'
+import { ancestorNames, memoryTelemetry, oneSpan, parentOf, spansNamed } from '@pyflue/test-support'
 import { tool } from 'ai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -29,59 +19,13 @@ import { init } from '../init.js'
 import { InMemorySessionStore, type SessionRecord } from '../session-store.js'
 import { scriptedModel } from '../testing/scripted-model.js'
 
-/** Reads the meter's metrics on demand (the SDK's own pattern for tests). */
-class TestReader extends MetricReader {
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-  async read(): Promise<ResourceMetrics> {
-    const { resourceMetrics }: CollectionResult = await this.collect()
-    return resourceMetrics
-  }
-}
-
-/** A tracer and a meter writing to memory, as an application would set them up. */
-function otel() {
-  const exporter = new InMemorySpanExporter()
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
-  const reader = new TestReader()
-  const meterProvider = new MeterProvider({ readers: [reader] })
-  return {
-    tracer: tracerProvider.getTracer('test'),
-    meter: meterProvider.getMeter('test'),
-    spans: () => exporter.getFinishedSpans(),
-    /** The sum of `metric`'s points whose attributes include `where`. */
-    async sum(metric: string, where: Record<string, unknown> = {}): Promise<number> {
-      const metrics = await reader.read()
-      let total = 0
-      for (const scope of metrics.scopeMetrics) {
-        for (const data of scope.metrics) {
-          if (data.descriptor.name !== metric) continue
-          for (const point of data.dataPoints) {
-            const matches = Object.entries(where).every(([key, value]) => point.attributes[key] === value)
-            if (!matches) continue
-            const value = point.value as number | { count: number }
-            total += typeof value === 'number' ? value : value.count
-          }
-        }
-      }
-      return total
-    },
-  }
-}
-
-const named = (spans: ReadableSpan[], name: string) => spans.filter((span) => span.name === name)
+const otel = memoryTelemetry
+const named = spansNamed
 const one = (spans: ReadableSpan[], name: string) => {
-  const found = named(spans, name)
-  expect(found, `spans named ${name}`).toHaveLength(1)
-  return found[0]!
+  expect(spansNamed(spans, name), `spans named ${name}`).toHaveLength(1)
+  return oneSpan(spans, name)
 }
-const parentOf = (spans: ReadableSpan[], span: ReadableSpan) =>
-  spans.find((candidate) => candidate.spanContext().spanId === span.parentSpanContext?.spanId)
-const ancestors = (spans: ReadableSpan[], span: ReadableSpan): string[] => {
-  const names: string[] = []
-  for (let at = parentOf(spans, span); at; at = parentOf(spans, at)) names.push(at.name)
-  return names
-}
+const ancestors = ancestorNames
 
 const lookup = tool({
   description: 'Looks a key up.',
