@@ -1,6 +1,5 @@
 /** Helpers the packages' tests share: fake provider servers' HTTP, process groups, in-memory telemetry. */
 export { readBody, sendJson } from './http.js'
-export { killGroup } from './processes.js'
 export {
   ancestorNames,
   type MetricPoint,
@@ -9,3 +8,4 @@ export {
   parentOf,
   spansNamed,
 } from './otel-memory.js'
+export { killGroup } from './processes.js'

@@ -75,7 +75,9 @@ export const spansNamed = (spans: readonly ReadableSpan[], name: string): Readab
 export function oneSpan(spans: readonly ReadableSpan[], name: string): ReadableSpan {
   const found = spansNamed(spans, name)
   if (found.length !== 1) {
-    throw new Error(`expected one span named ${name}, found ${found.length}: ${spans.map((s) => s.name).join(', ')}`)
+    throw new Error(
+      `expected one span named ${name}, found ${found.length}: ${spans.map((s) => s.name).join(', ')}`,
+    )
   }
   return found[0]!
 }
