@@ -330,6 +330,31 @@ describe('telemetry', () => {
     expect(Telemetry.off.enabled).toBe(false)
   })
 
+  it('a backend and a sandbox with telemetry of their own are not instrumented again', async () => {
+    const own = otel()
+    const harness = otel()
+    const { virtualSandbox } = await import('@pyflue/sandbox-virtual')
+    const { montyBackend } = await import('@pyflue/backend-monty')
+    const agent = await init({
+      pythonBackend: montyBackend({
+        execution: 'in-thread-trusted-code-only',
+        telemetry: { tracer: own.tracer },
+      }),
+      sandbox: virtualSandbox({ telemetry: { tracer: own.tracer } }),
+      sandboxPolicy: { allowedCommands: ['echo'] },
+      telemetry: { tracer: harness.tracer },
+    })
+    const session = await agent.session('own')
+    expect((await session.runPython('1 + 1')).result).toBe(2)
+    expect((await session.shell('echo hi')).exitCode).toBe(0)
+    await agent.close()
+    expect(named(own.spans(), 'pyflue.python.run')).toHaveLength(1)
+    expect(named(own.spans(), 'pyflue.sandbox.exec')).toHaveLength(1)
+    expect(named(harness.spans(), 'pyflue.python.run')).toHaveLength(0)
+    expect(named(harness.spans(), 'pyflue.sandbox.exec')).toHaveLength(0)
+    expect(named(harness.spans(), 'pyflue.store.save').length).toBeGreaterThan(0)
+  })
+
   it('refuses bad telemetry options', async () => {
     await expect(init({ telemetry: { tracr: {} } as never })).rejects.toThrow(/Did you mean `tracer`/)
     await expect(init({ telemetry: {} })).rejects.toBeInstanceOf(InvalidArgumentError)
