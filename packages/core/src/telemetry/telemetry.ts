@@ -12,7 +12,6 @@ import { refuseUnknownKeys } from '../option-keys.js'
 import { describeFailure } from './failure.js'
 import { ATTR, METRIC, type Outcome } from './telemetry-names.js'
 import {
-  SPAN_KIND_INTERNAL,
   SPAN_STATUS_ERROR,
   type TelemetryAttributes,
   type TelemetryCounter,
@@ -189,7 +188,7 @@ export class Telemetry {
   span<R>(name: string, attributes: TelemetryAttributes, body: (span: TelemetrySpan | undefined) => R): R {
     const tracer = this.#tracer
     if (tracer === undefined) return body(undefined)
-    return tracer.startActiveSpan(name, { attributes, kind: SPAN_KIND_INTERNAL }, (span) => {
+    return tracer.startActiveSpan(name, { attributes }, (span) => {
       let result: R
       try {
         result = body(span)
@@ -218,7 +217,7 @@ export class Telemetry {
     if (this.#loading !== undefined) return this.#loading.then(() => this.spanAsync(name, attributes, body))
     const tracer = this.#tracer
     if (tracer === undefined) return body(undefined)
-    return tracer.startActiveSpan(name, { attributes, kind: SPAN_KIND_INTERNAL }, (span) => {
+    return tracer.startActiveSpan(name, { attributes }, (span) => {
       let result: Promise<R>
       try {
         result = body(span)
