@@ -8,6 +8,8 @@ import {
   type ExternalFunctions,
   type HostDirectoryMount,
   InvalidArgumentError,
+  instrumentPythonBackend,
+  OBSERVE_TELEMETRY,
   PYTHON_BACKEND_CONTRACT_VERSION,
   PYTHON_RUN_OPTION_KEYS,
   type PythonBackend,
@@ -26,6 +28,10 @@ import {
   refuseUnknownKeys,
   type Sandbox,
   type StandardSchemaV1,
+  TELEMETRY_ATTRIBUTES,
+  type Telemetry,
+  type TelemetrySetting,
+  telemetryFrom,
   ValueConversionError,
   validateWithSchema,
 } from '@pyflue/core'
@@ -125,6 +131,14 @@ export interface MontyBackendOptions {
   maxValueNodes?: number
   /** Most bytes of strings and byte strings one conversion may hold. Default 64 MiB. */
   maxValueBytes?: number
+  /**
+   * OpenTelemetry spans and metrics of this backend used alone, the same as the harness emits
+   * (`pyflue.python.run`, `pyflue.python.external_call`, the run metrics, the pool gauges):
+   * `{ tracer, meter, recordCode }`, `true` for the global providers of `@opentelemetry/api`
+   * (scope `@pyflue/backend-monty`), or a `Telemetry`. Default off: nothing is wrapped. A harness
+   * given this backend does not trace its runs a second time.
+   */
+  telemetry?: TelemetrySetting
 }
 
 /** The execution mode on the calling thread; its name says who may use it. */
@@ -159,7 +173,16 @@ export const MONTY_BACKEND_OPTION_KEYS = Object.keys({
   pool: true,
   maxValueNodes: true,
   maxValueBytes: true,
+  telemetry: true,
 } satisfies Record<keyof MontyBackendOptions, true>)
+
+/** The instrumentation scope of `telemetry: true` on this backend. */
+export const MONTY_TELEMETRY_SCOPE = '@pyflue/backend-monty'
+
+/** The backend's `Telemetry` from its `telemetry` option (checked; unknown keys refused). */
+export function montyTelemetry(setting: TelemetrySetting | undefined, where: string): Telemetry {
+  return telemetryFrom(setting, { where, scope: MONTY_TELEMETRY_SCOPE })
+}
 
 /** Makes a Monty backend directly, without a factory or a harness. */
 export function createMontyBackend(options: MontyBackendOptions = {}): MontyBackend {
@@ -226,6 +249,15 @@ export class MontyBackend implements PythonBackend {
         'maxWriteBytesPerRun must be a non-negative number.',
       )
     }
+    const telemetry = montyTelemetry(options.telemetry, 'montyBackend options.telemetry')
+    // With telemetry the caller gets the instrumented backend (a Proxy over this one).
+    // biome-ignore lint/correctness/noConstructorReturn: the instrumented backend stands for this one
+    if (telemetry.enabled) return instrumentPythonBackend(this, telemetry) as this
+  }
+
+  /** Reports the pool's figures in the pool gauges of the telemetry this backend is instrumented with. */
+  [OBSERVE_TELEMETRY](telemetry: Telemetry): void {
+    if (this.#pool) telemetry.observePool(this.#pool, { [TELEMETRY_ATTRIBUTES.backend]: this.name })
   }
 
   /**

@@ -43,5 +43,49 @@ export * from './session-store.js'
 export * from './shell-command.js'
 export * from './stage-files.js'
 export * from './standard-schema.js'
+export { describeFailure, type FailureFacts } from './telemetry/failure.js'
+export {
+  INSTRUMENTATION,
+  type Instrumentation,
+  instrumentationOf,
+  instrumented,
+} from './telemetry/forward.js'
+export {
+  instrumentPythonBackend,
+  OBSERVE_TELEMETRY,
+  type ObservedByTelemetry,
+} from './telemetry/instrument-backend.js'
+export { commandName, instrumentSandbox } from './telemetry/instrument-sandbox.js'
+export {
+  createTelemetry,
+  TELEMETRY_OPTION_KEYS,
+  Telemetry,
+  type TelemetryContext,
+  type TelemetryObservedPool,
+  type TelemetryOptions,
+  type TelemetryPoolFigures,
+  type TelemetrySetting,
+  telemetryFrom,
+} from './telemetry/telemetry.js'
+export {
+  ATTR as TELEMETRY_ATTRIBUTES,
+  METRIC as TELEMETRY_METRICS,
+  type Outcome as TelemetryOutcome,
+  SPAN as TELEMETRY_SPANS,
+} from './telemetry/telemetry-names.js'
+export {
+  SPAN_KIND_CLIENT,
+  SPAN_KIND_INTERNAL,
+  SPAN_STATUS_ERROR,
+  type TelemetryAttributes,
+  type TelemetryAttributeValue,
+  type TelemetryCounter,
+  type TelemetryHistogram,
+  type TelemetryMeter,
+  type TelemetryObservableGauge,
+  type TelemetryObservableResult,
+  type TelemetrySpan,
+  type TelemetryTracer,
+} from './telemetry/telemetry-types.js'
 export { TRUNCATION_MARKER_PATTERN, truncateText } from './truncate-text.js'
 export * from './validate-result.js'

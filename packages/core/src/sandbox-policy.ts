@@ -2,6 +2,8 @@ import { CommandRefusedError, WriteRefusedError } from './errors/sandbox-errors.
 import { refuseUnknownKeys } from './option-keys.js'
 import type { ExecOptions, HostDirectoryMount, Sandbox, ShellResult } from './sandbox.js'
 import { analyzeShellCommand } from './shell-command.js'
+import { instrumentationOf } from './telemetry/forward.js'
+import { instrumentSandbox } from './telemetry/instrument-sandbox.js'
 
 /**
  * What a sandbox may do. Every field is optional; the defaults allow everything.
@@ -150,12 +152,17 @@ const wrappedBases = new WeakMap<Sandbox, Sandbox>()
  *   `allowedCommands` leaves them out.
  * - With `allowWrite: false`, `hostMounts()` reports every mount as read-only.
  * - Wrapping a wrapped sandbox applies both policies (`combineSandboxPolicies`) over the original.
+ * - An instrumented sandbox (`instrumentSandbox`, a sandbox made with a `telemetry` option) gives
+ *   an instrumented wrapper, with the same telemetry, over the uninstrumented view: every
+ *   operation, refused or not, is traced once.
  */
 export function withSandboxPolicy(outer: Sandbox, policy: SandboxPolicy): Sandbox {
   const earlier = getSandboxPolicy(outer)
   const base = wrappedBases.get(outer) ?? outer
   const rules = earlier ? combineSandboxPolicies(earlier, policy) : resolveSandboxPolicy(policy)
-  const sandbox = base.restrict ? base.restrict(rules) : base
+  const view = base.restrict ? base.restrict(rules) : base
+  const instrumentation = instrumentationOf(view)
+  const sandbox = instrumentation ? instrumentation.target : view
   const refuseWrite = (operation: string, path: string) =>
     Promise.reject(new WriteRefusedError({ operation, path: sandbox.resolvePath(path) }))
 
@@ -191,8 +198,9 @@ export function withSandboxPolicy(outer: Sandbox, policy: SandboxPolicy): Sandbo
     wrapped.close = (options) => close(options)
   }
   Object.defineProperty(wrapped, 'policy', { value: rules, enumerable: false })
-  wrappedBases.set(wrapped, base)
-  return wrapped
+  const result = instrumentation ? instrumentSandbox(wrapped, instrumentation.telemetry) : wrapped
+  wrappedBases.set(result, base)
+  return result
 }
 
 /** The policy a sandbox was wrapped with by `withSandboxPolicy`, if any. */

@@ -2,6 +2,8 @@ import {
   ClosedError,
   type Harness,
   InvalidArgumentError,
+  instrumentPythonBackend,
+  instrumentSandbox,
   type PythonBackend,
   type PythonBackendFactory,
   type ResourceLimits,
@@ -9,6 +11,7 @@ import {
   type SandboxFactory,
   type SandboxPolicy,
   StateFormatError,
+  Telemetry,
   withSandboxPolicy,
 } from '@pyflue/core'
 import type { LanguageModel, ToolSet } from 'ai'
@@ -17,9 +20,6 @@ import { Session } from './session.js'
 import type { SessionStore } from './session-store.js'
 import { ContractStoreBridge } from './session-stores/contract-store-bridge.js'
 import { keepsWorkspaceFiles, restoreWorkspaceFiles, WorkspaceReader } from './session-workspace.js'
-import { instrumentPythonBackend } from './telemetry/instrument-backend.js'
-import { instrumentSandbox } from './telemetry/instrument-sandbox.js'
-import { Telemetry } from './telemetry/telemetry.js'
 import type { SandboxToolLimits } from './tool-limits.js'
 
 /** Everything an agent is made from; built by `init()`. */

@@ -1,13 +1,31 @@
 // Run formatting lives in @pyflue/core (shared with @pyflue/deepagents and @pyflue/mcp); these
 // names stay importable from the harness as before.
+// The telemetry kit lives in @pyflue/core (backends and sandboxes used alone take the same
+// `telemetry` option); these names stay importable from the harness as before.
 export {
+  createTelemetry,
   DEFAULT_MAX_OUTPUT_CHARS,
   DEFAULT_REPR_MAX_CHARS,
   formatRunFailure,
   formatRunSuccess,
+  instrumentPythonBackend,
+  instrumentSandbox,
   type PythonReprOptions,
   pythonRepr,
   REPR_TRUNCATION_MARKER,
+  TELEMETRY_ATTRIBUTES,
+  TELEMETRY_METRICS,
+  TELEMETRY_SPANS,
+  Telemetry,
+  type TelemetryAttributes,
+  type TelemetryAttributeValue,
+  type TelemetryCounter,
+  type TelemetryHistogram,
+  type TelemetryMeter,
+  type TelemetryOptions,
+  type TelemetrySetting,
+  type TelemetrySpan,
+  type TelemetryTracer,
   TRUNCATION_MARKER_PATTERN,
   truncateText,
 } from '@pyflue/core'
@@ -24,28 +42,5 @@ export type { SessionLeaseOptions } from './session-stores/contract-store-bridge
 export { FileSessionStore, type FileSessionStoreOptions } from './session-stores/file-store.js'
 export { MAX_WORKSPACE_FILES, type WorkspaceFiles } from './session-workspace.js'
 export * from './system-prompt.js'
-export {
-  ATTR as TELEMETRY_ATTRIBUTES,
-  METRIC as TELEMETRY_METRICS,
-  SPAN as TELEMETRY_SPANS,
-} from './telemetry/attributes.js'
-export { instrumentPythonBackend } from './telemetry/instrument-backend.js'
-export { instrumentSandbox } from './telemetry/instrument-sandbox.js'
 export { instrumentSessionStore } from './telemetry/instrument-store.js'
-export {
-  createTelemetry,
-  TELEMETRY_SCOPE,
-  Telemetry,
-  type TelemetryOptions,
-  type TelemetrySetting,
-} from './telemetry/telemetry.js'
-export type {
-  TelemetryAttributes,
-  TelemetryAttributeValue,
-  TelemetryCounter,
-  TelemetryHistogram,
-  TelemetryMeter,
-  TelemetrySpan,
-  TelemetryTracer,
-} from './telemetry/telemetry-types.js'
 export { DEFAULT_SANDBOX_TOOL_LIMITS, type SandboxToolLimits } from './tool-limits.js'

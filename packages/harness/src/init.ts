@@ -1,6 +1,7 @@
 import type { SessionStore as ContractSessionStore } from '@pyflue/core'
 import {
   checkResourceLimits,
+  createTelemetry,
   DEFAULT_MAX_OUTPUT_CHARS,
   defaultRegistry,
   type Harness,
@@ -12,6 +13,7 @@ import {
   refuseUnknownKeys,
   type SandboxFactory,
   type SandboxPolicy,
+  type TelemetrySetting,
 } from '@pyflue/core'
 import type { ToolSet } from 'ai'
 import { Agent } from './agent.js'
@@ -24,8 +26,10 @@ import {
   type SessionLeaseOptions,
 } from './session-stores/contract-store-bridge.js'
 import { instrumentSessionStore } from './telemetry/instrument-store.js'
-import { createTelemetry, type TelemetrySetting } from './telemetry/telemetry.js'
 import { resolveSandboxToolLimits, type SandboxToolLimits } from './tool-limits.js'
+
+/** The instrumentation scope of the global tracer and meter for `init({ telemetry: true })`. */
+export const TELEMETRY_SCOPE = '@pyflue/harness'
 
 /** The name of the harness built into `@pyflue/harness`: the AI SDK loop (the default). */
 export const AI_SDK_HARNESS = 'ai-sdk'
@@ -167,7 +171,11 @@ export async function init(options: InitOptions = {}): Promise<Agent> {
   }
   if (harness && options.tools !== undefined) harness.checkTools?.(options.tools)
   const tools = harness ? (options.tools ?? []) : checkApplicationTools(options.tools as ToolSet | undefined)
-  const telemetry = await createTelemetry(options.telemetry, 'init options.telemetry')
+  const telemetry = await createTelemetry(options.telemetry, {
+    where: 'init options.telemetry',
+    scope: TELEMETRY_SCOPE,
+    importer: (specifier) => import(/* @vite-ignore */ specifier),
+  })
   const [pythonBackendFactory, sandboxFactory] = await Promise.all([
     options.pythonBackend === undefined ? undefined : registry.resolvePythonBackend(options.pythonBackend),
     options.sandbox === undefined ? undefined : registry.resolveSandbox(options.sandbox),

@@ -17,6 +17,7 @@ import {
   type Sandbox,
   type ShellResult,
   type StandardSchemaV1,
+  Telemetry,
 } from '@pyflue/core'
 import {
   type FinishReason,
@@ -49,7 +50,6 @@ import { SESSION_RECORD_VERSION, type SessionStore } from './session-store.js'
 import type { WorkspaceFiles, WorkspaceReader } from './session-workspace.js'
 import { buildSystemPrompt } from './system-prompt.js'
 import { aiSdkTelemetry, traceBuiltInTools, tracePrompt } from './telemetry/instrument-prompt.js'
-import { Telemetry } from './telemetry/telemetry.js'
 import type { SandboxToolLimits } from './tool-limits.js'
 import {
   checkResultSchema,

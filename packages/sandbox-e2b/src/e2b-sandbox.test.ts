@@ -8,6 +8,7 @@ import {
   SANDBOX_CONTRACT_VERSION,
   SandboxProviderError,
 } from '@pyflue/core'
+import { memoryTelemetry, oneSpan } from '@pyflue/test-support'
 import { Sandbox as E2BSdkSandbox } from 'e2b'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { useFakeE2B } from '../test/fake-e2b-context.js'
@@ -307,3 +308,23 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return port
 }
+
+describe('telemetry', () => {
+  it('a sandbox made with telemetry traces its commands and files; unknown keys are refused', async () => {
+    const otel = memoryTelemetry()
+    const sandbox = await connectE2BSandbox(fake.options({ telemetry: { tracer: otel.tracer } }))
+    expect((await sandbox.exec('echo hi')).exitCode).toBe(0)
+    await sandbox.writeFile('note.txt', 'x')
+    await sandbox.close?.({ kill: true })
+    expect(oneSpan(otel.spans(), 'pyflue.sandbox.exec').attributes).toMatchObject({
+      'pyflue.sandbox.name': 'e2b',
+      'pyflue.sandbox.command': 'echo',
+      'pyflue.sandbox.exit_code': 0,
+    })
+    expect(oneSpan(otel.spans(), 'pyflue.sandbox.file').attributes).toMatchObject({
+      'pyflue.sandbox.operation': 'writeFile',
+      'pyflue.sandbox.path': sandbox.resolvePath('note.txt'),
+    })
+    expect(() => e2bSandbox({ telemetry: { tracr: {} } as never })).toThrow(/Did you mean `tracer`/)
+  })
+})

@@ -2,11 +2,15 @@ import {
   type CreateSandboxOptions,
   createAbortError,
   InvalidArgumentError,
+  instrumentSandbox,
   optionWithAlias,
   refuseUnknownKeys,
   type Sandbox,
   type SandboxFactory,
   sandboxFromDriver,
+  type Telemetry,
+  type TelemetrySetting,
+  telemetryFrom,
   throwIfAborted,
 } from '@pyflue/core'
 import { Sandbox as E2BSdkSandbox } from 'e2b'
@@ -57,6 +61,19 @@ export interface E2BSandboxOptions {
    * `close({ kill: true })` is called.
    */
   killOnClose?: boolean
+  /**
+   * OpenTelemetry spans and metrics of this sandbox used alone, the same as the harness emits
+   * (`pyflue.sandbox.exec`, `pyflue.sandbox.file`, `pyflue.sandbox.commands`):
+   * `{ tracer, meter, recordCode }`, `true` for the global providers of `@opentelemetry/api`
+   * (scope `@pyflue/sandbox-e2b`), or a `Telemetry`. Default off: nothing is wrapped. A harness given this
+   * sandbox does not trace it a second time.
+   */
+  telemetry?: TelemetrySetting
+}
+
+/** The sandbox's `Telemetry` from its `telemetry` option (checked; unknown keys refused). */
+function e2bTelemetry(setting: TelemetrySetting | undefined): Telemetry {
+  return telemetryFrom(setting, { where: 'e2bSandbox options.telemetry', scope: '@pyflue/sandbox-e2b' })
 }
 
 /** The working directory of E2B's default template. */
@@ -68,6 +85,8 @@ export const E2B_DEFAULT_CWD = '/home/user'
  */
 export function e2bSandbox(options: E2BSandboxOptions = {}): SandboxFactory {
   checkOptions(options)
+  // One Telemetry for every sandbox of the factory (one import of @opentelemetry/api for `true`).
+  const telemetry = e2bTelemetry(options.telemetry)
   return {
     name: 'e2b',
     async createSandbox(createOptions: CreateSandboxOptions) {
@@ -81,6 +100,7 @@ export function e2bSandbox(options: E2BSandboxOptions = {}): SandboxFactory {
         ...options,
         ...(sandboxId === undefined ? {} : { sandboxId }),
         metadata: { ...options.metadata, pyflueSessionId: createOptions.id },
+        telemetry,
         ...signal,
       })
     },
@@ -126,6 +146,8 @@ export async function connectE2BSandbox(
 ): Promise<Sandbox> {
   checkOptions(options, ['signal'])
   throwIfAborted(options.signal)
+  const telemetry = e2bTelemetry(options.telemetry)
+  await telemetry.ready
   const env = optionWithAlias(options, 'env', 'envs')
   const connection = {
     ...connectionOptions(options),
@@ -147,7 +169,7 @@ export async function connectE2BSandbox(
     if (options.signal?.aborted) throw createAbortError(options.signal)
     throw toSandboxProviderError(error)
   }
-  return fromE2BSdkSandbox(sdk, options)
+  return fromE2BSdkSandbox(sdk, { ...options, telemetry })
 }
 
 /**
@@ -156,14 +178,19 @@ export async function connectE2BSandbox(
  */
 export function fromE2BSdkSandbox(
   sdk: E2BSdkSandbox,
-  options: Pick<E2BSandboxOptions, 'cwd' | 'user' | 'requestTimeoutMs' | 'killOnClose'> = {},
+  options: Pick<E2BSandboxOptions, 'cwd' | 'user' | 'requestTimeoutMs' | 'killOnClose' | 'telemetry'> = {},
 ): Sandbox {
   const driver = e2bDriver(sdk, {
     ...(options.user === undefined ? {} : { user: options.user }),
     ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
     ...(options.killOnClose === undefined ? {} : { killOnClose: options.killOnClose }),
   })
-  return sandboxFromDriver(driver, { name: 'e2b', cwd: options.cwd ?? E2B_DEFAULT_CWD, id: sdk.sandboxId })
+  const sandbox = sandboxFromDriver(driver, {
+    name: 'e2b',
+    cwd: options.cwd ?? E2B_DEFAULT_CWD,
+    id: sdk.sandboxId,
+  })
+  return instrumentSandbox(sandbox, e2bTelemetry(options.telemetry))
 }
 
 const E2B_SANDBOX_OPTION_KEYS = Object.keys({
@@ -182,6 +209,7 @@ const E2B_SANDBOX_OPTION_KEYS = Object.keys({
   cwd: true,
   reuseBySessionId: true,
   killOnClose: true,
+  telemetry: true,
 } satisfies Record<keyof E2BSandboxOptions, true>)
 
 function checkOptions(options: E2BSandboxOptions, alsoKnown: readonly string[] = []): void {

@@ -2,6 +2,7 @@ import {
   ClosedError,
   type ExecOptions,
   InvalidArgumentError,
+  instrumentSandbox,
   isSandboxFileErrno,
   optionWithAlias,
   PathRefusedError,
@@ -11,6 +12,8 @@ import {
   SandboxFileError,
   type ShellResult,
   sandboxFromDriver,
+  type TelemetrySetting,
+  telemetryFrom,
 } from '@pyflue/core'
 import type { Command, Sandbox as VercelSdkSandbox } from '@vercel/sandbox'
 import {
@@ -38,6 +41,14 @@ export interface VercelSandboxFromSdkOptions {
   stopOnClose?: boolean
   /** Called when a command whose caller was released by an abort settles later. */
   onOrphanSettled?: (settlement: { command: string; result?: ShellResult; error?: unknown }) => void
+  /**
+   * OpenTelemetry spans and metrics of this sandbox used alone, the same as the harness emits
+   * (`pyflue.sandbox.exec`, `pyflue.sandbox.file`, `pyflue.sandbox.commands`):
+   * `{ tracer, meter, recordCode }`, `true` for the global providers of `@opentelemetry/api`
+   * (scope `@pyflue/sandbox-vercel`), or a `Telemetry`. Default off: nothing is wrapped. A harness given this
+   * sandbox does not trace it a second time.
+   */
+  telemetry?: TelemetrySetting
 }
 
 /** A PyFlue `Sandbox` on Vercel: always has the provider's `id` (the sandbox name) and `close`. */
@@ -65,12 +76,17 @@ export function vercelSandboxFromSdk(
     )
   }
   const driver = new VercelDriver(sdk, optionWithAlias(options, 'killOnClose', 'stopOnClose') ?? false)
-  return sandboxFromDriver(driver, {
+  const sandbox = sandboxFromDriver(driver, {
     name: 'vercel',
     cwd,
     id: sdk.name,
     ...(options.onOrphanSettled ? { onOrphanSettled: options.onOrphanSettled } : {}),
   }) as VercelSandbox
+  const telemetry = telemetryFrom(options.telemetry, {
+    where: 'vercelSandbox options.telemetry',
+    scope: '@pyflue/sandbox-vercel',
+  })
+  return instrumentSandbox(sandbox, telemetry)
 }
 
 interface ScriptResult {

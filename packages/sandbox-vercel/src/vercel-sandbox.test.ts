@@ -8,6 +8,7 @@ import {
   SandboxFileError,
   SandboxProviderError,
 } from '@pyflue/core'
+import { memoryTelemetry, oneSpan } from '@pyflue/test-support'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { VercelApiServer } from '../test/vercel-api-server.js'
 import * as pkg from './index.js'
@@ -551,5 +552,24 @@ describe('paths no file can have', () => {
     expect(server.requests.slice(before).some((r) => r.path.endsWith('/fs/write'))).toBe(false)
     expect(server.requests.slice(before).some((r) => r.body.includes('\\u0000'))).toBe(false)
     expect(await sandbox.readdir('.')).toEqual([])
+  })
+})
+
+describe('telemetry', () => {
+  it('a sandbox made with telemetry traces its commands and files; unknown keys are refused', async () => {
+    const otel = memoryTelemetry()
+    const sandbox = await connect({ telemetry: { tracer: otel.tracer } })
+    expect((await sandbox.exec('echo hi')).exitCode).toBe(0)
+    await sandbox.writeFile('note.txt', 'x')
+    expect(oneSpan(otel.spans(), 'pyflue.sandbox.exec').attributes).toMatchObject({
+      'pyflue.sandbox.name': 'vercel',
+      'pyflue.sandbox.command': 'echo',
+      'pyflue.sandbox.exit_code': 0,
+    })
+    expect(oneSpan(otel.spans(), 'pyflue.sandbox.file').attributes).toMatchObject({
+      'pyflue.sandbox.operation': 'writeFile',
+      'pyflue.sandbox.path': sandbox.resolvePath('note.txt'),
+    })
+    expect(() => vercelSandbox({ telemetry: { tracr: {} } as never })).toThrow(/Did you mean `tracer`/)
   })
 })

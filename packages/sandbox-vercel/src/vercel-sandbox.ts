@@ -4,6 +4,7 @@ import {
   optionWithAlias,
   refuseUnknownKeys,
   type SandboxFactory,
+  telemetryFrom,
   throwIfAborted,
 } from '@pyflue/core'
 import { APIError, Sandbox as VercelSdkSandbox } from '@vercel/sandbox'
@@ -70,10 +71,13 @@ export interface VercelSandboxFactory extends SandboxFactory {
  */
 export function vercelSandbox(options: VercelSandboxOptions = {}): VercelSandboxFactory {
   checkOptions(options)
+  // One Telemetry for every sandbox of the factory (one import of @opentelemetry/api for `true`).
+  const telemetry = vercelTelemetry(options)
   return {
     name: 'vercel',
     createSandbox: (createOptions: CreateSandboxOptions) => {
-      const { nameFromId, ...rest } = options
+      const { nameFromId, ...given } = options
+      const rest = { ...given, telemetry }
       const signal = createOptions.signal ? { signal: createOptions.signal } : {}
       if (!nameFromId) return createVercelSandbox({ ...rest, ...signal })
       const name = nameFromId(createOptions.id)
@@ -106,6 +110,8 @@ export async function createVercelSandbox(
     throw new InvalidArgumentError('name', 'reuseByName needs a name.')
   }
   throwIfAborted(options.signal)
+  const telemetry = vercelTelemetry(options)
+  await telemetry.ready
   const credentials = credentialsOf(options)
   const common = {
     ...credentials,
@@ -140,6 +146,15 @@ export async function createVercelSandbox(
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     ...(options.killOnClose !== undefined ? { killOnClose: options.killOnClose } : {}),
     ...(options.stopOnClose !== undefined ? { stopOnClose: options.stopOnClose } : {}),
+    telemetry,
+  })
+}
+
+/** The sandbox's `Telemetry` from its `telemetry` option (checked; unknown keys refused). */
+function vercelTelemetry(options: Pick<VercelSandboxOptions, 'telemetry'>) {
+  return telemetryFrom(options.telemetry, {
+    where: 'vercelSandbox options.telemetry',
+    scope: '@pyflue/sandbox-vercel',
   })
 }
 
@@ -181,6 +196,7 @@ const VERCEL_SANDBOX_OPTION_KEYS = Object.keys({
   cwd: true,
   killOnClose: true,
   stopOnClose: true,
+  telemetry: true,
 } satisfies Record<keyof VercelSandboxOptions, true>)
 
 function checkOptions(options: VercelSandboxOptions, alsoKnown: readonly string[] = []): void {

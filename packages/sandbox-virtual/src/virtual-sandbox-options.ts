@@ -1,4 +1,4 @@
-import type { SandboxPolicy } from '@pyflue/core'
+import type { SandboxPolicy, TelemetrySetting } from '@pyflue/core'
 import { InvalidArgumentError, refuseUnknownKeys, resolveSandboxPolicy } from '@pyflue/core'
 
 /** HTTP methods a network allowlist may permit. */
@@ -65,6 +65,14 @@ export interface VirtualSandboxOptions {
   policy?: SandboxPolicy
   /** The directory that holds workspace directories. Default `os.tmpdir()`. */
   tmpDir?: string
+  /**
+   * OpenTelemetry spans and metrics of this sandbox used alone, the same as the harness emits
+   * (`pyflue.sandbox.exec`, `pyflue.sandbox.file`, `pyflue.sandbox.commands`):
+   * `{ tracer, meter, recordCode }`, `true` for the global providers of `@opentelemetry/api`
+   * (scope `@pyflue/sandbox-virtual`), or a `Telemetry`. Default off: nothing is wrapped. A
+   * harness given this sandbox does not trace it a second time.
+   */
+  telemetry?: TelemetrySetting
 }
 
 const VIRTUAL_SANDBOX_OPTION_KEYS = Object.keys({
@@ -79,6 +87,7 @@ const VIRTUAL_SANDBOX_OPTION_KEYS = Object.keys({
   shellMemoryMb: true,
   policy: true,
   tmpDir: true,
+  telemetry: true,
 } satisfies Record<keyof VirtualSandboxOptions, true>)
 
 /** Validates options and throws `InvalidArgumentError` naming the bad one (an unknown key too). */

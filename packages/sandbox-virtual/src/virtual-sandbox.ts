@@ -14,7 +14,11 @@ import {
   createAbortError,
   deadlineOf,
   InvalidArgumentError,
+  instrumentSandbox,
   sandboxFromDriver,
+  type Telemetry,
+  type TelemetrySetting,
+  telemetryFrom,
   throwIfAborted,
   WriteRefusedError,
   withSandboxPolicy,
@@ -46,10 +50,19 @@ export interface VirtualSandbox extends Sandbox {
 /** The name of this sandbox in the registry and in `Sandbox.name`. */
 export const VIRTUAL_SANDBOX_NAME = 'virtual'
 
+/** The sandbox's `Telemetry` from its `telemetry` option (checked; unknown keys refused). */
+function virtualTelemetry(setting: TelemetrySetting | undefined): Telemetry {
+  return telemetryFrom(setting, {
+    where: 'virtualSandbox options.telemetry',
+    scope: '@pyflue/sandbox-virtual',
+  })
+}
+
 /**
  * Creates a virtual sandbox: a private workspace directory on this host and a just-bash shell
  * over it. With `options.policy` the result is `withSandboxPolicy(sandbox, policy)`, the same call
  * the harness makes for `init({ sandboxPolicy })`, so a policy means the same wherever it is given.
+ * With `options.telemetry` it is instrumented (`instrumentSandbox`), policy and all.
  * Throws `InvalidArgumentError` for bad options, `PathRefusedError` for a bad seed path or
  * `cwd`, `SandboxLimitError` when the seed files exceed a limit (nothing is left behind).
  */
@@ -58,7 +71,9 @@ export async function createVirtualSandbox(
   init: { signal?: AbortSignal } = {},
 ): Promise<VirtualSandbox> {
   const checked = checkVirtualSandboxOptions(options)
+  const telemetry = virtualTelemetry(checked.telemetry)
   throwIfAborted(init.signal)
+  await telemetry.ready
   const cwd = checkedSandboxPath('/', checked.cwd ?? '/')
   const directory = createWorkspaceDirectory(checked.tmpDir)
   try {
@@ -73,7 +88,8 @@ export async function createVirtualSandbox(
       },
       createsParents: true,
     }) as VirtualSandbox
-    return checked.policy ? (withSandboxPolicy(sandbox, checked.policy) as VirtualSandbox) : sandbox
+    const governed = checked.policy ? (withSandboxPolicy(sandbox, checked.policy) as VirtualSandbox) : sandbox
+    return instrumentSandbox(governed, telemetry)
   } catch (error) {
     directory.remove()
     throw error
@@ -87,10 +103,12 @@ export async function createVirtualSandbox(
  */
 export function virtualSandbox(options: VirtualSandboxOptions = {}): SandboxFactory {
   checkVirtualSandboxOptions(options)
+  // One Telemetry for every sandbox of the factory (one import of @opentelemetry/api for `true`).
+  const shared = { ...options, telemetry: virtualTelemetry(options.telemetry) }
   return {
     name: VIRTUAL_SANDBOX_NAME,
     createSandbox: (create: CreateSandboxOptions) =>
-      createVirtualSandbox(options, create.signal ? { signal: create.signal } : {}),
+      createVirtualSandbox(shared, create.signal ? { signal: create.signal } : {}),
   }
 }
 

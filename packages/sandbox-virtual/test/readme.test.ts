@@ -1,3 +1,3 @@
 import { describeReadmeExamples } from '@pyflue/testkit'
 
-describeReadmeExamples(new URL('../README.md', import.meta.url), { minimum: 3 })
+describeReadmeExamples(new URL('../README.md', import.meta.url), { minimum: 5 })

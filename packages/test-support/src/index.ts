@@ -1,3 +1,11 @@
-/** Helpers the fake provider servers of `sandbox-e2b` and `sandbox-vercel` share (tests only). */
+/** Helpers the packages' tests share: fake provider servers' HTTP, process groups, in-memory telemetry. */
 export { readBody, sendJson } from './http.js'
+export {
+  ancestorNames,
+  type MetricPoint,
+  memoryTelemetry,
+  oneSpan,
+  parentOf,
+  spansNamed,
+} from './otel-memory.js'
 export { killGroup } from './processes.js'

@@ -4,10 +4,13 @@
  * own telemetry settings so its `ai.*` spans nest inside it, and `execute_tool <name>` spans
  * around the harness's built-in tools.
  */
-import { isAbortError } from '@pyflue/core'
+import {
+  TELEMETRY_ATTRIBUTES as ATTR,
+  isAbortError,
+  TELEMETRY_SPANS as SPAN,
+  type Telemetry,
+} from '@pyflue/core'
 import type { TelemetrySettings, ToolSet } from 'ai'
-import { ATTR, SPAN } from './attributes.js'
-import type { Telemetry } from './telemetry.js'
 
 /** What the prompt span reads from a reply (a `PromptReply`). */
 interface ReplyFacts {

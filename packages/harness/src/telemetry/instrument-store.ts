@@ -4,32 +4,34 @@
  * are counted in `pyflue.store.conflicts`. Everything else (a bridge's `release`, `instanceof`)
  * goes to the store unchanged (a `Proxy`).
  */
-import { ErrorCodes } from '@pyflue/core'
+import {
+  TELEMETRY_ATTRIBUTES as ATTR,
+  ErrorCodes,
+  instrumented,
+  TELEMETRY_SPANS as SPAN,
+  type Telemetry,
+} from '@pyflue/core'
 import type { SessionRecord, SessionStore } from '../session-store.js'
-import { ATTR, SPAN } from './attributes.js'
-import { forwardingHandler } from './forward.js'
-import type { Telemetry } from './telemetry.js'
 
 /** `store` with its operations traced; `store` itself when telemetry is off. */
 export function instrumentSessionStore<S extends SessionStore>(store: S, telemetry: Telemetry): S {
   if (!telemetry.enabled) return store
   const load = (id: string) =>
-    telemetry.spanAsync(SPAN.storeLoad, { [ATTR.conversationId]: id }, async (span) => {
-      const record = await store.load(id)
-      span?.setAttribute(ATTR.found, record !== undefined)
-      return record
-    })
+    telemetry.spanAsync(SPAN.storeLoad, { [ATTR.conversationId]: id }, (span) =>
+      store.load(id).then((record) => {
+        span?.setAttribute(ATTR.found, record !== undefined)
+        return record
+      }),
+    )
   const save = (id: string, record: SessionRecord) =>
-    telemetry.spanAsync(SPAN.storeSave, { [ATTR.conversationId]: id }, async () => {
-      try {
-        return await store.save(id, record)
-      } catch (error) {
+    telemetry.spanAsync(SPAN.storeSave, { [ATTR.conversationId]: id }, () =>
+      store.save(id, record).catch((error: unknown) => {
         if ((error as { code?: unknown } | null)?.code === ErrorCodes.SESSION_CONFLICT)
           telemetry.recordConflict()
         throw error
-      }
-    })
+      }),
+    )
   const remove = (id: string) =>
     telemetry.span(SPAN.storeDelete, { [ATTR.conversationId]: id }, () => store.delete(id))
-  return new Proxy(store, forwardingHandler<S>({ load, save, delete: remove }))
+  return instrumented(store, telemetry, { load, save, delete: remove })
 }

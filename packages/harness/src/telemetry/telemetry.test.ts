@@ -2,85 +2,30 @@ import { AIMessage } from '@langchain/core/messages'
 import { fakeModel } from '@langchain/core/testing'
 import { context } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
-import {
-  type CollectionResult,
-  MeterProvider,
-  MetricReader,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics'
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base'
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import {
   InMemorySessionStore as ContractInMemoryStore,
+  createTelemetry,
   InvalidArgumentError,
   ResourceLimitError,
   SessionConflictError,
+  Telemetry,
 } from '@pyflue/core'
+import { ancestorNames, memoryTelemetry, oneSpan, parentOf, spansNamed } from '@pyflue/test-support'
 import { tool } from 'ai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { init } from '../init.js'
 import { InMemorySessionStore, type SessionRecord } from '../session-store.js'
 import { scriptedModel } from '../testing/scripted-model.js'
-import { createTelemetry, Telemetry } from './telemetry.js'
 
-/** Reads the meter's metrics on demand (the SDK's own pattern for tests). */
-class TestReader extends MetricReader {
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-  async read(): Promise<ResourceMetrics> {
-    const { resourceMetrics }: CollectionResult = await this.collect()
-    return resourceMetrics
-  }
-}
-
-/** A tracer and a meter writing to memory, as an application would set them up. */
-function otel() {
-  const exporter = new InMemorySpanExporter()
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
-  const reader = new TestReader()
-  const meterProvider = new MeterProvider({ readers: [reader] })
-  return {
-    tracer: tracerProvider.getTracer('test'),
-    meter: meterProvider.getMeter('test'),
-    spans: () => exporter.getFinishedSpans(),
-    /** The sum of `metric`'s points whose attributes include `where`. */
-    async sum(metric: string, where: Record<string, unknown> = {}): Promise<number> {
-      const metrics = await reader.read()
-      let total = 0
-      for (const scope of metrics.scopeMetrics) {
-        for (const data of scope.metrics) {
-          if (data.descriptor.name !== metric) continue
-          for (const point of data.dataPoints) {
-            const matches = Object.entries(where).every(([key, value]) => point.attributes[key] === value)
-            if (!matches) continue
-            const value = point.value as number | { count: number }
-            total += typeof value === 'number' ? value : value.count
-          }
-        }
-      }
-      return total
-    },
-  }
-}
-
-const named = (spans: ReadableSpan[], name: string) => spans.filter((span) => span.name === name)
+const otel = memoryTelemetry
+const named = spansNamed
 const one = (spans: ReadableSpan[], name: string) => {
-  const found = named(spans, name)
-  expect(found, `spans named ${name}`).toHaveLength(1)
-  return found[0]!
+  expect(spansNamed(spans, name), `spans named ${name}`).toHaveLength(1)
+  return oneSpan(spans, name)
 }
-const parentOf = (spans: ReadableSpan[], span: ReadableSpan) =>
-  spans.find((candidate) => candidate.spanContext().spanId === span.parentSpanContext?.spanId)
-const ancestors = (spans: ReadableSpan[], span: ReadableSpan): string[] => {
-  const names: string[] = []
-  for (let at = parentOf(spans, span); at; at = parentOf(spans, at)) names.push(at.name)
-  return names
-}
+const ancestors = ancestorNames
 
 const lookup = tool({
   description: 'Looks a key up.',
@@ -383,6 +328,31 @@ describe('telemetry', () => {
     expect(await createTelemetry(undefined)).toBe(Telemetry.off)
     expect(await createTelemetry(false)).toBe(Telemetry.off)
     expect(Telemetry.off.enabled).toBe(false)
+  })
+
+  it('a backend and a sandbox with telemetry of their own are not instrumented again', async () => {
+    const own = otel()
+    const harness = otel()
+    const { virtualSandbox } = await import('@pyflue/sandbox-virtual')
+    const { montyBackend } = await import('@pyflue/backend-monty')
+    const agent = await init({
+      pythonBackend: montyBackend({
+        execution: 'in-thread-trusted-code-only',
+        telemetry: { tracer: own.tracer },
+      }),
+      sandbox: virtualSandbox({ telemetry: { tracer: own.tracer } }),
+      sandboxPolicy: { allowedCommands: ['echo'] },
+      telemetry: { tracer: harness.tracer },
+    })
+    const session = await agent.session('own')
+    expect((await session.runPython('1 + 1')).result).toBe(2)
+    expect((await session.shell('echo hi')).exitCode).toBe(0)
+    await agent.close()
+    expect(named(own.spans(), 'pyflue.python.run')).toHaveLength(1)
+    expect(named(own.spans(), 'pyflue.sandbox.exec')).toHaveLength(1)
+    expect(named(harness.spans(), 'pyflue.python.run')).toHaveLength(0)
+    expect(named(harness.spans(), 'pyflue.sandbox.exec')).toHaveLength(0)
+    expect(named(harness.spans(), 'pyflue.store.save').length).toBeGreaterThan(0)
   })
 
   it('refuses bad telemetry options', async () => {

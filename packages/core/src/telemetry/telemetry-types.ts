@@ -1,7 +1,7 @@
 /**
- * The few OpenTelemetry API shapes the harness uses, written out structurally so that the
- * harness's types and code never import `@opentelemetry/api` (an optional peer dependency). A
- * `Tracer` and a `Meter` of `@opentelemetry/api` 1.x satisfy these interfaces as they are.
+ * The few OpenTelemetry API shapes PyFlue uses, written out structurally so that no package's
+ * types or code import `@opentelemetry/api` (an optional peer dependency). A `Tracer` and a
+ * `Meter` of `@opentelemetry/api` 1.x satisfy these interfaces as they are.
  */
 
 /** An attribute value (`@opentelemetry/api`'s `AttributeValue`). */
@@ -17,7 +17,7 @@ export const SPAN_STATUS_ERROR = 2
 export const SPAN_KIND_INTERNAL = 0
 export const SPAN_KIND_CLIENT = 2
 
-/** The part of `@opentelemetry/api`'s `Span` the harness calls. */
+/** The part of `@opentelemetry/api`'s `Span` PyFlue calls. */
 export interface TelemetrySpan {
   setAttribute(key: string, value: TelemetryAttributeValue): unknown
   setAttributes(attributes: TelemetryAttributes): unknown
@@ -25,7 +25,7 @@ export interface TelemetrySpan {
   end(): void
 }
 
-/** The part of `@opentelemetry/api`'s `Tracer` the harness calls (the AI SDK also calls `startSpan`). */
+/** The part of `@opentelemetry/api`'s `Tracer` PyFlue calls (the AI SDK also calls `startSpan`). */
 export interface TelemetryTracer {
   startSpan(name: string, options?: { attributes?: TelemetryAttributes; kind?: number }): TelemetrySpan
   startActiveSpan<F extends (span: TelemetrySpan) => unknown>(
@@ -35,7 +35,7 @@ export interface TelemetryTracer {
   ): ReturnType<F>
 }
 
-/** The part of `@opentelemetry/api`'s `Counter` and `Histogram` the harness calls. */
+/** The part of `@opentelemetry/api`'s `Counter` and `Histogram` PyFlue calls. */
 export interface TelemetryCounter {
   add(value: number, attributes?: TelemetryAttributes): void
 }
@@ -43,8 +43,23 @@ export interface TelemetryHistogram {
   record(value: number, attributes?: TelemetryAttributes): void
 }
 
-/** The part of `@opentelemetry/api`'s `Meter` the harness calls. */
+/** The part of `@opentelemetry/api`'s `ObservableResult` PyFlue calls. */
+export interface TelemetryObservableResult {
+  observe(value: number, attributes?: TelemetryAttributes): void
+}
+
+/** The part of `@opentelemetry/api`'s `ObservableGauge` PyFlue calls. */
+export interface TelemetryObservableGauge {
+  addCallback(callback: (result: TelemetryObservableResult) => void): void
+}
+
+/** The part of `@opentelemetry/api`'s `Meter` PyFlue calls. */
 export interface TelemetryMeter {
   createCounter(name: string, options?: { description?: string; unit?: string }): TelemetryCounter
   createHistogram(name: string, options?: { description?: string; unit?: string }): TelemetryHistogram
+  /** Every `@opentelemetry/api` 1.x `Meter` has it; a meter without it gets no gauges. */
+  createObservableGauge?(
+    name: string,
+    options?: { description?: string; unit?: string },
+  ): TelemetryObservableGauge
 }

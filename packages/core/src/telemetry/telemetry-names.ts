@@ -1,7 +1,8 @@
 /**
- * Every span, attribute and metric name the harness emits, in one place. Names follow the
- * OpenTelemetry GenAI semantic conventions where one applies (`gen_ai.*`, `error.type`); the
- * rest live in the `pyflue.*` namespace. The package README lists them with their meaning.
+ * Every span, attribute and metric name PyFlue emits (the harness, and backends and sandboxes
+ * used alone), in one place. Names follow the OpenTelemetry GenAI semantic conventions where one
+ * applies (`gen_ai.*`, `error.type`); the rest live in the `pyflue.*` namespace. The harness
+ * README ("Traces and metrics") lists them with their meaning.
  */
 
 /** Span names. */
@@ -44,6 +45,8 @@ export const ATTR = {
   scriptName: 'pyflue.python.script_name',
   limit: 'pyflue.python.limit',
   exceptionType: 'pyflue.python.exception_type',
+  poolState: 'pyflue.python.pool.state',
+  poolId: 'pyflue.python.pool.id',
   functionName: 'pyflue.python.function.name',
   sandbox: 'pyflue.sandbox.name',
   command: 'pyflue.sandbox.command',
@@ -62,6 +65,10 @@ export const METRIC = {
   aborts: 'pyflue.aborts',
   sandboxCommands: 'pyflue.sandbox.commands',
   storeConflicts: 'pyflue.store.conflicts',
+  /** Observable gauge: a pool's processes, by `pyflue.python.pool.state` (`busy`, `idle`). */
+  poolProcesses: 'pyflue.python.pool.processes',
+  /** Observable gauge: runs waiting for a pool process. */
+  poolPendingRuns: 'pyflue.python.pool.pending_runs',
 } as const
 
 /** Values of `pyflue.outcome`. */

@@ -3,8 +3,8 @@
  * low-cardinality `error.type` (the error class name) and, when known, the limit that was hit and
  * the Python exception type. Never the message: it may quote the code or the data.
  */
-import { isAbortError } from '@pyflue/core'
-import type { Outcome } from './attributes.js'
+import { isAbortError } from '../abort.js'
+import type { Outcome } from './telemetry-names.js'
 
 /** The facts of one failure. */
 export interface FailureFacts {

@@ -5,44 +5,75 @@
  * calls during the run is a `pyflue.python.external_call` span inside it. Everything else goes to
  * the backend unchanged (a `Proxy`, so a backend's own extra methods stay reachable).
  */
-import type { ExternalFunctions, PythonBackend, PythonRunOptions } from '@pyflue/core'
-import { ATTR, SPAN } from './attributes.js'
+import type {
+  ExternalFunctions,
+  PythonBackend,
+  PythonRunOptions,
+  PythonRunResult,
+} from '../python-backend.js'
 import { describeFailure } from './failure.js'
-import { forwardingHandler } from './forward.js'
+import { instrumentationOf, instrumented } from './forward.js'
 import type { Telemetry } from './telemetry.js'
+import { ATTR, SPAN } from './telemetry-names.js'
+import type { TelemetryAttributes } from './telemetry-types.js'
 
-/** `backend` with its runs traced and counted; `backend` itself when telemetry is off. */
+/**
+ * The method a backend may have under this key to report figures of its own (a pool's gauges)
+ * to the telemetry it is instrumented with; `instrumentPythonBackend` calls it once. Registered
+ * (`Symbol.for`), so a third-party backend implements it without importing our code.
+ */
+export const OBSERVE_TELEMETRY: unique symbol = Symbol.for('pyflue.telemetry.observe') as never
+
+/** A backend (or anything) that reports its own figures to a `Telemetry` (see `OBSERVE_TELEMETRY`). */
+export interface ObservedByTelemetry {
+  [OBSERVE_TELEMETRY]?(telemetry: Telemetry): void
+}
+
+/**
+ * `backend` with its runs traced and counted. `backend` itself when telemetry is off, and when
+ * it is already instrumented (made with its own `telemetry` option, or wrapped before): its runs
+ * are traced once, by the telemetry it has.
+ */
 export function instrumentPythonBackend(backend: PythonBackend, telemetry: Telemetry): PythonBackend {
-  if (!telemetry.enabled) return backend
-  const run = (code: string, options?: PythonRunOptions) => {
-    const name = backend.name
-    const attributes = {
+  if (!telemetry.enabled || instrumentationOf(backend) !== undefined) return backend
+  ;(backend as ObservedByTelemetry)[OBSERVE_TELEMETRY]?.(telemetry)
+  const name = backend.name
+  const run = (code: string, options?: PythonRunOptions): Promise<PythonRunResult> => {
+    const attributes: TelemetryAttributes = {
       [ATTR.backend]: name,
       [ATTR.codeLength]: typeof code === 'string' ? code.length : undefined,
       [ATTR.scriptName]: options?.scriptName,
-      ...(telemetry.recordCode && typeof code === 'string' ? { [ATTR.code]: code } : {}),
     }
-    return telemetry.spanAsync(SPAN.pythonRun, attributes, async (span) => {
+    if (telemetry.recordCode && typeof code === 'string') attributes[ATTR.code] = code
+    return telemetry.spanAsync(SPAN.pythonRun, attributes, (span) => {
       const started = telemetry.metered ? performance.now() : 0
       const given = options?.externalFunctions
       const traced =
         given !== null && typeof given === 'object'
           ? { ...options, externalFunctions: traceExternalFunctions(given, telemetry) }
           : options
+      let running: Promise<PythonRunResult>
       try {
-        const result = await backend.run(code, traced)
-        span?.setAttribute(ATTR.outcome, 'ok')
-        if (telemetry.metered) telemetry.recordRun(name, 'ok', (performance.now() - started) / 1000)
-        return result
+        running = backend.run(code, traced)
       } catch (error) {
-        const facts = describeFailure(error)
-        telemetry.recordRun(name, facts.outcome, (performance.now() - started) / 1000, facts.limit)
-        if (facts.outcome === 'aborted') telemetry.recordAbort('python.run')
-        throw error
+        running = Promise.reject(error)
       }
+      return running.then(
+        (result) => {
+          span?.setAttribute(ATTR.outcome, 'ok')
+          if (telemetry.metered) telemetry.recordRun(name, 'ok', (performance.now() - started) / 1000)
+          return result
+        },
+        (error: unknown) => {
+          const facts = describeFailure(error)
+          telemetry.recordRun(name, facts.outcome, (performance.now() - started) / 1000, facts.limit)
+          if (facts.outcome === 'aborted') telemetry.recordAbort('python.run')
+          throw error
+        },
+      )
     })
   }
-  return new Proxy(backend, forwardingHandler<PythonBackend>({ run }))
+  return instrumented(backend, telemetry, { run })
 }
 
 /**
