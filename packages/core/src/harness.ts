@@ -3,7 +3,7 @@
 // for one prompt, runs its model (calling `run_code` and the other tools) until it answers, and
 // returns the reply and the messages it added. `@pyflue/deepagents` implements it on Deep Agents;
 // third parties implement it to run sessions on their own agent framework.
-import type { PythonBackend, ResourceLimits } from './python-backend.js'
+import type { PythonBackend, PythonRunResult, ResourceLimits } from './python-backend.js'
 import type { Sandbox } from './sandbox.js'
 
 /**
@@ -26,12 +26,39 @@ export interface HarnessUsage {
   totalTokens: number | undefined
 }
 
-/** What a harness reports while a prompt runs (the session forwards them to `session.stream()`). */
+/**
+ * What a harness reports while a prompt runs. The session forwards them to `session.stream()`,
+ * except `'run-code'`, which goes to the prompt's `onRunCode` callback.
+ */
 export type HarnessEvent =
   | { type: 'text-delta'; text: string }
   | { type: 'tool-call'; toolCallId: string; toolName: string; input: unknown }
   | { type: 'tool-result'; toolCallId: string; toolName: string; input: unknown; output: unknown }
   | { type: 'tool-error'; toolCallId: string; toolName: string; input: unknown; error: unknown }
+  /** A chunk the Python of the `run_code` call `toolCallId` printed, while it runs (before its `tool-result`). */
+  | { type: 'run-code-stdout'; toolCallId: string; text: string }
+  /** A `run_code` call finished: its code, the run (or the error) and the text the model reads. */
+  | HarnessRunCodeEvent
+
+/** What one `run_code` call did (an event of type `'run-code'`). */
+export interface HarnessRunCodeEvent {
+  type: 'run-code'
+  toolCallId: string
+  code: string
+  /** The run, when it succeeded. */
+  run?: PythonRunResult
+  /** The error, when it failed. */
+  error?: unknown
+  /** The text returned to the model. */
+  output: string
+}
+
+/**
+ * Prompt options a harness may honour beyond `signal` and `maxSteps` (see `Harness.promptOptions`):
+ * `'result'`, a structured reply (`HarnessPromptInput.result` → `HarnessPromptResult.result`);
+ * `'onRunCode'`, `'run-code'` events for every `run_code` call.
+ */
+export type HarnessPromptOption = 'result' | 'onRunCode'
 
 /** One prompt, as a session hands it to its harness. */
 export interface HarnessPromptInput {
@@ -71,6 +98,22 @@ export interface HarnessPromptInput {
   resourceLimits: ResourceLimits | undefined
   /** Receives what happens as it happens; never throws. */
   onEvent: (event: HarnessEvent) => void
+  /**
+   * Saves the prompt so far. The harness calls it after each model step that called tools, once
+   * their results are in and before the next model request, with every message this prompt has
+   * added (the user's first; the format and rules of `HarnessPromptResult.messages`), and awaits
+   * it. The session then holds and saves those messages with the Python state, so a process that
+   * dies mid-prompt keeps the finished steps. A rejection (a failed save) is the prompt's
+   * failure: the harness stops and rejects.
+   */
+  commitStep: (messages: unknown[]) => Promise<void>
+  /**
+   * The schema of a structured reply (the application's `prompt({ result })`: a zod schema or
+   * another Standard Schema), only for a harness whose `promptOptions` has `'result'`. The
+   * harness makes the model answer in that shape and returns the answer as
+   * `HarnessPromptResult.result`; the session validates it with the schema.
+   */
+  result: unknown
 }
 
 /** What a prompt resolves with. */
@@ -88,6 +131,8 @@ export interface HarnessPromptResult {
   stepsExhausted: boolean
   /** Tokens used by all steps together. */
   usage: HarnessUsage
+  /** The model's structured answer, unvalidated, when `input.result` was given. */
+  result?: unknown
 }
 
 /**
@@ -103,11 +148,14 @@ export interface HarnessPromptResult {
  *   `AbortError` once `input.signal` is aborted. A Python error inside `run_code` is a tool result
  *   the model reads, not a rejection.
  * - Prompts of one session never overlap (the session runs them one at a time).
+ * - `promptOptions` (optional) lists the `HarnessPromptOption`s it honours; the session refuses
+ *   the others with an `InvalidArgumentError` naming the option, never ignoring them.
  */
 export interface Harness {
   readonly name: string
   readonly contractVersion: typeof HARNESS_CONTRACT_VERSION
   checkModel(model: unknown): void
   checkTools?(tools: unknown): void
+  readonly promptOptions?: readonly HarnessPromptOption[]
   prompt(input: HarnessPromptInput): Promise<HarnessPromptResult>
 }

@@ -2,7 +2,8 @@
 // (`init({ harness: 'deepagents' })`) prompt a LangChain chat model through `createDeepAgent`,
 // with `run_code` in the session's Python backend and Deep Agents' file tools and `execute` in
 // the session's sandbox. The history is kept as LangChain's stored messages (JSON), so any
-// session store holds it and the next prompt, in this process or another, continues it.
+// session store holds it and the next prompt, in this process or another, continues it. Each
+// step that called tools is committed to the session before the next model call.
 import {
   AIMessage,
   type BaseMessage,
@@ -11,6 +12,7 @@ import {
   mapStoredMessagesToChatMessages,
   type StoredMessage,
 } from '@langchain/core/messages'
+import { toJsonSchema } from '@langchain/core/utils/json_schema'
 import {
   createAbortError,
   HARNESS_CONTRACT_VERSION,
@@ -25,11 +27,17 @@ import { createDeepAgent } from 'deepagents'
 import { createMiddleware } from 'langchain'
 import { createPyflueDeepAgent } from './create-pyflue-deep-agent.js'
 import { textOf } from './message-text.js'
-import { RUN_CODE_TOOL_NAME } from './run-code-tool.js'
+import { isRunCodeStdoutChunk, RUN_CODE_TOOL_NAME } from './run-code-tool.js'
 import { sandboxBackend } from './sandbox-backend.js'
 
 /** The harness's name in the registry. */
 export const DEEPAGENTS_HARNESS_NAME = 'deepagents'
+
+/**
+ * The name of the tool the model calls to give a structured reply (`prompt({ result })`), through
+ * LangChain's tool strategy for `responseFormat`.
+ */
+export const RESULT_TOOL_NAME = 'extract-result'
 
 type DeepAgentParams = NonNullable<Parameters<typeof createDeepAgent>[0]>
 
@@ -43,12 +51,20 @@ type DeepAgentParams = NonNullable<Parameters<typeof createDeepAgent>[0]>
  *   Python backend (its namespace is the session's), the session's sandbox as the backend of the
  *   file tools and `execute`, the session's system prompt as `systemPrompt`, at most `maxSteps`
  *   model calls (then it ends with `stepsExhausted`).
- * - Events come per model step (a step's text as one `text-delta`, its tool calls, their results).
+ * - After each model step that called tools, the prompt so far is committed to the session
+ *   (`commitStep`) before the next model call, so a crash mid-prompt keeps the finished steps.
+ * - Events come per model step (a step's text as one `text-delta`, its tool calls, their
+ *   results); what `run_code`'s Python prints comes as `run-code-stdout` while it runs, and each
+ *   `run_code` call ends with a `run-code` event (the session's `onRunCode`).
+ * - `result` (a zod schema or a Standard JSON Schema) is Deep Agents' `responseFormat` with
+ *   LangChain's tool strategy: the model answers by calling the tool `RESULT_TOOL_NAME`; the
+ *   reply's text is that answer as JSON.
  */
 export function deepagentsHarness(): Harness {
   return {
     name: DEEPAGENTS_HARNESS_NAME,
     contractVersion: HARNESS_CONTRACT_VERSION,
+    promptOptions: ['result', 'onRunCode'],
     checkModel,
     checkTools,
     prompt,
@@ -104,11 +120,13 @@ async function prompt(input: HarnessPromptInput): Promise<HarnessPromptResult> {
   const history = mapStoredMessagesToChatMessages(input.messages as StoredMessage[])
   const user = new HumanMessage(input.text)
   const tools = [...((input.tools as DeepAgentParams['tools']) ?? [])]
+  const responseFormat = input.result === undefined ? undefined : resultFormat(input.result)
   const common = {
     model: input.model as DeepAgentParams['model'],
     systemPrompt: input.system,
     tools,
-    middleware: [stepLimit(input.maxSteps)],
+    middleware: [promptSteps(input.maxSteps, history.length, input.commitStep)],
+    ...(responseFormat ? { responseFormat } : {}),
   }
   const agent = input.pythonBackend
     ? createPyflueDeepAgent({
@@ -117,42 +135,67 @@ async function prompt(input: HarnessPromptInput): Promise<HarnessPromptResult> {
         ...(input.sandbox ? { sandbox: input.sandbox } : {}),
         maxOutputChars: input.maxOutputChars,
         ...(input.resourceLimits ? { resourceLimits: input.resourceLimits } : {}),
-      })
+        onRun: ({ toolCallId, code, run, error, output }) =>
+          input.onEvent({
+            type: 'run-code',
+            toolCallId,
+            code,
+            output,
+            ...(run ? { run } : {}),
+            ...(error !== undefined ? { error } : {}),
+          }),
+      } as Parameters<typeof createPyflueDeepAgent>[0])
     : createDeepAgent({
         ...common,
         ...(input.sandbox ? { backend: sandboxBackend(input.sandbox) } : {}),
       } as DeepAgentParams)
   try {
-    const all = await runWithEvents(agent, [...history, user], input)
-    const added = all.slice(history.length)
-    return resultOf(added, input.maxSteps)
+    const final = await runWithEvents(agent, [...history, user], input)
+    const added = final.messages.slice(history.length)
+    return resultOf(added, input.maxSteps, input.result === undefined ? undefined : final)
   } finally {
     await (agent as { close?: () => Promise<void> }).close?.()
   }
 }
 
-/** Runs the agent with `streamMode: 'values'`, reporting each new message; returns the final messages. */
+/** The graph's final state as the harness reads it. */
+interface FinalState {
+  messages: BaseMessage[]
+  structuredResponse?: unknown
+}
+
+/**
+ * Runs the agent with `streamMode: ['values', 'custom']`, reporting each new message and each
+ * chunk `run_code` prints; returns the final state.
+ */
 async function runWithEvents(
   agent: ReturnType<typeof createDeepAgent>,
   messages: BaseMessage[],
   input: HarnessPromptInput,
-): Promise<BaseMessage[]> {
+): Promise<FinalState> {
   const seen = new Set<BaseMessage>(messages)
   const calls = new Map<string, { toolName: string; input: unknown }>()
-  let last = messages
+  let last: FinalState = { messages }
   const stream = await agent.stream(
     { messages },
     {
       configurable: { thread_id: input.sessionId },
       signal: input.signal,
-      streamMode: 'values',
+      streamMode: ['values', 'custom'],
       // The step limit ends the run; this only bounds the graph's own supersteps around it.
       recursionLimit: input.maxSteps * 10 + 20,
     },
   )
-  for await (const state of stream as AsyncIterable<{ messages?: BaseMessage[] }>) {
+  for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
+    if (mode === 'custom') {
+      if (isRunCodeStdoutChunk(chunk)) {
+        input.onEvent({ type: 'run-code-stdout', toolCallId: chunk.toolCallId, text: chunk.text })
+      }
+      continue
+    }
+    const state = chunk as Partial<FinalState>
     if (!Array.isArray(state.messages)) continue
-    last = state.messages
+    last = { messages: state.messages, structuredResponse: state.structuredResponse }
     for (const message of state.messages) {
       if (seen.has(message)) continue
       seen.add(message)
@@ -161,6 +204,28 @@ async function runWithEvents(
   }
   if (input.signal.aborted) throw createAbortError(input.signal)
   return last
+}
+
+/**
+ * `input.result` as Deep Agents' `responseFormat`: its JSON Schema (from zod or a Standard JSON
+ * Schema), titled `RESULT_TOOL_NAME` so the model's tool is named so. The session validates the
+ * answer with the schema itself.
+ */
+function resultFormat(schema: unknown): DeepAgentParams['responseFormat'] {
+  const standard = (schema as { '~standard'?: { jsonSchema?: unknown; vendor?: unknown } } | null)?.[
+    '~standard'
+  ]
+  const convertible =
+    standard !== undefined && (standard.vendor === 'zod' || standard.jsonSchema !== undefined)
+  if (!convertible) {
+    throw new InvalidArgumentError(
+      'result',
+      "The harness 'deepagents' needs a result schema it can turn into JSON Schema: a zod schema or a Standard JSON Schema.",
+    )
+  }
+  const json = toJsonSchema(schema as Parameters<typeof toJsonSchema>[0]) as Record<string, unknown>
+  const { $schema: _dialect, ...rest } = json
+  return { ...rest, title: RESULT_TOOL_NAME } as unknown as DeepAgentParams['responseFormat']
 }
 
 function eventsOf(
@@ -190,20 +255,28 @@ function eventsOf(
 }
 
 /**
- * Ends the run before a model call once `maxSteps` model calls were made since the user's
- * message (counted from the state, so nothing extra is kept in it).
+ * Before each model call after the first: commits the prompt so far (`commit`, awaited: the
+ * messages after the `historyLength` earlier ones), then ends the run once `maxSteps` model calls
+ * were made since the user's message (counted from the state, so nothing extra is kept in it).
  */
-function stepLimit(maxSteps: number) {
+function promptSteps(maxSteps: number, historyLength: number, commit: HarnessPromptInput['commitStep']) {
   return createMiddleware({
-    name: 'PyflueStepLimit',
+    name: 'PyflueSteps',
     beforeModel: {
       canJumpTo: ['end'],
-      hook: (state: { messages: BaseMessage[] }) => {
-        if (modelCallsOfRun(state.messages) >= maxSteps) return { jumpTo: 'end' as const }
+      hook: async (state: { messages: BaseMessage[] }) => {
+        const calls = modelCallsOfRun(state.messages)
+        if (calls > 0) await commit(storedMessages(state.messages.slice(historyLength)))
+        if (calls >= maxSteps) return { jumpTo: 'end' as const }
         return undefined
       },
     },
   })
+}
+
+/** LangChain messages as plain JSON stored messages (what the session keeps). */
+function storedMessages(messages: BaseMessage[]): unknown[] {
+  return mapChatMessagesToStoredMessages(messages).map((stored) => JSON.parse(JSON.stringify(stored)))
 }
 
 function modelCallsOfRun(messages: readonly BaseMessage[]): number {
@@ -216,10 +289,16 @@ function modelCallsOfRun(messages: readonly BaseMessage[]): number {
   return calls
 }
 
-function resultOf(added: BaseMessage[], maxSteps: number): HarnessPromptResult {
+/** The prompt's result from the messages it added (and, for `result`, the final state's structured answer). */
+function resultOf(
+  added: BaseMessage[],
+  maxSteps: number,
+  final: FinalState | undefined,
+): HarnessPromptResult {
   const lastMessage = added.at(-1)
   const modelCalls = added.filter((message) => AIMessage.isInstance(message))
-  const endedOnTools = lastMessage !== undefined && lastMessage.getType() === 'tool'
+  const structured = final !== undefined && final.structuredResponse !== undefined
+  const endedOnTools = !structured && lastMessage !== undefined && lastMessage.getType() === 'tool'
   const stepsExhausted = endedOnTools && modelCalls.length >= maxSteps
   const lastAi = modelCalls.at(-1)
   let inputTokens = 0
@@ -235,10 +314,15 @@ function resultOf(added: BaseMessage[], maxSteps: number): HarnessPromptResult {
     totalTokens += usage.total_tokens
   }
   return {
-    text: endedOnTools || !lastAi ? '' : textOf(lastAi),
-    messages: mapChatMessagesToStoredMessages(added).map((stored) => JSON.parse(JSON.stringify(stored))),
+    text: structured
+      ? JSON.stringify(final.structuredResponse)
+      : endedOnTools || !lastAi
+        ? ''
+        : textOf(lastAi),
+    messages: storedMessages(added),
     finishReason: endedOnTools ? 'tool-calls' : finishReasonOf(lastAi as AIMessage | undefined),
     stepsExhausted,
+    ...(final !== undefined ? { result: final.structuredResponse } : {}),
     usage: reported
       ? { inputTokens, outputTokens, totalTokens }
       : { inputTokens: undefined, outputTokens: undefined, totalTokens: undefined },

@@ -9,7 +9,7 @@ export {
   type PyflueDeepAgent,
   type PyflueDeepAgentOptions,
 } from './create-pyflue-deep-agent.js'
-export { DEEPAGENTS_HARNESS_NAME, deepagentsHarness } from './deepagents-harness.js'
+export { DEEPAGENTS_HARNESS_NAME, deepagentsHarness, RESULT_TOOL_NAME } from './deepagents-harness.js'
 export {
   type LangChainToolsAsPython,
   langchainToolsAsPython,
@@ -25,10 +25,13 @@ export { RUN_CODE_MIDDLEWARE_NAME, runCodeMiddleware } from './run-code-middlewa
 export {
   createRunCode,
   describeRunCode,
+  isRunCodeStdoutChunk,
+  RUN_CODE_STDOUT_CHUNK,
   RUN_CODE_TOOL_NAME,
   type RunCode,
   type RunCodeDescription,
   type RunCodeEvent,
+  type RunCodeStdoutChunk,
   type RunCodeToolOptions,
   runCodeTool,
   threadIdOf,

@@ -1,7 +1,8 @@
 // The `run_code` tool as a LangChain tool: the model sends Python, it runs in the Python backend
 // of the call's thread (or in one shared backend), and the model reads back what the code
 // printed, the repr of its last expression, or the error with its traceback. The LangChain
-// tools in `tools` are callable from that Python as functions of the same name.
+// tools in `tools` are callable from that Python as functions of the same name. While the code
+// runs, what it prints goes to LangGraph's custom stream (`streamMode: 'custom'`) as it is printed.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { RunnableConfig } from '@langchain/core/runnables'
 import { type ClientTool, type DynamicStructuredTool, type ServerTool, tool } from '@langchain/core/tools'
@@ -53,6 +54,8 @@ const OPTION_KEYS = Object.keys({
 export interface RunCodeEvent {
   /** The thread the call ran in (`'default'` without a thread id). */
   threadId: string
+  /** The model's tool call id, when a model called the tool (`''` otherwise). */
+  toolCallId: string
   code: string
   /** The run, when it succeeded. */
   run?: PythonRunResult
@@ -60,6 +63,39 @@ export interface RunCodeEvent {
   error?: unknown
   /** The text returned to the model. */
   output: string
+}
+
+/** The `type` of the chunks `run_code` writes to LangGraph's custom stream. */
+export const RUN_CODE_STDOUT_CHUNK = 'pyflue-run-code-stdout'
+
+/**
+ * A chunk of `streamMode: 'custom'`: text the Python of one `run_code` call printed, written
+ * while the code runs (the whole stdout also comes in the tool's answer).
+ */
+export interface RunCodeStdoutChunk {
+  type: typeof RUN_CODE_STDOUT_CHUNK
+  /** The thread the call runs in (`'default'` without a thread id). */
+  threadId: string
+  /** The model's tool call id (`''` when no model called the tool). */
+  toolCallId: string
+  text: string
+}
+
+/** True for a custom-stream chunk `run_code` wrote. */
+export function isRunCodeStdoutChunk(chunk: unknown): chunk is RunCodeStdoutChunk {
+  return (
+    typeof chunk === 'object' &&
+    chunk !== null &&
+    (chunk as { type?: unknown }).type === RUN_CODE_STDOUT_CHUNK &&
+    typeof (chunk as { text?: unknown }).text === 'string'
+  )
+}
+
+/** The parts of a LangChain tool call's runtime `run_code` reads. */
+type ToolCallRuntime = RunnableConfig & {
+  toolCallId?: string
+  toolCall?: { id?: string }
+  writer?: ((chunk: unknown) => void) | null
 }
 
 /** A `run_code` tool whose description can follow the thread a model call runs in. */
@@ -115,13 +151,29 @@ export function createRunCode(
   }
   const tools = options.tools ?? []
 
-  const run = async ({ code }: { code: string }, config?: RunnableConfig): Promise<string> => {
+  const run = async ({ code }: { code: string }, config?: ToolCallRuntime): Promise<string> => {
     const threadId = threadIdOf(config)
     const externalFunctions: ExternalFunctions = {
       ...langchainToolsAsPython(tools, () => config).externalFunctions,
       ...options.externalFunctions,
     }
     const id = threadId ?? 'default'
+    const toolCallId = config?.toolCallId ?? config?.toolCall?.id ?? ''
+    const writer = typeof config?.writer === 'function' ? config.writer : undefined
+    const onStdout = writer
+      ? (text: string) => {
+          try {
+            writer({
+              type: RUN_CODE_STDOUT_CHUNK,
+              threadId: id,
+              toolCallId,
+              text,
+            } satisfies RunCodeStdoutChunk)
+          } catch {
+            // A stream that cannot take the chunk does not stop the run; the answer has all stdout.
+          }
+        }
+      : undefined
     try {
       const backend = await threads.backendFor(threadId)
       const result = await backend.run(code, {
@@ -129,6 +181,7 @@ export function createRunCode(
         scriptName: '<run_code>',
         ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
         ...(config?.signal ? { signal: config.signal } : {}),
+        ...(onStdout ? { onStdout } : {}),
       })
       let output = formatRunSuccess(result, maxChars)
       try {
@@ -136,11 +189,11 @@ export function createRunCode(
       } catch (error) {
         output += `\n(warning: the Python state could not be saved: ${error instanceof Error ? error.message : String(error)})`
       }
-      options.onRun?.({ threadId: id, code, run: result, output })
+      options.onRun?.({ threadId: id, toolCallId, code, run: result, output })
       return output
     } catch (error) {
       const output = formatRunFailure(error, maxChars)
-      options.onRun?.({ threadId: id, code, error, output })
+      options.onRun?.({ threadId: id, toolCallId, code, error, output })
       return output
     }
   }

@@ -5,10 +5,19 @@
 import { AIMessage, type BaseMessage } from '@langchain/core/messages'
 import { fakeModel } from '@langchain/core/testing'
 import { tool } from '@langchain/core/tools'
-import { InMemorySessionStore, InvalidArgumentError, NotConfiguredError } from '@pyflue/core'
+import {
+  InMemorySessionStore,
+  InvalidArgumentError,
+  NotConfiguredError,
+  ResultValidationError,
+  type SessionRecord,
+} from '@pyflue/core'
+import { RESULT_TOOL_NAME } from '@pyflue/deepagents'
+import { jsonSchema } from 'ai'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { init } from './init.js'
+import type { RunCodeEvent } from './run-code-tool.js'
 import type { SessionEvent } from './session-events.js'
 import { scriptedModel } from './testing/scripted-model.js'
 
@@ -210,7 +219,7 @@ describe("@pyflue/harness with harness: 'deepagents'", () => {
     }
   })
 
-  it('refuses an AI SDK model, non-LangChain tools and AI SDK-only prompt options with typed errors', async () => {
+  it('refuses an AI SDK model, non-LangChain tools and a result schema it cannot use, with typed errors', async () => {
     const aiSdk = init({ harness: 'deepagents', model: scriptedModel(() => ({ text: 'hi' })) })
     await expect(aiSdk).rejects.toBeInstanceOf(InvalidArgumentError)
     await expect(aiSdk).rejects.toThrow("The harness 'deepagents' drives a LangChain chat model")
@@ -223,14 +232,139 @@ describe("@pyflue/harness with harness: 'deepagents'", () => {
     const agent = await init({ harness: 'deepagents', model: fakeModel().respond(answerWithLastToolResult) })
     try {
       const session = await agent.session('options')
-      await expect(session.prompt('hi', { result: z.object({}) })).rejects.toThrow(
-        "The prompt option result needs the 'ai-sdk' harness",
+      // An AI SDK jsonSchema() is no Standard Schema: the session cannot validate with it.
+      await expect(session.prompt('hi', { result: jsonSchema({ type: 'object' }) })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        argument: 'result',
+      })
+      await expect(session.prompt('hi', { onRunCode: 'log' as never })).rejects.toThrow(
+        'onRunCode must be a function',
       )
+      expect(session.messages).toEqual([])
     } finally {
       await agent.close()
     }
     const withoutModel = await init({ harness: 'deepagents' })
     await expect((await withoutModel.session('none')).prompt('hi')).rejects.toBeInstanceOf(NotConfiguredError)
     await withoutModel.close()
+  })
+
+  it('commits each step that called tools before the next model call, so a failure mid-prompt keeps it', async () => {
+    const store = new InMemorySessionStore()
+    // The second model call reads the store as it is at that moment: what a process killed then leaves.
+    let atSecondCall: Promise<SessionRecord | undefined> | undefined
+    const model = fakeModel()
+      .respondWithTools([{ name: 'run_code', args: { code: 'kept = 6 * 7' } }])
+      .respond(() => {
+        atSecondCall = store.load('crash')
+        return new Error('the provider went away')
+      })
+    const agent = await init({ harness: 'deepagents', model, pythonBackend: 'monty', store })
+    try {
+      const session = await agent.session('crash')
+      await expect(session.prompt('compute and keep it')).rejects.toThrow('the provider went away')
+      const saved = await atSecondCall
+      expect(saved?.messages.map((m) => (m as { type: string }).type)).toEqual(['human', 'ai', 'tool'])
+      expect(saved?.python).toBeDefined()
+      expect(session.messages).toHaveLength(3)
+    } finally {
+      await agent.close()
+    }
+    const again = await init({ harness: 'deepagents', model: fakeModel(), pythonBackend: 'monty', store })
+    try {
+      const session = await again.session('crash')
+      expect(session.messages.map((m) => (m as unknown as { type: string }).type)).toEqual([
+        'human',
+        'ai',
+        'tool',
+      ])
+      expect((await session.runPython('kept')).result).toBe(42)
+    } finally {
+      await again.close()
+    }
+  })
+
+  it('onRunCode receives every run_code call with its code, run and the text the model read', async () => {
+    const model = fakeModel()
+      .respondWithTools([{ name: 'run_code', args: { code: 'print("hi")\n2 + 3' } }])
+      .respondWithTools([{ name: 'run_code', args: { code: '1 / 0' } }])
+      .respond(answerWithLastToolResult)
+    const agent = await init({ harness: 'deepagents', model, pythonBackend: 'monty' })
+    try {
+      const runs: RunCodeEvent[] = []
+      const reply = await (await agent.session('on-run')).prompt('two runs', {
+        onRunCode: (e) => runs.push(e),
+      })
+      expect(reply.text).toContain('ZeroDivisionError')
+      expect(runs).toHaveLength(2)
+      expect(runs[0]).toMatchObject({ code: 'print("hi")\n2 + 3', run: { result: 5, stdout: 'hi\n' } })
+      expect(runs[0]!.output).toContain('result: 5')
+      expect(runs[0]!.toolCallId).not.toBe('')
+      expect(runs[1]!.error).toBeDefined()
+      expect(runs[1]!.output).toContain('ZeroDivisionError')
+      const toolCallIds = reply.messages
+        .filter((m) => (m as unknown as { type: string }).type === 'tool')
+        .map((m) => (m as unknown as { data: { tool_call_id: string } }).data.tool_call_id)
+      expect(runs.map((r) => r.toolCallId)).toEqual(toolCallIds)
+    } finally {
+      await agent.close()
+    }
+  })
+
+  it('result: the model answers through the result tool, the reply is validated with the schema', async () => {
+    const schema = z.object({ city: z.string(), population: z.number().int() })
+    const model = fakeModel()
+      .respondWithTools([{ name: 'run_code', args: { code: '2_100_000' } }])
+      .respondWithTools([{ name: RESULT_TOOL_NAME, args: { city: 'Paris', population: 2100000 } }])
+      .respondWithTools([{ name: RESULT_TOOL_NAME, args: { city: 'Lyon', population: 1 } }])
+    const agent = await init({ harness: 'deepagents', model, pythonBackend: 'monty' })
+    try {
+      const session = await agent.session('typed')
+      const reply = await session.prompt('Biggest city in France?', { result: schema })
+      expect(reply.result).toEqual({ city: 'Paris', population: 2100000 })
+      const city: string = reply.result.city
+      expect(city).toBe('Paris')
+      expect(JSON.parse(reply.text)).toEqual({ city: 'Paris', population: 2100000 })
+      expect(reply.finishReason).toBe('stop')
+      const kept = session.messages.length
+      await expect(
+        // JSON Schema cannot say this; the session's validation with the schema itself does.
+        session.prompt('again', {
+          result: z.object({ city: z.string().refine((c) => c === 'Paris'), population: z.number() }),
+        }),
+      ).rejects.toBeInstanceOf(ResultValidationError)
+      expect(session.messages).toHaveLength(kept)
+    } finally {
+      await agent.close()
+    }
+  })
+
+  it("streams what run_code's Python prints while it runs, between the call and its result", async () => {
+    const model = fakeModel()
+      .respondWithTools([
+        { name: 'run_code', args: { code: 'for i in range(3):\n    print("line", i)\n"done"' } },
+      ])
+      .respond(answerWithLastToolResult)
+    const agent = await init({ harness: 'deepagents', model, pythonBackend: 'monty' })
+    try {
+      const stream = (await agent.session('stdout')).stream('print three lines')
+      const events: SessionEvent[] = []
+      for await (const event of stream) events.push(event)
+      await stream.reply
+      const types = events.map((e) => e.type)
+      const call = types.indexOf('tool-call')
+      const result = types.indexOf('tool-result')
+      const printed = events.filter((e) => e.type === 'run-code-stdout')
+      expect(printed.map((e) => (e as { text: string }).text).join('')).toBe('line 0\nline 1\nline 2\n')
+      for (const e of printed) {
+        expect(types.indexOf(e.type)).toBeGreaterThan(call)
+        expect(events.indexOf(e)).toBeLessThan(result)
+        expect((e as { toolCallId: string }).toolCallId).toBe(
+          (events[call] as { toolCallId: string }).toolCallId,
+        )
+      }
+    } finally {
+      await agent.close()
+    }
   })
 })

@@ -111,6 +111,53 @@ describe('init({ harness })', () => {
     await agent.close()
   })
 
+  it('refuses result and onRunCode on a harness whose promptOptions do not list them, naming the option', async () => {
+    const agent = await init({ harness: pythonEchoHarness(), model: 'm', pythonBackend: 'monty' })
+    const session = await agent.session('options')
+    for (const [key, value] of [
+      ['result', { '~standard': { version: 1, vendor: 'x', validate: (v: unknown) => ({ value: v }) } }],
+      ['onRunCode', () => {}],
+    ] as const) {
+      await expect(session.prompt('1', { [key]: value } as never)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        argument: key,
+        message: expect.stringContaining(
+          `The harness 'python-echo' does not support the prompt option ${key}`,
+        ),
+      })
+      expect(() => session.stream('1', { [key]: value } as never)).not.toThrow()
+    }
+    expect(session.messages).toEqual([])
+    await agent.close()
+  })
+
+  it("a harness's commitStep saves the steps at once; a commit that breaks the contract fails the prompt", async () => {
+    const store = new InMemorySessionStore()
+    const stepped: Harness = {
+      ...pythonEchoHarness(),
+      async prompt(input) {
+        const step = [
+          { role: 'user', content: input.text },
+          { role: 'assistant', content: 'working' },
+        ]
+        await input.commitStep(step)
+        const saved = await store.load('stepped')
+        if (saved?.messages.length !== input.messages.length + 2) throw new Error('the step was not saved')
+        if (input.text === 'bad') await input.commitStep([])
+        return {
+          ...(await pythonEchoHarness().prompt(input)),
+          messages: [...step, { role: 'assistant', content: 'done' }],
+        }
+      },
+    }
+    const agent = await init({ harness: stepped, model: 'm', pythonBackend: 'monty', store })
+    const session = await agent.session('stepped')
+    expect((await session.prompt('1 + 1')).text).toBe('m 2')
+    expect(session.messages).toHaveLength(3)
+    await expect(session.prompt('bad')).rejects.toThrow("The harness 'python-echo' committed no messages")
+    await agent.close()
+  })
+
   it('abort() stops a prompt on a harness with an AbortError, and the session stays usable', async () => {
     let started!: () => void
     const running = new Promise<void>((resolve) => {

@@ -38,7 +38,10 @@ import { BUILT_IN_TOOL_NAMES } from './application-tools.js'
 import {
   type ContractHarnessSetting,
   checkHarnessResult,
-  refuseAiSdkOnlyOptions,
+  checkStepMessages,
+  refuseUnsupportedOptions,
+  routeHarnessEvents,
+  typedResultOf,
   usageOf,
 } from './contract-harness.js'
 import { EventQueue, HeldEvents } from './event-queue.js'
@@ -293,9 +296,10 @@ export class Session {
   async prompt<T = undefined>(text: string, options: PromptOptions<T> = {}): Promise<PromptReply<T>> {
     this.#checkPrompt(text)
     const maxSteps = checkPromptOptions(options, this.#settings.maxSteps, 'prompt options')
-    if (this.#settings.harness) refuseAiSdkOnlyOptions(options, this.#settings.harness.harness)
+    if (this.#settings.harness) refuseUnsupportedOptions(options, this.#settings.harness.harness)
     const op = this.#begin(options.signal)
-    if (this.#settings.harness) return this.#promptOnHarness(this.#settings.harness, text, op, maxSteps)
+    if (this.#settings.harness)
+      return this.#promptOnHarness(this.#settings.harness, text, op, maxSteps, options)
     return this.#promptOperation(op, false, maxSteps, async () => {
       const setup = await this.#setup(text, op, options, maxSteps)
       const call = generateText(setup.callOptions)
@@ -341,10 +345,10 @@ export class Session {
     queue: EventQueue<SessionEvent>,
   ): Promise<PromptReply<T>> {
     this.#checkPrompt(text)
-    if (this.#settings.harness) refuseAiSdkOnlyOptions(options, this.#settings.harness.harness)
+    if (this.#settings.harness) refuseUnsupportedOptions(options, this.#settings.harness.harness)
     const op = this.#begin(options.signal)
     if (this.#settings.harness)
-      return this.#promptOnHarness(this.#settings.harness, text, op, maxSteps, queue)
+      return this.#promptOnHarness(this.#settings.harness, text, op, maxSteps, options, queue)
     // What a run_code call does (stdout, tools its Python calls) is held until the stream has
     // shown that call's `tool-call` event.
     const shownCalls = new Set<string>()
@@ -481,13 +485,15 @@ export class Session {
   /**
    * A prompt on a contract harness: the harness runs the model loop on the session's history,
    * backend and sandbox; the session keeps the messages it returns and saves them with the
-   * Python state. With `queue` (a stream), the harness's events go to it as they happen.
+   * Python state. With `queue` (a stream), the harness's events go to it as they happen. Each
+   * step the harness commits is saved at once (as on the AI SDK loop); `result` is validated here.
    */
   #promptOnHarness<T>(
     setting: ContractHarnessSetting,
     text: string,
     op: Operation,
     maxSteps: number,
+    options: PromptOptions<T>,
     queue?: EventQueue<SessionEvent>,
   ): Promise<PromptReply<T>> {
     return this.#promptOperation(op, queue !== undefined, maxSteps, async () => {
@@ -520,13 +526,23 @@ export class Session {
           maxSteps,
           maxOutputChars: this.#settings.maxOutputChars,
           resourceLimits: this.#settings.resourceLimits,
-          onEvent: (event) => {
-            if (!op.signal.aborted) queue?.push(event)
+          onEvent: routeHarnessEvents(op.signal, queue && ((event) => queue.push(event)), options.onRunCode),
+          commitStep: async (messages) => {
+            if (op.signal.aborted) throw createAbortError(op.signal)
+            try {
+              checkStepMessages(messages, harness)
+              await this.#commitFrom(base, structuredClone(messages) as ModelMessage[])
+            } catch (error) {
+              op.fail(error)
+              throw error
+            }
           },
+          result: options.result,
         }),
         op.signal,
       )
       const result = checkHarnessResult(raw, harness)
+      const typed = await raceAbort(typedResultOf(result, options.result), op.signal)
       const usage = usageOf(result)
       const reply = await this.#commitReply<T>(base, structuredClone(result.messages) as ModelMessage[], {
         text: result.text,
@@ -534,7 +550,7 @@ export class Session {
         usage,
         finishReason: result.finishReason,
         stepsExhausted: result.stepsExhausted === true,
-        result: undefined as T,
+        result: typed as T,
       })
       if (reply.stepsExhausted) queue?.push({ type: 'steps-exhausted', maxSteps, steps: maxSteps })
       queue?.push({
