@@ -9,7 +9,7 @@
  * user code runs, linking every shared object to one Python object again.
  *
  * A node is `[op, argument, kids, id]`: `op` is `'d'` (descend into `kids`), `'f'` (the
- * placeholder int is a float), `'z'` (`-0.0`), `'range'` (argument `[start, stop, step]`),
+ * placeholder number is a float), `'z'` (`-0.0`), `'range'` (argument `[start, stop, step]`),
  * `'set'` / `'frozenset'` (the placeholder is a list of members), `'dict'` (the placeholder is a
  * list of `[key, value]` pairs, used when a key needs rebuilding) or `'ref'` (the object with id
  * `argument`, rebuilt earlier); `kids` are `[step, node]` pairs in ascending step order (steps as
@@ -125,7 +125,8 @@ export function encodeSessionValues(values: readonly unknown[]): { values: unkno
     if (typeof value === 'number') return Object.is(value, -0) ? [0, leaf('z')] : [value, null]
     if (value instanceof PyFloat) {
       if (Object.is(value.value, -0)) return [0, leaf('z')]
-      return [Number.isSafeInteger(value.value) ? value.value : BigInt(value.value), leaf('f')]
+      // Monty takes an integral number that fits an i64 as an int, a larger one as a float.
+      return [value.value, leaf('f')]
     }
     if (value instanceof PyRange) return [null, leaf('range', [value.start, value.stop, value.step])]
     if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return [value, null]
