@@ -5,7 +5,7 @@
  * repr *string* (indistinguishable from a `str` holding the same text), a shared object as one
  * copy per path, a cycle as the string `'[...]'`. The program's epilogue therefore walks every
  * value it hands back with `__pf_walk` (Python, below) and returns *notes*: at which path sits a
- * float, a frozenset, a range, a module, a reference to an object seen earlier, a cycle, or a
+ * float (`'z'`: `-0.0`, which a JS `Set` or `Map` key turns into `0`), a frozenset, a range, a module, a reference to an object seen earlier, a cycle, or a
  * value of another type. `readCollected` applies them to Monty's output and builds the session
  * form (`python-values.ts`, shared objects shared again), or says why a name cannot be kept.
  *
@@ -37,7 +37,7 @@ def __pf_walk(v, path, notes, seen, stack):
         return
     if t is __pf_float:
         if v - v == 0 and v % 1.0 == 0:
-            notes.append((path, 'f', None))
+            notes.append((path, 'z' if v == 0 and __pf_repr(v) == '-0.0' else 'f', None))
         return
     if t is __pf_list or t is __pf_tuple or t is __pf_dict or t is __pf_set or t is __pf_frozenset:
         i = __pf_id(v)
@@ -58,7 +58,7 @@ def __pf_walk(v, path, notes, seen, stack):
             __pf_walk_items(v.keys(), path, 0, notes, seen, stack)
             __pf_walk_items(v.values(), path, 1, notes, seen, stack)
         else:
-            __pf_walk_items(v, path, -1, notes, seen, stack)
+            __pf_walk_items(v, path, -2 if t is __pf_set or t is __pf_frozenset else -1, notes, seen, stack)
         stack.discard(i)
         return
     name = t.__name__
@@ -72,6 +72,13 @@ def __pf_walk_items(items, path, key, notes, seen, stack):
         return
     if __pf_float in kinds and __pf_int not in kinds and kinds <= __pf_plain_float:
         notes.append((path, 'floats', key))
+        if (key == 0 or key == -2) and 0 in items:
+            # A JS Set or Map key holds -0 as 0: the one zero of a set or of dict keys is told apart.
+            n = 0
+            for e in items:
+                if e == 0 and __pf_type(e) is __pf_float and __pf_repr(e) == '-0.0':
+                    notes.append((path + ((n if key < 0 else 2 * n),), 'z', None))
+                n += 1
         return
     n = 0
     for e in items:
@@ -146,6 +153,7 @@ export function readCollected(
     const [path, kind, argument] = note
     switch (kind) {
       case 'f':
+      case 'z':
       case 'floats':
       case 'range':
         edits.push(note)
@@ -200,6 +208,8 @@ export function readCollected(
     if (!kept(path)) continue
     if (kind === 'f') {
       nav.set(path, new PyFloat(nav.get(path) as number))
+    } else if (kind === 'z') {
+      nav.set(path, new PyFloat(-0))
     } else if (kind === 'range') {
       const range = rangeFromRepr(String(argument))
       if (range) nav.set(path, range)
@@ -265,7 +275,7 @@ class Navigator {
   set(path: readonly number[], value: unknown): void {
     this.setChild(this.get(path.slice(0, -1)), path.at(-1)!, value)
   }
-  /** Every integral number directly in the container at `path` (its keys: 0, values: 1, members: -1) is a float. */
+  /** Every integral number directly in the container at `path` (its keys: 0, values: 1, members: -1 or -2) is a float. */
   floats(path: readonly number[], key: number): void {
     let node = this.get(path)
     if (node instanceof PyFrozenSet) node = node.items

@@ -8,8 +8,7 @@ import { createMontyBackend } from './monty-backend.js'
  * leave the same final values, types and sharing whether they run as N separate runs in one
  * session, as N runs with the state dumped and loaded between each, or as one program in one
  * run. The seed is fixed so CI runs the same cases every time; `PYFLUE_PROPERTY_SEED` and
- * `PYFLUE_PROPERTY_RUNS` change it and raise
- * the count for a longer search (apps/bench).
+ * `PYFLUE_PROPERTY_RUNS` change it and raise the count for a longer search.
  */
 const SEED = Number(process.env.PYFLUE_PROPERTY_SEED ?? 20261203)
 const RUNS = Number(process.env.PYFLUE_PROPERTY_RUNS ?? 40)

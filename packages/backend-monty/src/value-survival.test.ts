@@ -64,6 +64,11 @@ const cases: Case[] = [
     result: '5.0',
   },
   {
+    name: '-0.0 keeps its sign in a set, a frozenset and as a dict key',
+    steps: ['s = {-0.0}\nf = frozenset([-0.0, 1])\nd = {-0.0: -0.0}\ng = {-0.0, 2.0}', 'repr([s, f, d, g])'],
+    result: '[{-0.0}, frozenset({-0.0, 1}), {-0.0: -0.0}, {-0.0, 2.0}]',
+  },
+  {
     name: 'a frozenset stays a frozenset',
     steps: ['f = frozenset([1, 2])', '(type(f).__name__, sorted(f))'],
     result: tuple('frozenset', [1, 2]),
