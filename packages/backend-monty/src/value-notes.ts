@@ -67,10 +67,11 @@ def __pf_walk(v, path, notes, seen, stack):
     else:
         notes.append((path, 'other', name))
 def __pf_walk_items(items, path, key, notes, seen, stack):
+    # issubset, not <=: Monty 0.0.18's set <= set is not the subset test.
     kinds = __pf_set(__pf_map(__pf_type, items))
-    if kinds <= __pf_plain:
+    if kinds.issubset(__pf_plain):
         return
-    if __pf_float in kinds and __pf_int not in kinds and kinds <= __pf_plain_float:
+    if __pf_float in kinds and __pf_int not in kinds and kinds.issubset(__pf_plain_float):
         notes.append((path, 'floats', key))
         if (key == 0 or key == -2) and 0 in items:
             # A JS Set or Map key holds -0 as 0: the one zero of a set or of dict keys is told apart.
@@ -82,8 +83,22 @@ def __pf_walk_items(items, path, key, notes, seen, stack):
         return
     n = 0
     for e in items:
-        if __pf_type(e) not in __pf_plain:
-            __pf_walk(e, path + ((n if key < 0 else 2 * n + key),), notes, seen, stack)
+        te = __pf_type(e)
+        if te not in __pf_plain:
+            step = n if key < 0 else 2 * n + key
+            # Inline for the common list of small rows of scalars: a call costs more than the row.
+            if (te is __pf_list or te is __pf_tuple) and __pf_set(__pf_map(__pf_type, e)).issubset(__pf_plain) or (
+                te is __pf_dict
+                and __pf_set(__pf_map(__pf_type, e)).issubset(__pf_plain)
+                and __pf_set(__pf_map(__pf_type, e.values())).issubset(__pf_plain)
+            ):
+                i = __pf_id(e)
+                if i in seen:
+                    notes.append((path + (step,), 'ref', seen[i]))
+                else:
+                    seen[i] = path + (step,)
+            else:
+                __pf_walk(e, path + (step,), notes, seen, stack)
         n += 1
 `
 
