@@ -55,6 +55,7 @@ import { inProcessExecution } from './in-thread-execution.js'
 import { MontyFailure } from './monty-failure.js'
 import { type MontyPool, MontyPool as MontyPoolClass, sharedMontyPool } from './monty-pool.js'
 import { mountError } from './mount-error.js'
+import { explainNotKept } from './not-kept.js'
 import { buildProgram, END_MARKER, mapTraceback, type Program, renamedInput } from './program-builder.js'
 import { PYTHON_BUILTIN_NAMES } from './python-builtins.js'
 import { isUsablePythonName } from './python-names.js'
@@ -68,19 +69,23 @@ import {
   raceDeadline,
 } from './run-limits.js'
 import {
+  commitCollected,
   dumpSessionState,
   emptyState,
   loadSessionState,
   type SessionState,
   type StoredDefinition,
+  travellingWith,
 } from './session-state.js'
+import { encodeSessionValues, SESSION_NODES_INPUT, SESSION_VALUES_INPUT } from './session-values.js'
 import { analyzeSnippet, type SnippetAnalysis } from './snippet-analysis.js'
 import { checkSnippetShape } from './snippet-shape.js'
 import { applyDeltas, DeltaBaseline } from './state-delta.js'
 import { typeCheckDiagnostics } from './type-check.js'
 import { ValueBudget, type ValueBudgetLimits, valueBudgetLimits } from './value-budget.js'
-import { findNonData, fromMonty, toMonty } from './value-conversion.js'
+import { fromMonty, toMonty } from './value-conversion.js'
 import { describeMontyValue, pythonTypeOf, stubTypeOf } from './value-description.js'
+import { chargeValue, readCollected, resultNonData, type WalkNote } from './value-notes.js'
 
 /** Limits a run gets when the caller gives none. */
 export const DEFAULT_RESOURCE_LIMITS: Readonly<
@@ -448,6 +453,9 @@ export class MontyBackend implements PythonBackend {
     // A session value named like a builtin is never looked up lazily: Monty finds the builtin.
     for (const name of allReads) if (PYTHON_BUILTIN_NAMES.has(name)) eager.add(name)
     for (const definition of emitted.values()) for (const read of definition.reads) eager.add(read)
+    // A value that travels rebuilt (a float, a frozenset, a shared object…) is bound before the
+    // snippet runs, never looked up lazily (`session-values.ts`).
+    for (const name of allReads) if (state.special.has(name)) eager.add(name)
     const isMutable = (value: unknown) =>
       typeof value === 'object' && value !== null && !(value instanceof Uint8Array)
 
@@ -467,6 +475,15 @@ export class MontyBackend implements PythonBackend {
       if (analysis.definitions.has(name)) continue
       collect.push(name)
       if (!runInputs.has(name) && state.data.has(name)) setInput(name, state.data.get(name))
+    }
+    // Names sharing an object with a name the run is handed travel with it, and come back with it.
+    for (const name of travellingWith(
+      state,
+      [...collect, ...allReads].filter((n) => !shadowed(n)),
+    )) {
+      if (collect.includes(name) || shadowed(name) || analysis.definitions.has(name)) continue
+      collect.push(name)
+      setInput(name, state.data.get(name))
     }
     const collectSet = new Set(collect)
     const collectAfterMarker: string[] = []
@@ -499,10 +516,24 @@ export class MontyBackend implements PythonBackend {
     const definitions = [...emitted.values()].sort((a, b) => a.seq - b.seq)
     // Monty lets a builtin win over an input of the same name, so such an input travels under
     // another name and is bound to its own by the program (see buildProgram).
+    // Session values Monty would change travel rebuilt (`session-values.ts`), bound by the prologue.
+    const sessionValues = Object.keys(montyInputs).filter(
+      (name) => !runInputs.has(name) && state.special.has(name),
+    )
+    const encodedSession =
+      sessionValues.length > 0
+        ? encodeSessionValues(sessionValues.map((name) => montyInputs[name]))
+        : undefined
+    for (const name of sessionValues) delete montyInputs[name]
+    if (encodedSession) {
+      setInput(SESSION_VALUES_INPUT, encodedSession.values)
+      setInput(SESSION_NODES_INPUT, encodedSession.nodes)
+    }
     const renamedInputs = Object.keys(montyInputs).filter((name) => PYTHON_BUILTIN_NAMES.has(name))
     const planKey = [
       scriptName,
       renamedInputs.join(','),
+      sessionValues.join(','),
       code,
       definitions.map((d) => d.seq).join(','),
       wrapped.map((e) => `${e.name}:${e.kind}${e.awaitable ? ':awaitable' : ''}`).join(','),
@@ -528,6 +559,7 @@ export class MontyBackend implements PythonBackend {
         collectAfterMarker,
         awaitCoroutineResult: true,
         renamedInputs,
+        sessionValues,
       })
       this.#programs.set(planKey, program)
       if (this.#programs.size > PROGRAM_CACHE_SIZE) this.#programs.delete(this.#programs.keys().next().value!)
@@ -646,7 +678,7 @@ export class MontyBackend implements PythonBackend {
       }
       output = step.output
     } catch (error) {
-      throw this.#mapError(error, program, analysis, limits)
+      throw explainNotKept(this.#mapError(error, program, analysis, limits), state)
     } finally {
       signal?.removeEventListener('abort', onAbort)
       this.#current = undefined
@@ -656,42 +688,40 @@ export class MontyBackend implements PythonBackend {
     // Closed while the run was in progress: it ends with the closed error, never a result.
     this.#checkOpen()
     // Check everything before changing the namespace: a refused result leaves it as it was.
-    const [resultRaw, resultType, collected] = output as [unknown, string, ([unknown, string] | null)[]]
-    if (typeof resultRaw === 'string' && resultType !== 'str') {
+    const [resultRaw, , collected, notes, resultNotes] = output as [
+      unknown,
+      string,
+      ([unknown, string] | null)[],
+      WalkNote[],
+      WalkNote[],
+    ]
+    const problem = resultNonData(resultRaw, resultNotes, 'result')
+    if (problem) {
       throw new ValueConversionError({
-        path: 'result',
-        found: resultType,
-        message: `A Python ${resultType} is not data and cannot cross into JavaScript; return data built from it instead`,
+        path: problem.path,
+        found: problem.found,
+        message: `A Python ${problem.found} is not data and cannot cross into JavaScript; return data built from it instead`,
       })
     }
     const outputBudget = new ValueBudget(this.#valueLimits)
-    const result = fromMonty(resultRaw, 'result', this.#dataclasses, outputBudget)
+    const result = fromMonty(resultRaw, 'result', this.#dataclasses, outputBudget, { checked: true })
     const names = [...collect, ...collectAfterMarker]
-    const updates: [string, unknown][] = []
-    const notKept: { name: string; type: string; path: string }[] = []
-    names.forEach((name, index) => {
-      const entry = collected[index]
-      if (!entry) return
-      const [value, typeName] = entry
-      const problem =
-        typeof value === 'string' && typeName !== 'str'
-          ? { path: name, found: typeName }
-          : findNonData(value, name, outputBudget)
-      if (problem) notKept.push({ name, type: problem.found, path: problem.path })
-      else updates.push([name, value])
+    const values = collected.map((entry) => entry?.[0])
+    values.forEach((value, index) => {
+      if (collected[index]) chargeValue(value, outputBudget, names[index]!)
     })
+    const outcomes = readCollected(
+      values,
+      collected.map((entry) => entry?.[1] ?? 'NoneType'),
+      notes,
+    ).map((outcome, index) => (collected[index] ? outcome : undefined))
 
     // Commit.
-    for (const { name } of notKept) {
-      state.data.delete(name)
-      state.definitions.delete(name)
-    }
-    for (const [name, value] of updates) {
-      state.data.set(name, value)
-      state.definitions.delete(name)
-    }
+    const notKept = commitCollected(state, names, outcomes, scriptName)
     for (const definition of analysis.definitions.values()) {
       state.data.delete(definition.name)
+      state.special.delete(definition.name)
+      state.notKept.delete(definition.name)
       state.definitions.set(definition.name, { ...definition, scriptName, seq: state.nextSeq++ })
     }
 
@@ -708,7 +738,6 @@ export class MontyBackend implements PythonBackend {
       : result
     const metadata: Record<string, unknown> = { programBytes: program.source.length }
     if (truncated) metadata.stdoutTruncated = true
-    if (notKept.length > 0) metadata.notKept = notKept
     let stdout = stdoutChunks.join('')
     if (truncated) stdout += `\n[stdout truncated at ${this.#maxStdoutBytes} bytes]`
     return {
@@ -716,6 +745,7 @@ export class MontyBackend implements PythonBackend {
       stdout,
       backend: this.name,
       durationMs: performance.now() - started,
+      ...(notKept.length > 0 ? { notKept } : {}),
       metadata,
     }
   }

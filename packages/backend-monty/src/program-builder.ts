@@ -1,5 +1,7 @@
 import type { PythonTracebackFrame } from '@pyflue/core'
 import type { StoredDefinition } from './session-state.js'
+import { DECODER_SOURCE, sessionValueBindings } from './session-values.js'
+import { WALKER_SOURCE } from './value-notes.js'
 
 /** Where a line of the program came from. */
 type Segment =
@@ -44,6 +46,11 @@ export interface ProgramParts {
    * the engine has kept the builtins it calls under names of its own.
    */
   readonly renamedInputs?: readonly string[]
+  /**
+   * Session values that travel rebuilt (`session-values.ts`): the prologue binds each of these
+   * names, in order, to its value decoded from the `SESSION_VALUES_INPUT` input.
+   */
+  readonly sessionValues?: readonly string[]
 }
 
 /** The Monty input name under which an input named like a builtin is passed. */
@@ -52,8 +59,8 @@ export function renamedInput(name: string): string {
 }
 
 /**
- * The engine's own binding of `type`, the one builtin its added code calls, made before any user
- * value is bound, so a user's `type = 3` cannot break a run.
+ * The engine's own binding of `type` (one of the builtins its added code calls, all bound in
+ * `WALKER_SOURCE` before any user value is), so a user's `type = 3` cannot break a run.
  */
 const TYPE = '__pf_type'
 
@@ -73,8 +80,9 @@ function ensureNewline(text: string): string {
 /**
  * Builds: wrappers of externals, re-emitted session definitions, the user's snippet (its last
  * expression assigned to `__pf_result`), then an epilogue whose value is
- * `(result, type(result).__name__, [(value, type name) or None for each collected name])`, calling
- * `type` through the engine's own binding.
+ * `(result, type(result).__name__, [(value, type name) or None for each collected name], notes,
+ * result notes)`, the notes being what `__pf_walk` says of the collected values and of the
+ * result (`value-notes.ts`), all through the engine's own builtin bindings.
  */
 export function buildProgram(parts: ProgramParts): Program {
   const segments: Segment[] = []
@@ -88,10 +96,17 @@ export function buildProgram(parts: ProgramParts): Program {
     line += lines
   }
   const declared = [...parts.declare, RESULT_NAME, '__pf_out']
+  const sessionValues = parts.sessionValues ?? []
   push(
-    [`${TYPE} = type`, ...(parts.renamedInputs ?? []).map((name) => `${name} = ${renamedInput(name)}`)].join(
-      '\n',
-    ),
+    [
+      WALKER_SOURCE,
+      ...(sessionValues.length > 0 ? [DECODER_SOURCE] : []),
+      ...(parts.renamedInputs ?? []).map((name) => `${name} = ${renamedInput(name)}`),
+      sessionValueBindings(sessionValues),
+    ]
+      .filter((text) => text !== '')
+      .map((text) => text.replace(/\n$/, ''))
+      .join('\n'),
     { kind: 'engine' },
   )
   push(['if False:', ...declared.map((name) => `    ${name} = None`)].join('\n'), { kind: 'engine' })
@@ -119,13 +134,16 @@ export function buildProgram(parts: ProgramParts): Program {
       `    ${RESULT_NAME} = await ${RESULT_NAME}`,
     )
   }
-  epilogue.push('__pf_out = []')
+  epilogue.push('__pf_out = []', '__pf_notes = []', '__pf_seen = {}')
+  let index = 0
   const collectOne = (name: string) => {
     epilogue.push(
       'try:',
       `    __pf_out.append((${name}, ${TYPE}(${name}).__name__))`,
       'except NameError:',
       '    __pf_out.append(None)',
+      'else:',
+      `    __pf_walk(${name}, (${index++},), __pf_notes, __pf_seen, __pf_set())`,
     )
   }
   for (const name of parts.collect) collectOne(name)
@@ -133,7 +151,11 @@ export function buildProgram(parts: ProgramParts): Program {
     epilogue.push(`${END_MARKER}()`)
     for (const name of parts.collectAfterMarker) collectOne(name)
   }
-  epilogue.push(`(${RESULT_NAME}, ${TYPE}(${RESULT_NAME}).__name__, __pf_out)`)
+  epilogue.push(
+    '__pf_rnotes = []',
+    `__pf_walk(${RESULT_NAME}, (0,), __pf_rnotes, {}, __pf_set())`,
+    `(${RESULT_NAME}, ${TYPE}(${RESULT_NAME}).__name__, __pf_out, __pf_notes, __pf_rnotes)`,
+  )
   push(epilogue.join('\n'), { kind: 'engine' })
   return {
     source: chunks.join(''),

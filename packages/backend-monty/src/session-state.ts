@@ -1,6 +1,8 @@
 import { StateFormatError } from '@pyflue/core'
+import { specialNames } from './session-values.js'
 import type { CodeDefinition } from './snippet-analysis.js'
 import { decodeState, encodeState } from './state-format.js'
+import type { CollectedOutcome } from './value-notes.js'
 
 /** A definition kept in the session: its source and where it came from. */
 export interface StoredDefinition extends CodeDefinition {
@@ -10,18 +12,117 @@ export interface StoredDefinition extends CodeDefinition {
   readonly seq: number
 }
 
+/** A name an earlier run bound to a value that could not be kept, and why. */
+export interface NotKeptRecord {
+  /** The number of the run that bound it (1 for a session's first successful run). */
+  readonly run: number
+  readonly scriptName: string
+  /** The Python type of the value (or 'cycle', 'deep'). */
+  readonly type: string
+  readonly reason: string
+}
+
 /**
- * The session namespace: data values in Monty form, and definitions (def, lambda, import) as
- * source. A name is in at most one of the two.
+ * The session namespace: data values in session form (Monty form, with the classes of
+ * `python-values.ts`; an object shared by several names or places is one JS object), and
+ * definitions (def, lambda, import, module alias) as source. A name is in at most one of the two.
  */
 export interface SessionState {
   readonly data: Map<string, unknown>
   readonly definitions: Map<string, StoredDefinition>
   nextSeq: number
+  /**
+   * The data names whose values must travel rebuilt (`session-values.ts`), each with the names it
+   * shares objects with (itself included). A group may name more than still share: harmless.
+   */
+  readonly special: Map<string, readonly string[]>
+  /** Names whose last binding could not be kept, with the run that bound them and why. */
+  readonly notKept: Map<string, NotKeptRecord>
+  /** Successful runs so far. */
+  runs: number
 }
 
 export function emptyState(): SessionState {
-  return { data: new Map(), definitions: new Map(), nextSeq: 0 }
+  return {
+    data: new Map(),
+    definitions: new Map(),
+    nextSeq: 0,
+    special: new Map(),
+    notKept: new Map(),
+    runs: 0,
+  }
+}
+
+/**
+ * The session names a run must be handed together with `names`: every name sharing an object
+ * with one of them, transitively (changing it through one name must show through the others).
+ */
+export function travellingWith(state: SessionState, names: Iterable<string>): Set<string> {
+  const out = new Set<string>()
+  const pending = [...names]
+  while (pending.length > 0) {
+    const name = pending.pop()!
+    for (const other of state.special.get(name) ?? []) {
+      if (other === name || out.has(other) || !state.data.has(other)) continue
+      out.add(other)
+      pending.push(other)
+    }
+  }
+  return out
+}
+
+/** What one run's values did to the namespace, as the run's result reports it. */
+export interface NotKeptEntry {
+  readonly name: string
+  readonly type: string
+  readonly reason: string
+}
+
+/**
+ * Commits the collected names of a successful run: a kept value replaces the name's binding, a
+ * module becomes an import definition, and a value that cannot be kept unbinds the name and is
+ * remembered (`notKept`) so a later `NameError` can say why. Counts the run.
+ */
+export function commitCollected(
+  state: SessionState,
+  names: readonly string[],
+  outcomes: readonly (CollectedOutcome | undefined)[],
+  scriptName: string,
+): NotKeptEntry[] {
+  const run = ++state.runs
+  const notKept: NotKeptEntry[] = []
+  const kept: [string, unknown][] = []
+  names.forEach((name, index) => {
+    const outcome = outcomes[index]
+    if (!outcome) return
+    state.special.delete(name)
+    state.notKept.delete(name)
+    if (outcome.kind === 'value') {
+      state.data.set(name, outcome.value)
+      state.definitions.delete(name)
+      kept.push([name, outcome.value])
+    } else if (outcome.kind === 'module') {
+      state.data.delete(name)
+      const bare = outcome.module === name && !name.includes('.')
+      state.definitions.set(name, {
+        name,
+        kind: 'import',
+        source: bare ? `import ${name}` : `import ${outcome.module} as ${name}`,
+        line: 1,
+        reads: [],
+        globals: [],
+        scriptName,
+        seq: state.nextSeq++,
+      })
+    } else {
+      state.data.delete(name)
+      state.definitions.delete(name)
+      state.notKept.set(name, { run, scriptName, type: outcome.type, reason: outcome.reason })
+      notKept.push({ name, type: outcome.type, reason: outcome.reason })
+    }
+  })
+  for (const [name, group] of specialNames(kept)) state.special.set(name, group)
+  return notKept
 }
 
 const STATE_KIND = 'pyflue-monty-session'
@@ -33,6 +134,8 @@ export function dumpSessionState(state: SessionState): Uint8Array {
     data: new Map(state.data),
     definitions: [...state.definitions.values()].map(plainDefinition),
     nextSeq: state.nextSeq,
+    notKept: [...state.notKept].map(([name, record]) => ({ name, ...record })),
+    runs: state.runs,
   })
 }
 
@@ -57,7 +160,31 @@ export function loadSessionState(bytes: Uint8Array): SessionState {
     if (!definition) throw corrupt('a definition is malformed')
     definitions.set(definition.name, definition)
   }
-  return { data, definitions, nextSeq: decoded.nextSeq }
+  // Version 1 states have neither.
+  const notKept = new Map<string, NotKeptRecord>()
+  if (decoded.notKept !== undefined) {
+    if (!Array.isArray(decoded.notKept)) throw corrupt('the names not kept are malformed')
+    for (const item of decoded.notKept as Record<string, unknown>[]) {
+      if (
+        typeof item?.name !== 'string' ||
+        typeof item.run !== 'number' ||
+        typeof item.scriptName !== 'string' ||
+        typeof item.type !== 'string' ||
+        typeof item.reason !== 'string'
+      ) {
+        throw corrupt('a name not kept is malformed')
+      }
+      notKept.set(item.name, {
+        run: item.run,
+        scriptName: item.scriptName,
+        type: item.type,
+        reason: item.reason,
+      })
+    }
+  }
+  const runs = decoded.runs ?? 0
+  if (typeof runs !== 'number') throw corrupt('the run count is malformed')
+  return { data, definitions, nextSeq: decoded.nextSeq, special: specialNames(data), notKept, runs }
 }
 
 /** A definition as plain data, for the state bytes. */

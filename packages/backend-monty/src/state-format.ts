@@ -1,21 +1,28 @@
 import { crc32 } from 'node:zlib'
 import { StateFormatError } from '@pyflue/core'
+import { PyFloat, PyFrozenSet, PyRange } from './python-values.js'
 
 /**
  * The bytes of a dumped session:
  *
  *   offset 0  8 bytes  magic "PYFLMNTY"
- *   offset 8  u16 BE   format version (1)
+ *   offset 8  u16 BE   format version (2; version 1 is still read)
  *   offset 10 u32 BE   payload length
  *   offset 14 u32 BE   CRC-32 of the payload
  *   offset 18 payload  one tagged value (see `encodeValue`)
  *
  * The tagged encoding round-trips every Monty-form value exactly: null, booleans, float64
  * (NaN, ±Infinity, -0), bigint, strings, lists, tuples, dicts with any keys, sets, bytes and
- * tagged objects (dates, dataclasses).
+ * tagged objects (dates, dataclasses). Version 2 adds the session forms of `python-values.ts`
+ * (an integral float, a frozenset, a range) and references: every list, tuple, dict and set is
+ * numbered in the order it is first written, and a later occurrence of the same object is
+ * written as `Ref` with its number, so objects shared by several names or places stay shared.
+ * Version 1 bytes (no such tags) read as before.
  */
 export const STATE_MAGIC = new Uint8Array([0x50, 0x59, 0x46, 0x4c, 0x4d, 0x4e, 0x54, 0x59]) // PYFLMNTY
-export const STATE_FORMAT_VERSION = 1
+export const STATE_FORMAT_VERSION = 2
+/** The oldest format version this backend still reads. */
+export const OLDEST_STATE_FORMAT_VERSION = 1
 const HEADER_BYTES = 18
 
 enum Tag {
@@ -31,6 +38,10 @@ enum Tag {
   Set = 9,
   Bytes = 10,
   Object = 11,
+  IntegralFloat = 12,
+  FrozenSet = 13,
+  Range = 14,
+  Ref = 15,
 }
 
 class Writer {
@@ -75,7 +86,7 @@ class Writer {
   }
 }
 
-function encodeValue(writer: Writer, value: unknown): void {
+function encodeValue(writer: Writer, value: unknown, seen: Map<object, number>): void {
   if (value === null || value === undefined) {
     writer.byte(Tag.Null)
     return
@@ -102,25 +113,50 @@ function encodeValue(writer: Writer, value: unknown): void {
     writer.bytes(value)
     return
   }
+  if (value instanceof PyFloat) {
+    writer.byte(Tag.IntegralFloat)
+    writer.f64(value.value)
+    return
+  }
+  if (value instanceof PyRange) {
+    writer.byte(Tag.Range)
+    for (const part of [value.start, value.stop, value.step]) writer.string(String(part))
+    return
+  }
+  if (value instanceof PyFrozenSet) {
+    writer.byte(Tag.FrozenSet)
+    writer.u32(value.items.size)
+    for (const item of value.items) encodeValue(writer, item, seen)
+    return
+  }
+  if (Array.isArray(value) || value instanceof Map || value instanceof Set) {
+    const known = seen.get(value)
+    if (known !== undefined) {
+      writer.byte(Tag.Ref)
+      writer.u32(known)
+      return
+    }
+    seen.set(value, seen.size)
+  }
   if (Array.isArray(value)) {
     writer.byte((value as { __tuple__?: unknown }).__tuple__ === true ? Tag.Tuple : Tag.List)
     writer.u32(value.length)
-    for (const item of value) encodeValue(writer, item)
+    for (const item of value) encodeValue(writer, item, seen)
     return
   }
   if (value instanceof Map) {
     writer.byte(Tag.Dict)
     writer.u32(value.size)
     for (const [key, entry] of value) {
-      encodeValue(writer, key)
-      encodeValue(writer, entry)
+      encodeValue(writer, key, seen)
+      encodeValue(writer, entry, seen)
     }
     return
   }
   if (value instanceof Set) {
     writer.byte(Tag.Set)
     writer.u32(value.size)
-    for (const item of value) encodeValue(writer, item)
+    for (const item of value) encodeValue(writer, item, seen)
     return
   }
   if (typeof value === 'object') {
@@ -129,7 +165,7 @@ function encodeValue(writer: Writer, value: unknown): void {
     writer.u32(keys.length)
     for (const key of keys) {
       writer.string(key)
-      encodeValue(writer, (value as Record<string, unknown>)[key])
+      encodeValue(writer, (value as Record<string, unknown>)[key], seen)
     }
     return
   }
@@ -179,7 +215,7 @@ class Reader {
   }
 }
 
-function decodeValue(reader: Reader, depth: number): unknown {
+function decodeValue(reader: Reader, depth: number, objects: object[]): unknown {
   if (depth > 10_000) throw new StateFormatError('corrupt', 'The session state is corrupt: nesting too deep.')
   const tag = reader.byte()
   switch (tag) {
@@ -201,24 +237,54 @@ function decodeValue(reader: Reader, depth: number): unknown {
       return reader.string()
     case Tag.Bytes:
       return reader.bytes()
+    case Tag.IntegralFloat:
+      return new PyFloat(reader.f64())
+    case Tag.Range: {
+      const [start, stop, step] = [reader.string(), reader.string(), reader.string()].map((text) => {
+        if (!/^-?\d+$/.test(text))
+          throw new StateFormatError('corrupt', 'The session state is corrupt: a bad range.')
+        const big = BigInt(text)
+        return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER)
+          ? Number(big)
+          : big
+      }) as [number | bigint, number | bigint, number | bigint]
+      return new PyRange(start, stop, step)
+    }
+    case Tag.FrozenSet: {
+      const size = reader.u32()
+      const items = new Set()
+      for (let i = 0; i < size; i++) items.add(decodeValue(reader, depth + 1, objects))
+      return new PyFrozenSet(items)
+    }
+    case Tag.Ref: {
+      const index = reader.u32()
+      const object = objects[index]
+      if (object === undefined)
+        throw new StateFormatError('corrupt', 'The session state is corrupt: a reference to nothing.')
+      return object
+    }
     case Tag.List:
     case Tag.Tuple: {
       const length = reader.u32()
       const out: unknown[] = []
-      for (let i = 0; i < length; i++) out.push(decodeValue(reader, depth + 1))
+      objects.push(out)
+      for (let i = 0; i < length; i++) out.push(decodeValue(reader, depth + 1, objects))
       if (tag === Tag.Tuple) Object.defineProperty(out, '__tuple__', { value: true, enumerable: true })
       return out
     }
     case Tag.Dict: {
       const size = reader.u32()
       const out = new Map()
-      for (let i = 0; i < size; i++) out.set(decodeValue(reader, depth + 1), decodeValue(reader, depth + 1))
+      objects.push(out)
+      for (let i = 0; i < size; i++)
+        out.set(decodeValue(reader, depth + 1, objects), decodeValue(reader, depth + 1, objects))
       return out
     }
     case Tag.Set: {
       const size = reader.u32()
       const out = new Set()
-      for (let i = 0; i < size; i++) out.add(decodeValue(reader, depth + 1))
+      objects.push(out)
+      for (let i = 0; i < size; i++) out.add(decodeValue(reader, depth + 1, objects))
       return out
     }
     case Tag.Object: {
@@ -227,7 +293,7 @@ function decodeValue(reader: Reader, depth: number): unknown {
       for (let i = 0; i < size; i++) {
         const key = reader.string()
         Object.defineProperty(out, key, {
-          value: decodeValue(reader, depth + 1),
+          value: decodeValue(reader, depth + 1, objects),
           enumerable: true,
           writable: true,
           configurable: true,
@@ -243,7 +309,7 @@ function decodeValue(reader: Reader, depth: number): unknown {
 /** Encodes a value into versioned, checksummed bytes. */
 export function encodeState(value: unknown): Uint8Array {
   const writer = new Writer()
-  encodeValue(writer, value)
+  encodeValue(writer, value, new Map())
   const payload = writer.result()
   const out = new Uint8Array(HEADER_BYTES + payload.length)
   out.set(STATE_MAGIC, 0)
@@ -269,10 +335,10 @@ export function decodeState(bytes: Uint8Array): unknown {
   if (bytes.length < HEADER_BYTES) throw new StateFormatError('truncated', 'The session state is truncated.')
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const version = view.getUint16(8)
-  if (version !== STATE_FORMAT_VERSION) {
+  if (version < OLDEST_STATE_FORMAT_VERSION || version > STATE_FORMAT_VERSION) {
     throw new StateFormatError(
       'version',
-      `The session state has format version ${version}; this backend reads version ${STATE_FORMAT_VERSION}.`,
+      `The session state has format version ${version}; this backend reads versions ${OLDEST_STATE_FORMAT_VERSION} to ${STATE_FORMAT_VERSION}.`,
     )
   }
   const length = view.getUint32(10)
@@ -290,7 +356,7 @@ export function decodeState(bytes: Uint8Array): unknown {
     throw new StateFormatError('corrupt', 'The session state is corrupt: its checksum does not match.')
   }
   const reader = new Reader(payload)
-  const value = decodeValue(reader, 0)
+  const value = decodeValue(reader, 0, [])
   if (!reader.done)
     throw new StateFormatError('corrupt', 'The session state is corrupt: trailing bytes in the payload.')
   return value

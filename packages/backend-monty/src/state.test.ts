@@ -38,6 +38,8 @@ describe('dumpState / loadState', () => {
     const other = createMontyBackend()
     other.registerDataclass(Point, { fields: ['x', 'y'] })
     await other.loadState(bytes)
+    // The loaded state dumps to the same bytes.
+    expect(await other.dumpState()).toEqual(bytes)
     const data = (await other.run('data')).result as Record<string, unknown>
     expect(data).toEqual(
       new Map<unknown, unknown>([
@@ -56,8 +58,6 @@ describe('dumpState / loadState', () => {
       2024,
       new Point(1, 2),
     ])
-    // The loaded state dumps to the same bytes.
-    expect(await other.dumpState()).toEqual(bytes)
   })
 
   it('continues exactly in another process', async () => {
@@ -124,4 +124,72 @@ describe('dumpState / loadState', () => {
       expect((await backend.run('value')).result).toBe(1)
     })
   }
+})
+
+/**
+ * A session dumped by format version 1 (before issue 12): `nums = [1, 2.5, 'a', -0.0]`,
+ * `pair = (1, 'b')`, `table = {1: 'x', 'k': [True, None]}`, `blob = b'\x00\x01'`, `big = 2**70`,
+ * `def double(v)` and `import math`.
+ */
+const VERSION_1_STATE =
+  'UFlGTE1OVFkAAQAAAlswfUgiCwAAAAQAAAAEa2luZAUAAAAUcHlmbHVlLW1vbnR5LXNlc3Npb24AAAAEZGF0YQgAAAAFBQAA' +
+  'AARudW1zBgAAAAQDP/AAAAAAAAADQAQAAAAAAAAFAAAAAWEDgAAAAAAAAAAFAAAABHBhaXIHAAAAAgM/8AAAAAAAAAUAAAAB' +
+  'YgUAAAAFdGFibGUIAAAAAgM/8AAAAAAAAAUAAAABeAUAAAABawYAAAACAgAFAAAABGJsb2IKAAAAAgABBQAAAANiaWcEAAAA' +
+  'FjExODA1OTE2MjA3MTc0MTEzMDM0MjQAAAALZGVmaW5pdGlvbnMGAAAAAgsAAAAIAAAABG5hbWUFAAAABmRvdWJsZQAAAARr' +
+  'aW5kBQAAAANkZWYAAAAGc291cmNlBQAAACBkZWYgZG91YmxlKHYpOgogICAgcmV0dXJuIHYgKiAyCgAAAARsaW5lA0AYAAAA' +
+  'AAAAAAAABXJlYWRzBgAAAAEFAAAAAXYAAAAHZ2xvYmFscwYAAAAAAAAACnNjcmlwdE5hbWUFAAAACTxzbmlwcGV0PgAAAANz' +
+  'ZXEDAAAAAAAAAAALAAAACAAAAARuYW1lBQAAAARtYXRoAAAABGtpbmQFAAAABmltcG9ydAAAAAZzb3VyY2UFAAAAC2ltcG9y' +
+  'dCBtYXRoAAAABGxpbmUDQCAAAAAAAAAAAAAFcmVhZHMGAAAAAAAAAAdnbG9iYWxzBgAAAAAAAAAKc2NyaXB0TmFtZQUAAAAJ' +
+  'PHNuaXBwZXQ+AAAAA3NlcQM/8AAAAAAAAAAAAAduZXh0U2VxA0AAAAAAAAAA'
+
+describe('state format versions', () => {
+  it('writes version 2 and still reads a saved version 1 state', async () => {
+    const bytes = new Uint8Array(Buffer.from(VERSION_1_STATE, 'base64'))
+    expect(new DataView(bytes.buffer, bytes.byteOffset).getUint16(8)).toBe(1)
+    expect(STATE_FORMAT_VERSION).toBe(2)
+    const backend = createMontyBackend()
+    await backend.loadState(bytes)
+    expect(
+      (await backend.run('(nums, repr(nums[3]), pair, table, blob, big, double(21), math.floor(2.5))'))
+        .result,
+    ).toEqual(
+      tuple(
+        [1, 2.5, 'a', -0],
+        '-0.0',
+        tuple(1, 'b'),
+        new Map<unknown, unknown>([
+          [1, 'x'],
+          ['k', [true, null]],
+        ]),
+        new Uint8Array([0, 1]),
+        2n ** 70n,
+        42,
+        2,
+      ),
+    )
+    const again = await backend.dumpState()
+    expect(new DataView(again.buffer, again.byteOffset).getUint16(8)).toBe(2)
+    await backend.close()
+  })
+
+  it('keeps floats, frozensets, ranges, module aliases and shared objects across dumpState / loadState', async () => {
+    const backend = createMontyBackend()
+    await backend.run(
+      'import math\nm = math\nx = 2.0\nz = -0.0\nf = frozenset([1.0])\nr = range(1, 9, 2)\na = [1.0]\nb = a\nd = {"k": a, 3.0: (a, 4.0)}',
+    )
+    const other = createMontyBackend()
+    await other.loadState(await backend.dumpState())
+    await other.run('b.append(5)')
+    expect(
+      (
+        await other.run(
+          '(repr(x), repr(z), repr(f), list(r), m.floor(1.5), repr(a), d["k"] is a, d[3.0][0] is a, repr(d[3.0]))',
+        )
+      ).result,
+    ).toEqual(
+      tuple('2.0', '-0.0', 'frozenset({1.0})', [1, 3, 5, 7], 1, '[1.0, 5]', true, true, '([1.0, 5], 4.0)'),
+    )
+    await backend.close()
+    await other.close()
+  })
 })

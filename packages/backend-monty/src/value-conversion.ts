@@ -1,6 +1,7 @@
 import { ValueConversionError } from '@pyflue/core'
 import type { DataclassRegistry } from './dataclass-registry.js'
 import type { ValueBudget } from './value-budget.js'
+import { chargeValue } from './value-notes.js'
 
 /**
  * The value table (see the README). Values are held in two forms:
@@ -290,16 +291,19 @@ export function isNonDataTypeName(typeName: string, raw: unknown): boolean {
 /**
  * Converts a Monty value to the JS form, refusing what is not data with the path inside the value.
  * A top-level string is taken as a `str`: callers that do not know its Python type check it first.
+ * With `checked`, the caller has established from Python's own account that it is all data
+ * (`value-notes.ts`), and strings are never second-guessed by their text.
  */
 export function fromMonty(
   raw: unknown,
   path: string,
   registry: DataclassRegistry,
   budget: ValueBudget,
-  options: { checkTopLevelString?: boolean } = {},
+  options: { checkTopLevelString?: boolean; checked?: boolean } = {},
 ): unknown {
   let problem: { path: string; found: string } | undefined
-  if (typeof raw === 'string') {
+  if (options.checked) chargeValue(raw, budget, path)
+  else if (typeof raw === 'string') {
     budget.charge(1, raw.length, path)
     if (options.checkTopLevelString && raw.length < 200 && NON_DATA_REPR.test(raw)) {
       problem = { path, found: describeRepr(raw) }

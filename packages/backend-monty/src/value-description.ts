@@ -1,4 +1,5 @@
-/** Python type names and short previews of Monty-form values (for `listVariables` and type stubs). */
+/** Python type names and short previews of session-form values (for `listVariables` and type stubs). */
+import { PyFloat, PyFrozenSet, PyRange } from './python-values.js'
 
 /** The Python type name of a Monty-form value. */
 export function pythonTypeOf(value: unknown): string {
@@ -14,6 +15,9 @@ export function pythonTypeOf(value: unknown): string {
       return 'str'
   }
   if (value instanceof Uint8Array) return 'bytes'
+  if (value instanceof PyFloat) return 'float'
+  if (value instanceof PyFrozenSet) return 'frozenset'
+  if (value instanceof PyRange) return 'range'
   if (Array.isArray(value)) return (value as { __tuple__?: unknown }).__tuple__ === true ? 'tuple' : 'list'
   if (value instanceof Map) return 'dict'
   if (value instanceof Set) return 'set'
@@ -81,6 +85,17 @@ export function describeMontyValue(value: unknown, max: number): string {
         return write(JSON.stringify(item))
     }
     if (item instanceof Uint8Array) return write(`b'<${item.length} bytes>'`)
+    if (item instanceof PyFloat)
+      return write(
+        Object.is(item.value, -0)
+          ? '-0.0'
+          : Number.isSafeInteger(item.value)
+            ? `${item.value}.0`
+            : String(item.value),
+      )
+    if (item instanceof PyRange) {
+      return write(`range(${item.start}, ${item.stop}${String(item.step) === '1' ? '' : `, ${item.step}`})`)
+    }
     const many = (open: string, close: string, items: Iterable<unknown>, each: (x: any) => boolean) => {
       if (!write(open)) return false
       let first = true
@@ -96,6 +111,7 @@ export function describeMontyValue(value: unknown, max: number): string {
       return many(isTuple ? '(' : '[', isTuple ? ')' : ']', item, (x) => visit(x, depth + 1))
     }
     if (item instanceof Set) return many('{', '}', item, (x) => visit(x, depth + 1))
+    if (item instanceof PyFrozenSet) return many('frozenset({', '})', item.items, (x) => visit(x, depth + 1))
     if (item instanceof Map) {
       return many(
         '{',

@@ -99,6 +99,26 @@ export interface PythonRunResult<T = unknown> {
   durationMs: number
   /** Backend-specific facts about the run (never needed to use the result). */
   metadata: Record<string, unknown>
+  /**
+   * The names this run bound to values the session cannot carry to a later run, when there are
+   * any (a backend that keeps everything, or keeps nothing between runs, leaves it out).
+   * Each entry gives the name, the Python type of its value, and why it was not kept (an
+   * iterator's position, a closure made by a call, a value that contains itself, ...).
+   * Such a name is unbound after the run: the session never keeps a changed or partial value in
+   * its place, and never drops one without listing it here.
+   * A later run that reads the name fails with a `NameError` whose message says which earlier
+   * run bound it and why it was not kept; binding the name again clears that.
+   */
+  notKept?: readonly PythonNotKept[]
+}
+
+/** A name a run bound to a value its session could not keep (`PythonRunResult.notKept`). */
+export interface PythonNotKept {
+  readonly name: string
+  /** The Python type name of the value, e.g. `'function'`, `'list_iterator'`. */
+  readonly type: string
+  /** Why it was not kept, as a sentence a model can act on. */
+  readonly reason: string
 }
 
 /** The result type of a run given its options. */
