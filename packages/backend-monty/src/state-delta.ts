@@ -15,7 +15,14 @@
  */
 import type { PythonStateDelta } from '@pyflue/core'
 import { StateFormatError } from '@pyflue/core'
-import { plainDefinition, readDefinition, type SessionState, type StoredDefinition } from './session-state.js'
+import {
+  type NotKeptRecord,
+  plainDefinition,
+  readDefinition,
+  type SessionState,
+  type StoredDefinition,
+} from './session-state.js'
+import { specialNames } from './session-values.js'
 import { decodeState, encodeState } from './state-format.js'
 
 const ENTRY_KIND = 'pyflue-monty-name'
@@ -24,40 +31,59 @@ const ENTRY_KIND = 'pyflue-monty-name'
 export class DeltaBaseline {
   #data = new Map<string, unknown>()
   #definitions = new Map<string, StoredDefinition>()
+  #notKept = new Map<string, NotKeptRecord>()
 
   /** Makes `state` as it is now the baseline. */
   reset(state: SessionState): void {
     this.#data = new Map(state.data)
     this.#definitions = new Map(state.definitions)
+    this.#notKept = new Map(state.notKept)
   }
 
-  /** What changed from the baseline to `state`, which then becomes the baseline. */
+  /**
+   * What changed from the baseline to `state`, which then becomes the baseline. A changed name
+   * that shares objects with other names carries the values of its whole group in one encoding,
+   * so the sharing survives the load.
+   */
   take(state: SessionState): PythonStateDelta {
     const changed: Record<string, Uint8Array> = {}
     const removed: string[] = []
+    const counters = { nextSeq: state.nextSeq, runs: state.runs }
     for (const [name, value] of state.data) {
-      if (!this.#data.has(name) || this.#data.get(name) !== value) {
-        changed[name] = encodeState({
-          kind: ENTRY_KIND,
-          data: new Map([['value', value]]),
-          nextSeq: state.nextSeq,
-        })
-      }
+      if (this.#data.has(name) && this.#data.get(name) === value) continue
+      const group = state.special.get(name)
+      const values =
+        group && group.length > 1
+          ? new Map(
+              [...new Set([name, ...group])]
+                .filter((n) => state.data.has(n))
+                .map((n) => [n, state.data.get(n)]),
+            )
+          : new Map([[name, value]])
+      changed[name] = encodeState({ kind: ENTRY_KIND, data: values, ...counters })
     }
     for (const [name, definition] of state.definitions) {
       if (this.#definitions.get(name) !== definition) {
         changed[name] = encodeState({
           kind: ENTRY_KIND,
           definition: plainDefinition(definition),
-          nextSeq: state.nextSeq,
+          ...counters,
         })
       }
     }
-    for (const name of this.#data.keys()) {
-      if (!state.data.has(name) && !state.definitions.has(name)) removed.push(name)
+    for (const [name, record] of state.notKept) {
+      if (this.#notKept.get(name) !== record && !Object.hasOwn(changed, name)) {
+        changed[name] = encodeState({ kind: ENTRY_KIND, notKept: { ...record }, ...counters })
+      }
     }
-    for (const name of this.#definitions.keys()) {
-      if (!state.definitions.has(name) && !state.data.has(name)) removed.push(name)
+    const present = (name: string) =>
+      state.data.has(name) || state.definitions.has(name) || state.notKept.has(name)
+    for (const name of new Set([
+      ...this.#data.keys(),
+      ...this.#definitions.keys(),
+      ...this.#notKept.keys(),
+    ])) {
+      if (!present(name)) removed.push(name)
     }
     this.reset(state)
     return { changed, removed }
@@ -71,7 +97,9 @@ export class DeltaBaseline {
 export function applyDeltas(state: SessionState, deltas: readonly PythonStateDelta[]): SessionState {
   const data = new Map(state.data)
   const definitions = new Map(state.definitions)
+  const notKept = new Map(state.notKept)
   let nextSeq = state.nextSeq
+  let runs = state.runs
   for (const delta of deltas) {
     if (
       typeof delta !== 'object' ||
@@ -85,26 +113,44 @@ export function applyDeltas(state: SessionState, deltas: readonly PythonStateDel
     for (const name of delta.removed) {
       data.delete(name)
       definitions.delete(name)
+      notKept.delete(name)
     }
     for (const [name, bytes] of Object.entries(delta.changed)) {
       const entry = decodeEntry(name, bytes)
       nextSeq = Math.max(nextSeq, entry.nextSeq)
+      runs = Math.max(runs, entry.runs)
+      const forget = (n: string) => {
+        data.delete(n)
+        definitions.delete(n)
+        notKept.delete(n)
+      }
       if (entry.definition) {
-        data.delete(name)
+        forget(name)
         definitions.set(name, entry.definition)
+      } else if (entry.notKept) {
+        forget(name)
+        notKept.set(name, entry.notKept)
       } else {
-        definitions.delete(name)
-        data.set(name, entry.value)
+        for (const [n, value] of entry.values!) {
+          forget(n)
+          data.set(n, value)
+        }
       }
     }
   }
-  return { data, definitions, nextSeq }
+  return { data, definitions, nextSeq, special: specialNames(data), notKept, runs }
 }
 
 function decodeEntry(
   name: string,
   bytes: Uint8Array,
-): { value?: unknown; definition?: StoredDefinition; nextSeq: number } {
+): {
+  values?: Map<string, unknown>
+  definition?: StoredDefinition
+  notKept?: NotKeptRecord
+  nextSeq: number
+  runs: number
+} {
   if (!(bytes instanceof Uint8Array)) {
     throw new StateFormatError('corrupt', `The delta entry of '${name}' is not bytes.`)
   }
@@ -114,11 +160,33 @@ function decodeEntry(
   }
   const corrupt = (what: string) =>
     new StateFormatError('corrupt', `The delta entry of '${name}' is corrupt: ${what}.`)
-  if (typeof decoded.nextSeq !== 'number') throw corrupt('no definition counter')
-  if (decoded.data instanceof Map && decoded.data.has('value')) {
-    return { value: decoded.data.get('value'), nextSeq: decoded.nextSeq }
+  const { nextSeq, runs } = decoded
+  if (typeof nextSeq !== 'number' || typeof runs !== 'number') throw corrupt('no counters')
+  if (decoded.data instanceof Map) {
+    if (!decoded.data.has(name) || [...decoded.data.keys()].some((k) => typeof k !== 'string')) {
+      throw corrupt('its values do not name it')
+    }
+    return { values: decoded.data as Map<string, unknown>, nextSeq, runs }
+  }
+  const record = decoded.notKept as Record<string, unknown> | undefined
+  if (record !== undefined) {
+    if (
+      typeof record?.run !== 'number' ||
+      typeof record.scriptName !== 'string' ||
+      typeof record.type !== 'string' ||
+      typeof record.reason !== 'string'
+    ) {
+      throw corrupt('a name not kept is malformed')
+    }
+    const notKept = {
+      run: record.run,
+      scriptName: record.scriptName,
+      type: record.type,
+      reason: record.reason,
+    }
+    return { notKept, nextSeq, runs }
   }
   const definition = readDefinition(decoded.definition)
   if (!definition || definition.name !== name) throw corrupt('neither a value nor a definition')
-  return { definition, nextSeq: decoded.nextSeq }
+  return { definition, nextSeq, runs }
 }
