@@ -148,7 +148,7 @@ const wrappedBases = new WeakMap<Sandbox, Sandbox>()
  *   read-only for every shell command under `allowWrite: false`). Without it, `allowWrite: false`
  *   cannot see inside commands: `cp`, `rm` or `sed -i` write through the shell unless
  *   `allowedCommands` leaves them out.
- * - With `allowWrite: false`, `hostMounts()` reports every mount as read-only.
+ * - With `allowWrite: false`, `hostMounts()` and `openHostMounts()` report every mount as read-only.
  * - Wrapping a wrapped sandbox applies both policies (`combineSandboxPolicies`) over the original.
  */
 export function withSandboxPolicy(outer: Sandbox, policy: SandboxPolicy): Sandbox {
@@ -184,7 +184,16 @@ export function withSandboxPolicy(outer: Sandbox, policy: SandboxPolicy): Sandbo
   if (sandbox.hostMounts) {
     const mounts = sandbox.hostMounts.bind(sandbox)
     wrapped.hostMounts = (): readonly HostDirectoryMount[] =>
-      rules.allowWrite ? mounts() : mounts().map((mount) => ({ ...mount, mode: 'read-only' as const }))
+      rules.allowWrite ? mounts() : mounts().map(readOnlyMount)
+  }
+  if (sandbox.openHostMounts) {
+    const open = sandbox.openHostMounts.bind(sandbox)
+    wrapped.openHostMounts = async () => {
+      const lease = await open()
+      return rules.allowWrite
+        ? lease
+        : { mounts: lease.mounts.map(readOnlyMount), release: () => lease.release() }
+    }
   }
   if (sandbox.close) {
     const close = sandbox.close.bind(sandbox)
@@ -193,6 +202,11 @@ export function withSandboxPolicy(outer: Sandbox, policy: SandboxPolicy): Sandbo
   Object.defineProperty(wrapped, 'policy', { value: rules, enumerable: false })
   wrappedBases.set(wrapped, base)
   return wrapped
+}
+
+/** `mount`, read-only. */
+function readOnlyMount(mount: HostDirectoryMount): HostDirectoryMount {
+  return { ...mount, mode: 'read-only' }
 }
 
 /** The policy a sandbox was wrapped with by `withSandboxPolicy`, if any. */
