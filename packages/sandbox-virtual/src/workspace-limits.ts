@@ -166,17 +166,23 @@ export async function measureUsage(root: string, withBytes: boolean): Promise<Wo
       continue
     }
     usage.entries += entries.length
+    const files: string[] = []
     for (const entry of entries) {
       const path = join(directory, entry.name)
       if (entry.isDirectory()) directories.push(path)
-      else if (withBytes && entry.isFile()) {
-        try {
-          usage.bytes += (await lstat(path)).size
-        } catch {
-          // Removed while we looked.
-        }
-      }
+      else if (withBytes && entry.isFile()) files.push(path)
     }
+    // A directory's files are measured at once: one `lstat` after another waited for the
+    // thread pool each time (10 000 files: about 3× slower).
+    const sizes = await Promise.all(
+      files.map((path) =>
+        lstat(path).then(
+          (found) => found.size,
+          () => 0, // Removed while we looked.
+        ),
+      ),
+    )
+    for (const size of sizes) usage.bytes += size
   }
   return usage
 }
