@@ -68,6 +68,7 @@ import {
   RunClock,
   raceDeadline,
 } from './run-limits.js'
+import { openRunMounts, type RunMounts } from './run-mounts.js'
 import {
   commitCollected,
   dumpSessionState,
@@ -208,6 +209,8 @@ export class MontyBackend implements PythonBackend {
   readonly #extraMounts: readonly HostDirectoryMount[]
   readonly #maxWriteBytes: number
   readonly #pool: MontyPool | undefined
+  /** The mounts of the run in progress, or of the last run. */
+  #mounts: RunMounts | undefined
   /** The execution of the run in progress, so `close()` can stop it. */
   #current: Execution | undefined
   readonly #defaults: ResourceLimits
@@ -265,24 +268,9 @@ export class MontyBackend implements PythonBackend {
     if (this.#pool) telemetry.observePool(this.#pool, { [TELEMETRY_ATTRIBUTES.backend]: this.name })
   }
 
-  /**
-   * The mounts of one run, asked of the sandbox again each time (its remaining size budget
-   * changes), each read-write mount with its write cap for this run.
-   */
-  #runMounts(): HostDirectoryMount[] {
-    return [...(this.#sandbox?.hostMounts?.() ?? []), ...this.#extraMounts].map((mount) =>
-      mount.mode === 'read-only'
-        ? { sandboxPath: mount.sandboxPath, hostDir: mount.hostDir, mode: 'read-only' }
-        : {
-            sandboxPath: mount.sandboxPath,
-            hostDir: mount.hostDir,
-            mode: 'read-write',
-            writeBytesLimit: Math.max(
-              0,
-              Math.min(mount.writeBytesLimit ?? Number.POSITIVE_INFINITY, this.#maxWriteBytes),
-            ),
-          },
-    )
+  /** The mounts errors are scrubbed of: the current or last run's (host directories do not move). */
+  #knownMounts(): readonly HostDirectoryMount[] {
+    return this.#mounts?.mounts ?? [...(this.#sandbox?.hostMounts?.() ?? []), ...this.#extraMounts]
   }
 
   run<O extends PythonRunOptions<StandardSchemaV1 | undefined> = PythonRunOptions<undefined>>(
@@ -290,10 +278,13 @@ export class MontyBackend implements PythonBackend {
     options?: O,
   ): Promise<PythonRunResultFor<O>> {
     return this.#enqueue(() =>
-      this.#run(code, options ?? {}).catch((error: unknown) => {
-        // Errors name sandbox paths, never host paths (`host-paths.ts`).
-        throw redactError(error, hostPathRedactor(this.#runMounts()))
-      }),
+      this.#run(code, options ?? {})
+        // A run that failed before it started still ends its mounts (`run-mounts.ts`).
+        .finally(() => this.#mounts?.release())
+        .catch((error: unknown) => {
+          // Errors name sandbox paths, never host paths (`host-paths.ts`).
+          throw redactError(error, hostPathRedactor(this.#knownMounts()))
+        }),
     ) as Promise<PythonRunResultFor<O>>
   }
 
@@ -571,7 +562,9 @@ export class MontyBackend implements PythonBackend {
       )
     }
 
-    const mounts = this.#runMounts()
+    const runMounts = await openRunMounts(this.#sandbox, this.#extraMounts, this.#maxWriteBytes)
+    this.#mounts = runMounts
+    const mounts = runMounts.mounts
     // Without lazy lookups, externals or dataclass constructors, nothing can pause: run() is
     // the same program, faster. With a mount, Monty's run() turns a call of an undefined name
     // into an uncatchable "External function ... called" error, so such runs pause instead and
@@ -683,6 +676,8 @@ export class MontyBackend implements PythonBackend {
       signal?.removeEventListener('abort', onAbort)
       this.#current = undefined
       execution.dispose()
+      // Before the commit: a run the sandbox refuses at its end leaves the namespace as it was.
+      await runMounts.release()
     }
 
     // Closed while the run was in progress: it ends with the closed error, never a result.
@@ -799,7 +794,7 @@ export class MontyBackend implements PythonBackend {
         if (error instanceof ResourceLimitError || (signal?.aborted && isAbort(error))) throw error
         const raise = toPythonRaise(error)
         // What Python sees of a host error names sandbox paths only.
-        return new PythonRaise(raise.type, hostPathRedactor(this.#runMounts())(raise.message))
+        return new PythonRaise(raise.type, hostPathRedactor(this.#knownMounts())(raise.message))
       }
       return {
         value: toMonty(

@@ -45,6 +45,12 @@ function directoryDriver(): SandboxDriver {
     },
     rm: (path, options) => fs.rm(host(path), options),
     hostMounts: () => [{ sandboxPath: '/', hostDir: root, mode: 'read-write' }],
+    openHostMounts: async () => ({
+      mounts: [{ sandboxPath: '/', hostDir: root, mode: 'read-write' }],
+      release: async () => {
+        releases++
+      },
+    }),
     async close() {
       closes++
     },
@@ -52,7 +58,9 @@ function directoryDriver(): SandboxDriver {
 }
 
 let sandbox: Sandbox
+let releases = 0
 beforeEach(() => {
+  releases = 0
   root = mkdtempSync(join(tmpdir(), 'pyflue-driver-'))
   execCalls = []
   closes = 0
@@ -61,7 +69,7 @@ beforeEach(() => {
 afterEach(() => rmSync(root, { recursive: true, force: true }))
 
 describe('the closed guard', () => {
-  it('after close() every verb rejects with ClosedError, exists is false, hostMounts is empty', async () => {
+  it('after close() every verb rejects with ClosedError, exists is false, hostMounts and openHostMounts are empty', async () => {
     await sandbox.writeFile('a.txt', 'x')
     await sandbox.close?.()
     await sandbox.close?.()
@@ -81,8 +89,21 @@ describe('the closed guard', () => {
     }
     expect(await sandbox.exists('a.txt')).toBe(false)
     expect(sandbox.hostMounts?.()).toEqual([])
+    const lease = await sandbox.openHostMounts!()
+    expect(lease.mounts).toEqual([])
+    await lease.release()
+    expect(releases).toBe(0)
     expect(execCalls).toEqual([])
     expect(await fs.readdir(root)).toEqual(['a.txt'])
+  })
+})
+
+describe('host mounts', () => {
+  it("openHostMounts passes the driver's lease through while open", async () => {
+    const lease = await sandbox.openHostMounts!()
+    expect(lease.mounts).toEqual([{ sandboxPath: '/', hostDir: root, mode: 'read-write' }])
+    await lease.release()
+    expect(releases).toBe(1)
   })
 })
 

@@ -5,7 +5,14 @@ import { deadlineOf } from './exec-timeout.js'
 import { refuseUnknownKeys } from './option-keys.js'
 import { parentPath, resolveSandboxPath } from './paths.js'
 import { isSandboxFileErrno } from './provider-failures.js'
-import type { ExecOptions, FileStat, HostDirectoryMount, Sandbox, ShellResult } from './sandbox.js'
+import type {
+  ExecOptions,
+  FileStat,
+  HostDirectoryMount,
+  HostMountLease,
+  Sandbox,
+  ShellResult,
+} from './sandbox.js'
 import { EXEC_OPTION_KEYS, SANDBOX_CONTRACT_VERSION } from './sandbox.js'
 import type { ResolvedSandboxPolicy } from './sandbox-policy.js'
 
@@ -29,6 +36,8 @@ export interface SandboxDriver {
   mkdir(path: string, options: { recursive: boolean }): Promise<void>
   rm(path: string, options: { recursive: boolean; force: boolean }): Promise<void>
   hostMounts?(): readonly HostDirectoryMount[]
+  /** The mount lifecycle of `Sandbox.openHostMounts` (never called after `close()`). */
+  openHostMounts?(): Promise<HostMountLease>
   /**
    * A driver over the same files and lifetime that enforces `policy` inside (see
    * `Sandbox.restrict`); returning this driver itself means nothing to add. The wrapper's
@@ -66,7 +75,8 @@ export interface SandboxFromDriverOptions {
 /**
  * Builds a contract-conforming `Sandbox` from a driver. It supplies, for every driver alike:
  * - the closed guard: after `close()` every verb rejects with `ClosedError` (`exists` resolves
- *   `false`, `hostMounts()` returns `[]`), and a second `close()` is a no-op;
+ *   `false`, `hostMounts()` returns `[]`, `openHostMounts()` resolves a lease with no mounts),
+ *   and a second `close()` is a no-op;
  * - the checks of `exec`: unknown option keys, a non-string command or a bad `env`
  *   (`InvalidArgumentError`), the `timeoutMs` domain of `deadlineOf` (`0` and `Infinity`: no
  *   deadline), an already-aborted signal (rejects before the driver runs anything);
@@ -181,6 +191,10 @@ function wrapDriver(
     },
   }
   if (driver.hostMounts) sandbox.hostMounts = () => (lifetime.closed ? [] : driver.hostMounts!())
+  if (driver.openHostMounts) {
+    sandbox.openHostMounts = async () =>
+      lifetime.closed ? { mounts: [], release: async () => {} } : driver.openHostMounts!()
+  }
   if (driver.restrict) {
     sandbox.restrict = (policy) => {
       const view = driver.restrict!(policy)

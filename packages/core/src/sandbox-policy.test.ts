@@ -51,6 +51,12 @@ function recordingSandbox() {
       files.delete(p)
     },
     hostMounts: () => [{ sandboxPath: '/', hostDir: '/tmp/x', mode: 'read-write' }],
+    openHostMounts: async () => ({
+      mounts: [{ sandboxPath: '/', hostDir: '/tmp/x', mode: 'read-write', writeBytesLimit: 10 }],
+      release: async () => {
+        calls.push('release')
+      },
+    }),
   }
   return { sandbox, calls, files }
 }
@@ -167,6 +173,16 @@ describe('withSandboxPolicy', () => {
       { sandboxPath: '/', hostDir: '/tmp/x', mode: 'read-only' },
     ])
     expect(withSandboxPolicy(sandbox, {}).hostMounts!()[0]!.mode).toBe('read-write')
+  })
+
+  it('opens host mounts read-only when writes are off, and passes release through', async () => {
+    const { sandbox, calls } = recordingSandbox()
+    const lease = await withSandboxPolicy(sandbox, { allowWrite: false }).openHostMounts!()
+    expect(lease.mounts.map((mount) => mount.mode)).toEqual(['read-only'])
+    await lease.release()
+    expect(calls).toEqual(['release'])
+    const open = await withSandboxPolicy(sandbox, {}).openHostMounts!()
+    expect(open.mounts[0]!.mode).toBe('read-write')
   })
 
   it('keeps the identity of the sandbox and exposes the resolved policy', () => {

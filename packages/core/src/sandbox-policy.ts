@@ -150,7 +150,7 @@ const wrappedBases = new WeakMap<Sandbox, Sandbox>()
  *   read-only for every shell command under `allowWrite: false`). Without it, `allowWrite: false`
  *   cannot see inside commands: `cp`, `rm` or `sed -i` write through the shell unless
  *   `allowedCommands` leaves them out.
- * - With `allowWrite: false`, `hostMounts()` reports every mount as read-only.
+ * - With `allowWrite: false`, `hostMounts()` and `openHostMounts()` report every mount as read-only.
  * - Wrapping a wrapped sandbox applies both policies (`combineSandboxPolicies`) over the original.
  * - An instrumented sandbox (`instrumentSandbox`, a sandbox made with a `telemetry` option) gives
  *   an instrumented wrapper, with the same telemetry, over the uninstrumented view: every
@@ -191,7 +191,16 @@ export function withSandboxPolicy(outer: Sandbox, policy: SandboxPolicy): Sandbo
   if (sandbox.hostMounts) {
     const mounts = sandbox.hostMounts.bind(sandbox)
     wrapped.hostMounts = (): readonly HostDirectoryMount[] =>
-      rules.allowWrite ? mounts() : mounts().map((mount) => ({ ...mount, mode: 'read-only' as const }))
+      rules.allowWrite ? mounts() : mounts().map(readOnlyMount)
+  }
+  if (sandbox.openHostMounts) {
+    const open = sandbox.openHostMounts.bind(sandbox)
+    wrapped.openHostMounts = async () => {
+      const lease = await open()
+      return rules.allowWrite
+        ? lease
+        : { mounts: lease.mounts.map(readOnlyMount), release: () => lease.release() }
+    }
   }
   if (sandbox.close) {
     const close = sandbox.close.bind(sandbox)
@@ -201,6 +210,11 @@ export function withSandboxPolicy(outer: Sandbox, policy: SandboxPolicy): Sandbo
   const result = instrumentation ? instrumentSandbox(wrapped, instrumentation.telemetry) : wrapped
   wrappedBases.set(result, base)
   return result
+}
+
+/** `mount`, read-only. */
+function readOnlyMount(mount: HostDirectoryMount): HostDirectoryMount {
+  return { ...mount, mode: 'read-only' }
 }
 
 /** The policy a sandbox was wrapped with by `withSandboxPolicy`, if any. */

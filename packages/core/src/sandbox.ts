@@ -62,9 +62,26 @@ export interface HostDirectoryMount {
   /**
    * The most bytes a backend may let one run write through this mount, when the sandbox has a
    * size budget (what remains of it). Absent: no budget from the sandbox; the backend's own
-   * per-run write cap still applies. `hostMounts()` is asked again before every run.
+   * per-run write cap still applies. Mounts are asked for again before every run.
    */
   writeBytesLimit?: number
+}
+
+/**
+ * The mounts of one Python run, from `Sandbox.openHostMounts()`, and the end of that run.
+ * See "Host mounts" in the `Sandbox` contract.
+ */
+export interface HostMountLease {
+  /** The mounts for this run: what `hostMounts()` answered when the lease was opened. */
+  readonly mounts: readonly HostDirectoryMount[]
+  /**
+   * Ends the run that had these mounts: call it once the run ended, whatever its outcome (in a
+   * `finally`). Resolves once what the run wrote is charged to the sandbox's limits; rejects with
+   * `SandboxLimitError` (naming the limit) when the run left the mounted files over a limit its
+   * mount could not enforce, after removing every entry that appeared in the mounted directories
+   * while the lease was open. A second call does nothing.
+   */
+  release(): Promise<void>
 }
 
 /**
@@ -83,6 +100,9 @@ export interface HostDirectoryMount {
  *   a refusal by a policy (`CommandRefusedError`, before anything ran), or an abort
  *   (a `DOMException` named `AbortError`; an already-aborted signal rejects before the
  *   command starts).
+ * - `timeoutMs` is a non-negative number of milliseconds; `0` and `Infinity` mean no deadline (as
+ *   an absent one does); a negative or `NaN` `timeoutMs` rejects with `InvalidArgumentError`
+ *   before anything runs (core's `deadlineOf`).
  * - `timeoutMs` expiry resolves with exit code 124.
  *
  * File verbs (errors are `SandboxFileError`s whose `errno` says why)
@@ -105,6 +125,22 @@ export interface HostDirectoryMount {
  *
  * Refusals: a path that would leave the sandbox's files is `PathRefusedError`; a policy's
  * refusal is `CommandRefusedError` or `WriteRefusedError`. A refusal changes nothing.
+ *
+ * After `close()` (when the sandbox has it): `exec` and every file verb reject with `ClosedError`,
+ * `exists` resolves `false`, `hostMounts()` returns `[]`; closing again is a no-op.
+ *
+ * Host mounts (optional: `hostMounts` and `openHostMounts`, for an in-process Python backend)
+ * - `hostMounts()` describes the mounts a run would get now and changes nothing (no file, no
+ *   limit, no count): asking twice gives the same answer.
+ * - The mount lifecycle: a backend that lets a run write through the mounts gets them from
+ *   `openHostMounts()` when the sandbox has it (else from `hostMounts()`), once per run, and calls
+ *   the lease's `release()` once after that run ended, whatever its outcome, before it opens
+ *   mounts for its next run. What the run wrote is charged to the sandbox's limits by then.
+ * - A run that leaves the mounted files over a limit its mount cannot enforce (a count of
+ *   files) is refused at `release()`: it rejects with `SandboxLimitError`, after removing every
+ *   entry that appeared in the mounted directories while the lease was open (whoever made it),
+ *   and the backend's run rejects with that error. Files the run changed in place stay changed.
+ * - Once closed, `openHostMounts()` resolves a lease with no mounts.
  */
 export interface Sandbox {
   /** The sandbox's name, e.g. `'virtual'`. */
@@ -129,6 +165,11 @@ export interface Sandbox {
    * Python backend can mount them without copying. Absent or empty when the files are remote.
    */
   hostMounts?(): readonly HostDirectoryMount[]
+  /**
+   * Optional, beside `hostMounts`: opens the mounts for one run and returns them with the
+   * `release()` the backend calls when that run ended (see "Host mounts" above).
+   */
+  openHostMounts?(): Promise<HostMountLease>
   /**
    * Optional: a view of this sandbox (the same files, the same lifetime) that enforces `policy`
    * inside the sandbox, where a wrapper cannot see (e.g. read-only files for every shell command).

@@ -1,19 +1,23 @@
 import { montyBackend } from '@pyflue/backend-monty'
-import type { PythonBackend } from '@pyflue/core'
+import { type PythonBackend, SandboxLimitError } from '@pyflue/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createVirtualSandbox, type VirtualSandbox } from './index.js'
 
 /**
  * The seed promise end to end, through @pyflue/backend-monty (not raw Monty): the backend mounts
- * the sandbox's workspace from `hostMounts()`, so Python's `/` is the workspace root.
+ * the sandbox's workspace from `openHostMounts()` and releases it when the run ended, so Python's
+ * `/` is the workspace root and the sandbox's limits hold for what Python writes.
  */
 describe('the workspace shared with @pyflue/backend-monty', () => {
   let sandbox: VirtualSandbox
   let python: PythonBackend
 
-  const open = async (options: Parameters<typeof createVirtualSandbox>[0] = {}) => {
+  const open = async (
+    options: Parameters<typeof createVirtualSandbox>[0] = {},
+    backend: Parameters<typeof montyBackend>[0] = {},
+  ) => {
     sandbox = await createVirtualSandbox(options)
-    python = await montyBackend().createBackend({ sessionId: 'bridge', sandbox })
+    python = await montyBackend(backend).createBackend({ sessionId: 'bridge', sandbox })
   }
 
   afterEach(async () => {
@@ -90,6 +94,49 @@ describe('the workspace shared with @pyflue/backend-monty', () => {
     // Nothing half-written: every file there is whole.
     expect(names).toEqual(['big-0.bin'])
     expect(sandbox.hostMounts()[0]!.writeBytesLimit).toBe(limit - 900000)
+  })
+
+  for (const road of ['pool', 'in-thread-trusted-code-only'] as const) {
+    it(`maxFileCount holds for Python writes (${road}): a run that passes it rejects with SandboxLimitError, what it created is removed`, async () => {
+      await open({ maxFileCount: 4, files: { 'keep.txt': 'old', 'data/a.txt': 'a' } }, { execution: road })
+      const error = await python
+        .run(
+          "from pathlib import Path\nPath('/keep.txt').write_text('changed')\nPath('/data/b.txt').write_text('b')\nPath('/new').mkdir()\nfor i in range(5):\n    Path(f'/new/f{i}').write_text('x')\nx = 1",
+        )
+        .then(
+          () => undefined,
+          (rejected: unknown) => rejected,
+        )
+      expect(error).toBeInstanceOf(SandboxLimitError)
+      expect(error).toMatchObject({ code: 'SANDBOX_LIMIT', limit: 'maxFileCount', value: 4 })
+      expect((error as Error).message).toContain('maxFileCount')
+      // Nothing half-written: every entry the run created is gone, the older ones are kept
+      // (a file changed in place keeps its change), and the refused run bound no variable.
+      expect(await sandbox.readdir('/')).toEqual(['data', 'keep.txt'])
+      expect(await sandbox.readdir('/data')).toEqual(['a.txt'])
+      expect(await sandbox.readFile('/keep.txt')).toBe('changed')
+      await expect(python.run('x')).rejects.toMatchObject({ code: 'PYTHON_RUNTIME' })
+      // The account holds the workspace as it is now: one more entry fits, two do not.
+      await sandbox.writeFile('/one.txt', '1')
+      await expect(sandbox.writeFile('/two.txt', '2')).rejects.toMatchObject({ code: 'SANDBOX_LIMIT' })
+      // A run within the limit is kept whole.
+      await sandbox.rm('/one.txt')
+      expect(
+        (await python.run("from pathlib import Path\nPath('/data/c.txt').write_text('c')\n'ok'")).result,
+      ).toBe('ok')
+      expect(await sandbox.readdir('/data')).toEqual(['a.txt', 'c.txt'])
+    })
+  }
+
+  it('hostMounts() changes nothing; the file count a run wrote is charged when the run ends', async () => {
+    await open({ maxFileCount: 5 })
+    const first = sandbox.hostMounts()
+    expect(sandbox.hostMounts()).toEqual(first)
+    await python.run("from pathlib import Path\nfor i in range(3):\n    Path(f'/f{i}').write_text('x')")
+    // Charged at the run's end, before any measuring: two more entries fit, not three.
+    await sandbox.writeFile('/a', 'x')
+    await sandbox.writeFile('/b', 'x')
+    await expect(sandbox.writeFile('/c', 'x')).rejects.toMatchObject({ code: 'SANDBOX_LIMIT' })
   })
 
   it('Python writes count against maxFileCount before the next run: a full workspace is mounted read-only', async () => {

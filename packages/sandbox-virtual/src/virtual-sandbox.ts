@@ -3,6 +3,7 @@ import type {
   ExecOptions,
   FileStat,
   HostDirectoryMount,
+  HostMountLease,
   ResolvedSandboxPolicy,
   Sandbox,
   SandboxDriver,
@@ -36,14 +37,16 @@ import type { WorkspaceDirectory } from './workspace-directory.js'
 import { createWorkspaceDirectory } from './workspace-directory.js'
 import { WorkspaceFiles } from './workspace-files.js'
 import { WorkspaceLimits } from './workspace-limits.js'
+import { openWorkspaceMounts, workspaceMount } from './workspace-mount-lease.js'
 import { checkedSandboxPath } from './workspace-paths.js'
 
 /**
- * A `Sandbox` whose optional members are always there: `hostMounts()` (the workspace, for an
- * in-process Python backend) and `close()` (deletes the workspace).
+ * A `Sandbox` whose optional members are always there: `hostMounts()` and `openHostMounts()` (the
+ * workspace, for an in-process Python backend) and `close()` (deletes the workspace).
  */
 export interface VirtualSandbox extends Sandbox {
   hostMounts(): readonly HostDirectoryMount[]
+  openHostMounts(): Promise<HostMountLease>
   close(options?: { kill?: boolean }): Promise<void>
 }
 
@@ -298,28 +301,25 @@ class WorkspaceDriver implements SandboxDriver {
 
   /**
    * The workspace as one mount, for an in-process Python backend, which writes straight to the
-   * directory. It reads the workspace (a synchronous measuring walk when a limit is set) and says
-   * what the run may do: with `maxTotalBytes` it may write what remains (`writeBytesLimit`), and
-   * a workspace at its `maxFileCount` is mounted read-only. The mount lifecycle: a backend asks
-   * before every run and the mount is written through during that run; the sandbox's cached count
-   * is dropped here so that the next checked change measures again. Nothing else changes: asking
-   * twice gives the same mount. `[]` once closed.
+   * directory: with `maxTotalBytes` a run may write what remains (`writeBytesLimit`), and a
+   * workspace at its `maxFileCount` is mounted read-only. It changes nothing: the budget comes from
+   * the cached usage, or from a synchronous measuring walk that is not kept. `[]` once closed.
    */
   hostMounts(): readonly HostDirectoryMount[] {
     if (this.#state.closed) return []
-    const budget = this.#limits.active ? this.#limits.measureNow() : undefined
-    this.#limits.handedOut()
-    const readOnly = this.#readOnly || budget?.full === true
     return [
-      {
-        sandboxPath: '/',
-        hostDir: this.#root,
-        mode: readOnly ? 'read-only' : 'read-write',
-        ...(budget?.remainingBytes === undefined || readOnly
-          ? {}
-          : { writeBytesLimit: budget.remainingBytes }),
-      },
+      workspaceMount(this.#root, this.#readOnly, this.#limits.active ? this.#limits.budgetNow() : undefined),
     ]
+  }
+
+  /**
+   * The mount lifecycle (`workspace-mount-lease.ts`): the mount of one Python run, measured
+   * without blocking, and the `release()` that charges what the run wrote and refuses a run that
+   * left the workspace over `maxFileCount` (removing what it created).
+   */
+  openHostMounts(): Promise<HostMountLease> {
+    if (this.#state.closed) return Promise.resolve({ mounts: [], release: async () => {} })
+    return openWorkspaceMounts(this.#root, this.#readOnly, this.#limits, this.#files)
   }
 
   async close(): Promise<void> {

@@ -121,10 +121,12 @@ describe('safe defaults', () => {
 })
 
 describe('the mount lifecycle', () => {
-  it('writes made through a handed-out mount are charged at the next checked change and at the next hostMounts()', async () => {
+  it('writes made through an open lease are charged at the next checked change and when it is released', async () => {
     const sandbox = (await make({ maxTotalBytes: 1000 })) as VirtualSandbox
     await sandbox.writeFile('small.txt', '1234')
-    const [mount] = sandbox.hostMounts()
+    const lease = await sandbox.openHostMounts()
+    const [mount] = lease.mounts
+    expect(mount?.writeBytesLimit).toBe(996)
     // Python (or anything holding the mount) writes straight to the directory.
     writeFileSync(join(mount!.hostDir, 'first.bin'), new Uint8Array(990))
     const error = await limitError(sandbox.writeFile('more.txt', '1234567'))
@@ -134,8 +136,9 @@ describe('the mount lifecycle', () => {
     const shell = await sandbox.exec('echo 1234567 > more.txt')
     expect(shell.exitCode).not.toBe(0)
     expect(shell.stderr).toContain('maxTotalBytes')
-    // A later write through the mount is charged before the next run.
+    // A later write through the mount is charged when the run's lease is released.
     writeFileSync(join(mount!.hostDir, 'second.bin'), new Uint8Array(6))
+    await lease.release()
     expect(sandbox.hostMounts()[0]?.writeBytesLimit).toBe(0)
   })
 

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { closestKey, InvalidArgumentError, type Sandbox } from '@pyflue/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { checkSuiteOptions } from './check-options.js'
-import { expectAbortError, expectRejectsWith } from './expect-errors.js'
+import { expectAbortError, expectPyFlueError, expectRejectsWith } from './expect-errors.js'
 
 /** Options of `describeSandboxContract`. */
 export interface SandboxContractOptions {
@@ -191,6 +191,21 @@ function registerSandboxTests(r: Registrar, state: { sandbox: Sandbox; dir: stri
       const result = await state.sandbox.exec('sleep 60; echo finished', { timeoutMs: 300 })
       expect(result.exitCode).toBe(124)
       expect(result.stdout).not.toContain('finished')
+    })
+
+    test('timeoutMs 0 and Infinity mean no deadline; a negative or NaN timeoutMs rejects with InvalidArgumentError', async () => {
+      for (const timeoutMs of [0, Number.POSITIVE_INFINITY]) {
+        const result = await state.sandbox.exec('sleep 0.2; echo finished', { timeoutMs })
+        expect(result).toMatchObject({ stdout: 'finished\n', exitCode: 0 })
+      }
+      for (const timeoutMs of [-1, Number.NaN]) {
+        const error = await expectPyFlueError(
+          state.sandbox.exec(`touch ${p('should-not-exist')}`, { timeoutMs }),
+          'INVALID_ARGUMENT',
+        )
+        expect(error.argument).toBe('timeoutMs')
+      }
+      expect(await state.sandbox.exists(p('should-not-exist'))).toBe(false)
     })
 
     test('an already-aborted signal rejects with AbortError before the command runs', async () => {
@@ -405,6 +420,52 @@ function registerSandboxTests(r: Registrar, state: { sandbox: Sandbox; dir: stri
       const hostPath = join(mount!.hostDir, target.slice(mount!.sandboxPath.length))
       expect(existsSync(hostPath)).toBe(true)
       expect(readFileSync(hostPath, 'utf8')).toBe('seen from the host')
+    })
+
+    test('hostMounts, when present, changes nothing: asking twice gives the same answer', async () => {
+      if (!state.sandbox.hostMounts) return
+      await state.sandbox.writeFile(p('a.txt'), 'x')
+      const first = state.sandbox.hostMounts()
+      expect(state.sandbox.hostMounts()).toEqual(first)
+      expect(await state.sandbox.readdir(state.dir)).toEqual(['a.txt'])
+    })
+
+    test('openHostMounts, when present, resolves the mounts of hostMounts() and a release() that may be called twice', async () => {
+      if (!state.sandbox.openHostMounts) {
+        expect(state.sandbox.openHostMounts).toBeUndefined()
+        return
+      }
+      expect(typeof state.sandbox.hostMounts).toBe('function')
+      const expected = state.sandbox.hostMounts!()
+      const lease = await state.sandbox.openHostMounts()
+      expect(lease.mounts).toEqual(expected)
+      await expect(lease.release()).resolves.toBeUndefined()
+      await expect(lease.release()).resolves.toBeUndefined()
+    })
+
+    test('after close(), when present, exec and every file verb reject with ClosedError, exists is false, no mounts', async () => {
+      if (!state.sandbox.close) return
+      await state.sandbox.writeFile(p('a.txt'), 'x')
+      await state.sandbox.rm(state.dir, { recursive: true, force: true })
+      await state.sandbox.close()
+      const sandbox = state.sandbox
+      const verbs: [string, () => Promise<unknown>][] = [
+        ['exec', () => sandbox.exec('echo hi')],
+        ['readFile', () => sandbox.readFile(p('a.txt'))],
+        ['readFileBuffer', () => sandbox.readFileBuffer(p('a.txt'))],
+        ['writeFile', () => sandbox.writeFile(p('b.txt'), 'y')],
+        ['stat', () => sandbox.stat(state.dir)],
+        ['readdir', () => sandbox.readdir('/')],
+        ['mkdir', () => sandbox.mkdir(p('d'))],
+        ['rm', () => sandbox.rm(p('a.txt'), { force: true })],
+      ]
+      for (const [name, run] of verbs) {
+        const error = await expectPyFlueError(run(), 'CLOSED')
+        expect(error, name).toMatchObject({ code: 'CLOSED' })
+      }
+      expect(await sandbox.exists('/')).toBe(false)
+      if (sandbox.hostMounts) expect(sandbox.hostMounts()).toEqual([])
+      if (sandbox.openHostMounts) expect((await sandbox.openHostMounts()).mounts).toEqual([])
     })
 
     test('close, when present, can be called twice', async () => {

@@ -35,19 +35,40 @@ function abortError(signal: AbortSignal): DOMException {
   return error
 }
 
+/** The contract's duck-typed `ClosedError` and `InvalidArgumentError`. */
+function pyflueError(code: string, message: string, facts: Record<string, unknown> = {}): Error {
+  const error = new Error(message)
+  error.name = code === 'CLOSED' ? 'ClosedError' : 'InvalidArgumentError'
+  return Object.assign(error, { code, ...facts })
+}
+
 export class HostDirSandbox implements Sandbox {
   readonly name = 'host-dir'
   readonly contractVersion = 1 as const
+  #closed = false
 
   constructor(readonly cwd: string) {}
+
+  #assertOpen(): void {
+    if (this.#closed) throw pyflueError('CLOSED', 'The sandbox is closed.', { resource: 'sandbox' })
+  }
 
   resolvePath(path: string): string {
     return posix.resolve(this.cwd, path)
   }
 
-  exec(command: string, options: ExecOptions = {}): Promise<ShellResult> {
+  async exec(command: string, options: ExecOptions = {}): Promise<ShellResult> {
+    this.#assertOpen()
     const { signal } = options
-    if (signal?.aborted) return Promise.reject(abortError(signal))
+    const given = options.timeoutMs
+    if (given !== undefined && (Number.isNaN(given) || given < 0)) {
+      throw pyflueError('INVALID_ARGUMENT', 'timeoutMs must be a non-negative number.', {
+        argument: 'timeoutMs',
+      })
+    }
+    // 0 and Infinity: no deadline.
+    const timeoutMs = given === 0 || given === Number.POSITIVE_INFINITY ? undefined : given
+    if (signal?.aborted) throw abortError(signal)
     return new Promise((resolve, reject) => {
       const child = spawn('bash', ['-c', command], {
         cwd: options.cwd === undefined ? this.cwd : this.resolvePath(options.cwd),
@@ -63,12 +84,12 @@ export class HostDirSandbox implements Sandbox {
         } catch {}
       }
       const timer =
-        options.timeoutMs === undefined
+        timeoutMs === undefined
           ? undefined
           : setTimeout(() => {
               timedOut = true
               kill()
-            }, options.timeoutMs)
+            }, timeoutMs)
       const onAbort = () => {
         kill()
         reject(abortError(signal!))
@@ -84,14 +105,14 @@ export class HostDirSandbox implements Sandbox {
       child.on('close', (code) => {
         clearTimeout(timer)
         signal?.removeEventListener('abort', onAbort)
-        if (timedOut)
-          resolve({ stdout, stderr: `${stderr}timed out after ${options.timeoutMs} ms\n`, exitCode: 124 })
+        if (timedOut) resolve({ stdout, stderr: `${stderr}timed out after ${timeoutMs} ms\n`, exitCode: 124 })
         else resolve({ stdout, stderr, exitCode: code ?? 1 })
       })
     })
   }
 
   async #file<T>(operation: string, path: string, run: (target: string) => Promise<T>): Promise<T> {
+    this.#assertOpen()
     const target = this.resolvePath(path)
     try {
       return await run(target)
@@ -133,6 +154,7 @@ export class HostDirSandbox implements Sandbox {
   }
 
   async exists(path: string): Promise<boolean> {
+    if (this.#closed) return false
     try {
       await fs.access(this.resolvePath(path))
       return true
@@ -155,10 +177,11 @@ export class HostDirSandbox implements Sandbox {
   }
 
   hostMounts(): readonly HostDirectoryMount[] {
-    return [{ sandboxPath: this.cwd, hostDir: this.cwd, mode: 'read-write' }]
+    return this.#closed ? [] : [{ sandboxPath: this.cwd, hostDir: this.cwd, mode: 'read-write' }]
   }
 
   async close(): Promise<void> {
+    this.#closed = true
     await fs.rm(this.cwd, { recursive: true, force: true })
   }
 }
