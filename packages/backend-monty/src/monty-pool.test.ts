@@ -182,7 +182,7 @@ describe('pool: crashes lose no state', () => {
     expect(error).toMatchObject({ name: 'ResourceLimitError', code: 'RESOURCE_LIMIT', limit: 'maxMemory' })
     expect((await backend.run('kept')).result).toBe('before')
     expect(p.stats().replaced).toBe(1)
-  })
+  }, 240_000)
 
   it('the deadline kills a process stuck in one long native operation', async () => {
     const p = pool({ size: 1 })

@@ -57,7 +57,7 @@ describe('the round trip beyond the contract', () => {
   })
 
   it("the backend's executeTimeoutMs is the deadline (exit code 124); a per-command timeoutMs or signal is refused", async () => {
-    const sandbox = await protocolSandbox(sandboxBackend(virtual, { executeTimeoutMs: 200 }))
+    const sandbox = await protocolSandbox(sandboxBackend(virtual, { executeTimeoutMs: 2000 }))
     const slow = await sandbox.exec('sleep 30; echo finished')
     expect(slow.exitCode).toBe(124)
     expect(slow.stdout).not.toContain('finished')
