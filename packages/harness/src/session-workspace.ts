@@ -59,6 +59,55 @@ export class WorkspaceReader {
     const seen = new Map<string, Seen>()
     let bytes = 0
     let count = 0
+    for await (const { path, stat } of this.#regularFiles()) {
+      count++
+      if (count > this.#maxFiles) this.#tooLarge('workspace file count', this.#maxFiles, count)
+      const mtimeMs = stat.mtime?.getTime()
+      const previous = this.#seen.get(path)
+      const content =
+        previous &&
+        stat.size !== undefined &&
+        mtimeMs !== undefined &&
+        previous.size === stat.size &&
+        previous.mtimeMs === mtimeMs &&
+        mtimeMs < reusableBefore
+          ? previous.bytes
+          : await this.#sandbox.readFileBuffer(path)
+      bytes += content.byteLength
+      if (bytes > this.#maxBytes) this.#tooLarge('workspace', this.#maxBytes, bytes)
+      files[path] = content
+      seen.set(path, { size: stat.size, mtimeMs, bytes: content })
+    }
+    this.#seen = seen
+    this.#lastReadStartedMs = startedMs
+    return files
+  }
+
+  /**
+   * Puts the workspace back to `files` (what the store holds): files not in it are removed, and
+   * its files that are gone or differ are written back. Used when a save failed, so the sandbox
+   * matches the store again. Reads every file once and has no bounds (the workspace may have
+   * grown past them: that may be why the save failed). The next `read()` reads every file anew.
+   */
+  async revert(files: WorkspaceFiles): Promise<void> {
+    this.#seen = new Map()
+    this.#lastReadStartedMs = Number.NEGATIVE_INFINITY
+    const present = new Set<string>()
+    for await (const { path } of this.#regularFiles()) present.add(path)
+    for (const path of present) if (!Object.hasOwn(files, path)) await this.#sandbox.rm(path, { force: true })
+    for (const [path, content] of Object.entries(files)) {
+      if (present.has(path) && sameBytes(await this.#sandbox.readFileBuffer(path), content)) continue
+      const parent = path.slice(0, path.lastIndexOf('/'))
+      if (parent !== '') await this.#sandbox.mkdir(parent, { recursive: true })
+      await this.#sandbox.writeFile(path, content)
+    }
+  }
+
+  /**
+   * Every regular file under `/` with its stat, names in sorted order; symbolic links are skipped,
+   * and a directory or entry that cannot be read is passed over.
+   */
+  async *#regularFiles(): AsyncGenerator<{ path: string; stat: Awaited<ReturnType<Sandbox['stat']>> }> {
     const stack = ['/']
     while (stack.length > 0) {
       const dir = stack.pop()!
@@ -77,68 +126,9 @@ export class WorkspaceReader {
           continue
         }
         if (stat.isSymbolicLink) continue
-        if (stat.isDirectory) {
-          stack.push(path)
-          continue
-        }
-        if (!stat.isFile) continue
-        count++
-        if (count > this.#maxFiles) this.#tooLarge('workspace file count', this.#maxFiles, count)
-        const mtimeMs = stat.mtime?.getTime()
-        const previous = this.#seen.get(path)
-        const content =
-          previous &&
-          stat.size !== undefined &&
-          mtimeMs !== undefined &&
-          previous.size === stat.size &&
-          previous.mtimeMs === mtimeMs &&
-          mtimeMs < reusableBefore
-            ? previous.bytes
-            : await this.#sandbox.readFileBuffer(path)
-        bytes += content.byteLength
-        if (bytes > this.#maxBytes) this.#tooLarge('workspace', this.#maxBytes, bytes)
-        files[path] = content
-        seen.set(path, { size: stat.size, mtimeMs, bytes: content })
-      }
-    }
-    this.#seen = seen
-    this.#lastReadStartedMs = startedMs
-    return files
-  }
-
-  /**
-   * Puts the workspace back to `files` (what the store holds): files not in it are removed, and
-   * its files that are gone or differ are written back. Used when a save failed, so the sandbox
-   * matches the store again. Reads every file once and has no bounds (the workspace may have
-   * grown past them: that may be why the save failed). The next `read()` reads every file anew.
-   */
-  async revert(files: WorkspaceFiles): Promise<void> {
-    this.#seen = new Map()
-    this.#lastReadStartedMs = Number.NEGATIVE_INFINITY
-    const present = new Set<string>()
-    const stack = ['/']
-    while (stack.length > 0) {
-      const dir = stack.pop()!
-      let names: string[]
-      try {
-        names = await this.#sandbox.readdir(dir)
-      } catch {
-        continue
-      }
-      for (const name of names) {
-        const path = dir === '/' ? `/${name}` : `${dir}/${name}`
-        const stat = await this.#sandbox.stat(path).catch(() => undefined)
-        if (!stat || stat.isSymbolicLink) continue
         if (stat.isDirectory) stack.push(path)
-        else if (stat.isFile) present.add(path)
+        else if (stat.isFile) yield { path, stat }
       }
-    }
-    for (const path of present) if (!Object.hasOwn(files, path)) await this.#sandbox.rm(path, { force: true })
-    for (const [path, content] of Object.entries(files)) {
-      if (present.has(path) && sameBytes(await this.#sandbox.readFileBuffer(path), content)) continue
-      const parent = path.slice(0, path.lastIndexOf('/'))
-      if (parent !== '') await this.#sandbox.mkdir(parent, { recursive: true })
-      await this.#sandbox.writeFile(path, content)
     }
   }
 
