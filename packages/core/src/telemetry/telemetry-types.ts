@@ -1,6 +1,6 @@
 /**
  * The few OpenTelemetry API shapes PyFlue uses, written out structurally so that no package's
- * types or code import `@opentelemetry/api` (an optional peer dependency). A `Tracer` and a
+ * types or code import `@opentelemetry/api` (never a dependency, not even an optional peer: the application installs it). A `Tracer` and a
  * `Meter` of `@opentelemetry/api` 1.x satisfy these interfaces as they are.
  */
 
