@@ -1,4 +1,5 @@
 export { DEFAULT_SHELL_MEMORY_MB, SHELL_POOL_SIZE } from './shell-pool.js'
+export { SHELL_WORK_LIMITS } from './shell-work-limits.js'
 export type { VirtualSandbox } from './virtual-sandbox.js'
 export { createVirtualSandbox, VIRTUAL_SANDBOX_NAME, virtualSandbox } from './virtual-sandbox.js'
 export type {

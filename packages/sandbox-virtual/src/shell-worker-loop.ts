@@ -9,6 +9,7 @@ import { parentPort } from 'node:worker_threads'
 import { isPyFlueError, type ShellResult } from '@pyflue/core'
 import { Bash } from 'just-bash'
 import type { FromWorker, ShellJob, ToWorker } from './shell-protocol.js'
+import { SHELL_WORK_LIMITS } from './shell-work-limits.js'
 import { RemoteLimits } from './shell-worker-limits.js'
 import { WorkspaceFs } from './workspace-fs.js'
 
@@ -72,6 +73,7 @@ function interpreterFor(job: ShellJob): Interpreter {
         }
       : {}),
     executionLimits: {
+      ...SHELL_WORK_LIMITS,
       maxOutputSize: job.maxOutputSize,
       ...(job.shellDeadlineMs === undefined ? {} : { maxExecutionTimeMs: job.shellDeadlineMs }),
     },

@@ -81,7 +81,8 @@ describe('a command that never yields', () => {
 
     it(`${name} is stopped by timeoutMs with exit code 124`, async () => {
       const sandbox = await make()
-      await sandbox.writeFile('big.txt', 'a'.repeat(1024 * 1024))
+      // The lines the regex never matches (one line of 1 MB `a`s matches, after about 300 ms).
+      await sandbox.writeFile('big.txt', `${'a'.repeat(299)}\n`.repeat(3500))
       const result = await sandbox.exec(command, { timeoutMs: 200 })
       expect(result.exitCode).toBe(124)
       expect(result.stderr).toContain('timed out after 200 ms (timeoutMs)')
@@ -142,6 +143,22 @@ describe('output and memory', () => {
     expect(result.stdout.length).toBeLessThanOrEqual(1000)
     expect(result.stderr).toContain('output size limit exceeded (1000 bytes)')
     expect(await sandbox.exec('seq 1 3')).toEqual({ stdout: '1\n2\n3\n', stderr: '', exitCode: 0 })
+  })
+
+  it('grep reads a file of more than a million lines (the deadline bounds it, not a line count)', async () => {
+    const sandbox = await make()
+    const lines = 1_500_000
+    await sandbox.writeFile('log.txt', 'ok\nhit\n'.repeat(lines / 2))
+    expect(await sandbox.exec('grep -c hit log.txt')).toEqual({
+      stdout: `${lines / 2}\n`,
+      stderr: '',
+      exitCode: 0,
+    })
+    expect(await sandbox.exec('wc -l < log.txt')).toMatchObject({ stdout: `${lines}\n`, exitCode: 0 })
+    // Loops stay bounded by just-bash's command count.
+    const loop = await sandbox.exec('while true; do :; done')
+    expect(loop.exitCode).toBe(126)
+    expect(loop.stderr).toContain('maxCommandCount')
   })
 
   const bomb = async (name: string) => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import type { Sandbox } from '@pyflue/core'
-import { createVirtualSandbox, SHELL_POOL_SIZE } from '@pyflue/sandbox-virtual'
+import { createVirtualSandbox, SHELL_POOL_SIZE, SHELL_WORK_LIMITS } from '@pyflue/sandbox-virtual'
 import { Bash, ReadWriteFs } from 'just-bash'
 import type { Bench, BenchRow } from '../bench-types.js'
 import { formatMs, median } from '../stats.js'
@@ -12,12 +12,13 @@ import { formatMs, median } from '../stats.js'
  * The virtual sandbox's shell on its worker pool against the in-thread shell it replaced
  * (just-bash's `Bash` over a `ReadWriteFs` of a directory, on the calling thread, as before issue
  * 16): how long the host's event loop stalls while 8 sandboxes each run a 1 s busy loop (beside
- * the stall of an idle second in the same run: the machine's own scheduling noise), the latency of `echo hi`, a `grep` over a 60 MB file (the shell reads files of up to 64 MiB), and
- * 200 short commands over 16 sandboxes.
+ * the stall of an idle second in the same run: the machine's own scheduling noise), the latency of `echo hi`, a `grep` over 100 MB
+ * (two 50 MB files: just-bash reads one file of at most 64 MiB at once), and 200 short commands over 16 sandboxes.
  */
 const LOOPS = 8
 const BUSY_MS = 1000
-const GREP_BYTES = 60 * 1024 * 1024
+/** Each of the two files `grep` reads: 100 MB together. */
+const GREP_FILE_BYTES = 50 * 1024 * 1024
 
 interface Shell {
   exec(command: string, options?: { timeoutMs?: number }): Promise<{ stdout: string; exitCode: number }>
@@ -41,9 +42,11 @@ function inThreadShell(): Shell & { root: string } {
       new Bash({
         fs,
         cwd: '/',
-        ...(options.timeoutMs === undefined
-          ? {}
-          : { executionLimits: { maxExecutionTimeMs: options.timeoutMs } }),
+        // The same work limits as the worker's shell, so both can grep 100 MB.
+        executionLimits: {
+          ...SHELL_WORK_LIMITS,
+          ...(options.timeoutMs === undefined ? {} : { maxExecutionTimeMs: options.timeoutMs }),
+        },
       }).exec(command, { rawScript: true }),
     close: async () => rmSync(root, { recursive: true, force: true }),
   }
@@ -105,15 +108,25 @@ const bench: Bench = {
     // 2. echo latency.
     const echoWorker = await latency(workers[0]!, 'echo hi', 300)
     const echoThread = await latency(inThread[0]!, 'echo hi', 300)
-    // 3. grep over a 60 MB file.
+    // 3. grep over 100 MB in two files.
     const line = 'the quick brown fox jumps over the lazy dog 0123456789\n'
-    const big = line.repeat(Math.floor(GREP_BYTES / line.length))
+    const big = line.repeat(Math.floor(GREP_FILE_BYTES / line.length))
     const grepSandbox = await createVirtualSandbox({ maxOutputSize: 1024 })
-    await grepSandbox.writeFile('big.txt', big)
-    writeFileSync(join(inThread[0]!.root, 'big.txt'), big)
-    const grepCommand = 'grep -c lazy big.txt'
+    for (const name of ['big1.txt', 'big2.txt']) {
+      await grepSandbox.writeFile(name, big)
+      writeFileSync(join(inThread[0]!.root, name), big)
+    }
+    const grepCommand = 'grep -c lazy big1.txt big2.txt'
     const grepWorker: number[] = []
     const grepThread: number[] = []
+    // The figure is only worth something when both shells really read both files.
+    const expected = Math.floor(GREP_FILE_BYTES / line.length)
+    for (const shell of [grepSandbox, inThread[0]!]) {
+      const result = await shell.exec(grepCommand)
+      if (result.exitCode !== 0 || !result.stdout.includes(`big2.txt:${expected}`)) {
+        throw new Error(`grep over 100 MB failed (exit ${result.exitCode}): ${result.stdout.slice(0, 200)}`)
+      }
+    }
     for (let i = 0; i < 3; i++) {
       grepWorker.push(await time(() => grepSandbox.exec(grepCommand)))
       grepThread.push(await time(() => inThread[0]!.exec(grepCommand)))
@@ -156,7 +169,7 @@ const bench: Bench = {
         note: 'the worker round trip',
       },
       {
-        name: `exec('${grepCommand}') over 60 MB`,
+        name: `exec('${grepCommand}') over 100 MB`,
         value: formatMs(median(grepWorker)),
         baseline: `in-thread shell: ${formatMs(median(grepThread))}`,
         ratio: median(grepWorker) / median(grepThread),
