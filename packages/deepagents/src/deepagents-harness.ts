@@ -53,9 +53,11 @@ type DeepAgentParams = NonNullable<Parameters<typeof createDeepAgent>[0]>
  *   model calls (then it ends with `stepsExhausted`).
  * - After each model step that called tools, the prompt so far is committed to the session
  *   (`commitStep`) before the next model call, so a crash mid-prompt keeps the finished steps.
- * - Events come per model step (a step's text as one `text-delta`, its tool calls, their
- *   results); what `run_code`'s Python prints comes as `run-code-stdout` while it runs, and each
- *   `run_code` call ends with a `run-code` event (the session's `onRunCode`).
+ * - Events: the text the model streams, chunk by chunk, as `text-delta` (a model that does not
+ *   stream gives one per step); then each step's tool calls and their results. What `run_code`'s
+ *   Python prints comes as `run-code-stdout` while it runs, in a subagent too, and each `run_code`
+ *   call ends with a `run-code` event (the session's `onRunCode`). A subagent's own text and tool
+ *   calls are not events: its answer is the `task` tool's result.
  * - `result` (a zod schema or a Standard JSON Schema) is Deep Agents' `responseFormat` with
  *   LangChain's tool strategy: the model answers by calling the tool `RESULT_TOOL_NAME`; the
  *   reply's text is that answer as JSON.
@@ -164,9 +166,14 @@ interface FinalState {
   structuredResponse?: unknown
 }
 
+/** The node of a LangChain agent graph that calls the model (its tokens are the reply's text). */
+const MODEL_NODE = 'model_request'
+
 /**
- * Runs the agent with `streamMode: ['values', 'custom']`, reporting each new message and each
- * chunk `run_code` prints; returns the final state.
+ * Runs the agent with `streamMode: ['values', 'custom', 'messages']` over its subgraphs too, and
+ * reports: each chunk of text the agent's own model streams (`text-delta`; a subagent's text is its
+ * tool's result, not the reply), each tool call and result of the agent's own steps, and each chunk
+ * `run_code` prints, in the agent or in a subagent. Returns the final state of the agent's graph.
  */
 async function runWithEvents(
   agent: ReturnType<typeof createDeepAgent>,
@@ -181,25 +188,32 @@ async function runWithEvents(
     {
       configurable: { thread_id: input.sessionId },
       signal: input.signal,
-      streamMode: ['values', 'custom'],
+      streamMode: ['values', 'custom', 'messages'],
+      subgraphs: true,
       // The step limit ends the run; this only bounds the graph's own supersteps around it.
       recursionLimit: input.maxSteps * 10 + 20,
     },
   )
-  for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
+  for await (const [namespace, mode, chunk] of stream as AsyncIterable<[string[], string, unknown]>) {
+    const own = namespace.length === 0
     if (mode === 'custom') {
       if (isRunCodeStdoutChunk(chunk)) {
         input.onEvent({ type: 'run-code-stdout', toolCallId: chunk.toolCallId, text: chunk.text })
       }
-      continue
-    }
-    const state = chunk as Partial<FinalState>
-    if (!Array.isArray(state.messages)) continue
-    last = { messages: state.messages, structuredResponse: state.structuredResponse }
-    for (const message of state.messages) {
-      if (seen.has(message)) continue
-      seen.add(message)
-      for (const event of eventsOf(message, calls)) input.onEvent(event)
+    } else if (mode === 'messages') {
+      const [message, metadata] = chunk as [BaseMessage, { langgraph_node?: unknown }]
+      if (!own || metadata?.langgraph_node !== MODEL_NODE || !AIMessage.isInstance(message)) continue
+      const text = textOf(message)
+      if (text !== '') input.onEvent({ type: 'text-delta', text })
+    } else if (own) {
+      const state = chunk as Partial<FinalState>
+      if (!Array.isArray(state.messages)) continue
+      last = { messages: state.messages, structuredResponse: state.structuredResponse }
+      for (const message of state.messages) {
+        if (seen.has(message)) continue
+        seen.add(message)
+        for (const event of toolEventsOf(message, calls)) input.onEvent(event)
+      }
     }
   }
   if (input.signal.aborted) throw createAbortError(input.signal)
@@ -228,14 +242,13 @@ function resultFormat(schema: unknown): DeepAgentParams['responseFormat'] {
   return { ...rest, title: RESULT_TOOL_NAME } as unknown as DeepAgentParams['responseFormat']
 }
 
-function eventsOf(
+/** The tool calls an AI message makes, or the result a tool message carries, as events. */
+function toolEventsOf(
   message: BaseMessage,
   calls: Map<string, { toolName: string; input: unknown }>,
 ): HarnessEvent[] {
   const events: HarnessEvent[] = []
   if (AIMessage.isInstance(message)) {
-    const text = textOf(message)
-    if (text !== '') events.push({ type: 'text-delta', text })
     for (const call of message.tool_calls ?? []) {
       const toolCallId = call.id ?? ''
       calls.set(toolCallId, { toolName: call.name, input: call.args })

@@ -2,7 +2,12 @@
 // here, found the way an application's would be) through core's registry, and sessions prompt
 // LangChain's fakeModel() on Deep Agents, with run_code in the session's Monty, Deep Agents' file
 // tools in its virtual sandbox, and the store keeping messages and Python state.
-import { AIMessage, type BaseMessage } from '@langchain/core/messages'
+import type { CallbackManagerForLLMRun } from '@langchain/core/callbacks/manager'
+import type { BaseLanguageModelInput } from '@langchain/core/language_models/base'
+import { BaseChatModel } from '@langchain/core/language_models/chat_models'
+import { AIMessage, AIMessageChunk, type BaseMessage } from '@langchain/core/messages'
+import { ChatGenerationChunk, type ChatResult } from '@langchain/core/outputs'
+import type { Runnable } from '@langchain/core/runnables'
 import { fakeModel } from '@langchain/core/testing'
 import { tool } from '@langchain/core/tools'
 import {
@@ -35,6 +40,68 @@ function answerWithLastToolResult(messages: BaseMessage[]): AIMessage {
 }
 
 const textOf = (message: BaseMessage) => message.text
+
+/**
+ * A scripted chat model that streams each reply word by word (its tool calls on the last chunk),
+ * as a provider's model streams tokens. LangChain's own fakes stream either not at all
+ * (`fakeModel()`) or the same reply every call (`FakeStreamingChatModel`).
+ */
+class WordStreamingModel extends BaseChatModel {
+  readonly #replies: AIMessage[]
+  readonly #next: { index: number }
+
+  constructor(replies: AIMessage[], next = { index: 0 }) {
+    super({})
+    this.#replies = replies
+    this.#next = next
+  }
+
+  _llmType(): string {
+    return 'word-streaming-fake'
+  }
+
+  override bindTools(): Runnable<BaseLanguageModelInput, AIMessageChunk> {
+    return new WordStreamingModel(this.#replies, this.#next).withConfig({})
+  }
+
+  #reply(): AIMessage {
+    const reply = this.#replies[this.#next.index++]
+    if (!reply) throw new Error('WordStreamingModel: no reply left')
+    return reply
+  }
+
+  async _generate(): Promise<ChatResult> {
+    const reply = this.#reply()
+    return { generations: [{ text: reply.text, message: reply }] }
+  }
+
+  override async *_streamResponseChunks(
+    _messages: BaseMessage[],
+    _options: this['ParsedCallOptions'],
+    runManager?: CallbackManagerForLLMRun,
+  ): AsyncGenerator<ChatGenerationChunk> {
+    const reply = this.#reply()
+    const words = reply.text.split(/(?<= )/)
+    for (const [i, word] of words.entries()) {
+      const toolCalls = i === words.length - 1 ? (reply.tool_calls ?? []) : []
+      const chunk = new ChatGenerationChunk({
+        text: word,
+        message: new AIMessageChunk({
+          content: word,
+          tool_call_chunks: toolCalls.map((call, index) => ({
+            name: call.name,
+            args: JSON.stringify(call.args),
+            id: call.id,
+            index,
+            type: 'tool_call_chunk' as const,
+          })),
+        }),
+      })
+      yield chunk
+      await runManager?.handleLLMNewToken(word, undefined, undefined, undefined, undefined, { chunk })
+    }
+  }
+}
 
 describe("@pyflue/harness with harness: 'deepagents'", () => {
   it('a prompt runs on Deep Agents: the model calls run_code in the session namespace and answers', async () => {
@@ -334,6 +401,78 @@ describe("@pyflue/harness with harness: 'deepagents'", () => {
         }),
       ).rejects.toBeInstanceOf(ResultValidationError)
       expect(session.messages).toHaveLength(kept)
+    } finally {
+      await agent.close()
+    }
+  })
+
+  it("streams the text a streaming model gives chunk by chunk, then the step's tool calls", async () => {
+    const model = new WordStreamingModel([
+      new AIMessage({
+        content: 'Let me compute it.',
+        tool_calls: [{ name: 'run_code', args: { code: '6 * 7' }, id: 'call-w1', type: 'tool_call' }],
+      }),
+      new AIMessage('The answer is 42, computed in Python.'),
+    ])
+    const agent = await init({ harness: 'deepagents', model, pythonBackend: 'monty' })
+    try {
+      const stream = (await agent.session('words')).stream('six times seven?')
+      const events: SessionEvent[] = []
+      for await (const event of stream) events.push(event)
+      const reply = await stream.reply
+      expect(reply.text).toBe('The answer is 42, computed in Python.')
+      const deltas = events.filter((e) => e.type === 'text-delta').map((e) => (e as { text: string }).text)
+      expect(deltas).toEqual([
+        'Let ',
+        'me ',
+        'compute ',
+        'it.',
+        'The ',
+        'answer ',
+        'is ',
+        '42, ',
+        'computed ',
+        'in ',
+        'Python.',
+      ])
+      const types = events.map((e) => e.type)
+      // The first step's text streamed before its tool call; the result came before the answer's text.
+      expect(types.indexOf('tool-call')).toBe(4)
+      expect(events[types.indexOf('tool-result')]).toMatchObject({
+        toolName: 'run_code',
+        output: 'result: 42',
+      })
+      expect(types.indexOf('tool-result')).toBeLessThan(types.lastIndexOf('text-delta'))
+    } finally {
+      await agent.close()
+    }
+  })
+
+  it("streams what a subagent's run_code prints; the subagent's own text is not the reply's", async () => {
+    const model = fakeModel()
+      .respondWithTools([
+        { name: 'task', args: { description: 'print two lines', subagent_type: 'general-purpose' } },
+      ])
+      .respondWithTools([{ name: 'run_code', args: { code: 'print("sub 1")\nprint("sub 2")\n"ok"' } }])
+      .respond(() => new AIMessage('subagent finished'))
+      .respond(() => new AIMessage('main finished'))
+    const agent = await init({ harness: 'deepagents', model, pythonBackend: 'monty' })
+    try {
+      const stream = (await agent.session('sub-stdout')).stream('delegate the printing')
+      const events: SessionEvent[] = []
+      for await (const event of stream) events.push(event)
+      const reply = await stream.reply
+      expect(reply.text).toBe('main finished')
+      const printed = events.filter((e) => e.type === 'run-code-stdout')
+      expect(printed.map((e) => (e as { text: string }).text).join('')).toBe('sub 1\nsub 2\n')
+      const text = events.filter((e) => e.type === 'text-delta').map((e) => (e as { text: string }).text)
+      expect(text.join('')).toContain('main finished')
+      expect(text.join('')).not.toContain('subagent finished')
+      // The subagent's answer is the task tool's result; its run_code call is not a step of the prompt.
+      expect(
+        events.filter((e) => e.type === 'tool-call').map((e) => (e as { toolName: string }).toolName),
+      ).toEqual(['task'])
+      expect(events.find((e) => e.type === 'tool-result')).toMatchObject({ toolName: 'task' })
     } finally {
       await agent.close()
     }
