@@ -249,6 +249,62 @@ async function consumer(readme, pm, files) {
     console.log(`    npm ls: ${listing.split('\n').slice(1).join('\n            ')}`)
 }
 
+/**
+ * Packages installed alone (npm, from the tarballs, into an empty project): what each must bring
+ * and what it must not. npm installs the peers it needs; a package's install is only what it says.
+ */
+const ALONE = [
+  { name: '@pyflue/core', brings: [], absent: ['ai', 'zod', '@opentelemetry/api'], only: 'core' },
+  {
+    name: '@pyflue/deepagents',
+    brings: ['@pyflue/core', 'deepagents', 'langchain', '@langchain/core', '@langchain/langgraph'],
+    absent: [
+      'ai',
+      'e2b',
+      '@vercel/sandbox',
+      '@pyflue/harness',
+      '@pyflue/backend-monty',
+      '@pyflue/sandbox-virtual',
+    ],
+    only: 'deepagents',
+  },
+]
+
+/** One package installed alone: the packages it brings are there, the others are not. */
+async function alone({ name, brings, absent }, files) {
+  const dir = join(tmp, 'alone', name.replaceAll('/', '_'))
+  mkdirSync(dir, { recursive: true })
+  const overrides = Object.fromEntries([...files].map(([n, file]) => [n, `file:${relative(dir, file)}`]))
+  writeFileSync(
+    join(dir, 'package.json'),
+    `${JSON.stringify({ name: 'alone', private: true, overrides }, null, 2)}\n`,
+  )
+  const installed = await npm(
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', relative(dir, files.get(name))],
+    dir,
+  )
+  if (installed.code !== 0) {
+    record(`${name} alone: npm install`, false, installed.output.trim().split('\n').slice(-15).join('\n'))
+    return
+  }
+  const missing = brings.filter((dep) => copiesOf(dir, dep).size === 0)
+  const extra = absent.filter((dep) => copiesOf(dir, dep).size > 0)
+  const installedCount = readdirSync(join(dir, 'node_modules')).filter(
+    (entry) => !entry.startsWith('.'),
+  ).length
+  record(
+    `${name} alone brings ${brings.join(', ') || 'nothing else'} and not ${absent.join(', ')}`,
+    missing.length === 0 && extra.length === 0 && (brings.length > 0 || installedCount === 1),
+    [
+      missing.length ? `missing: ${missing.join(', ')}` : '',
+      extra.length ? `should not be installed: ${extra.join(', ')}` : '',
+      brings.length === 0 && installedCount !== 1 ? `node_modules holds ${installedCount} entries` : '',
+    ]
+      .filter(Boolean)
+      .join('\n'),
+  )
+}
+
 async function main() {
   mkdirSync(tarballs, { recursive: true })
   const files = new Map()
@@ -267,6 +323,7 @@ async function main() {
     })
     .filter((r) => r.blocks.length > 0)
   const jobs = work.flatMap((readme) => ['npm', 'pnpm'].map((pm) => () => consumer(readme, pm, files)))
+  for (const check of ALONE) if (!only || only === check.only) jobs.push(() => alone(check, files))
   // Two at a time: the machine is shared.
   const running = new Set()
   for (const job of jobs) {
