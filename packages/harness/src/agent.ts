@@ -15,6 +15,7 @@ import {
   withSandboxPolicy,
 } from '@pyflue/core'
 import type { LanguageModel, ToolSet } from 'ai'
+import { CommittedPython } from './python-commits.js'
 import { type ModelSetting, resolveModel } from './resolve-model.js'
 import { Session } from './session.js'
 import type { SessionStore } from './session-store.js'
@@ -144,10 +145,18 @@ export class Agent {
       if (record?.workspace && created && keepsFiles) await restoreWorkspaceFiles(created, record.workspace)
       if (record?.pythonState && backend) {
         refuseOtherEngine(id, record.pythonEngineVersion, backend)
-        await backend.loadState(record.pythonState)
+        await backend.loadState(record.pythonState, record.pythonDeltas)
       }
       // What a failed save puts the session back to: the stored state, or the state at open.
-      const committedPythonState = record?.pythonState ?? (backend ? await backend.dumpState() : undefined)
+      const committedPython = !backend
+        ? undefined
+        : record?.pythonState
+          ? new CommittedPython(
+              record.pythonState,
+              record.pythonDeltas ?? [],
+              CommittedPython.madeBy(record.pythonBackend ?? 'unknown', record.pythonEngineVersion),
+            )
+          : new CommittedPython(await backend.dumpState(), [], undefined)
       const workspace = created && keepsFiles ? new WorkspaceReader(created, id) : undefined
       // A workspace already past the bounds at open is refused by the first save instead.
       const committedWorkspace =
@@ -164,7 +173,7 @@ export class Agent {
         tools: settings.harness ? {} : (settings.tools as ToolSet),
         store: settings.store,
         ...(workspace ? { workspace, committedWorkspace } : {}),
-        committedPythonState,
+        committedPython,
         messages: record ? [...record.messages] : [],
         maxSteps: settings.maxSteps,
         maxOutputChars: settings.maxOutputChars,

@@ -1,3 +1,4 @@
+import type { PythonStateDelta } from '@pyflue/core'
 import type { ModelMessage } from 'ai'
 import type { WorkspaceFiles } from './session-workspace.js'
 
@@ -12,6 +13,16 @@ export interface SessionRecord {
   messages: ModelMessage[]
   /** The Python backend's `dumpState()` bytes, when the session has a backend. */
   pythonState?: Uint8Array
+  /**
+   * The changes committed after `pythonState`, oldest first: a load from a store that appends
+   * Python deltas (`appendsPythonDeltas`) hands them back, to be loaded with it.
+   */
+  pythonDeltas?: PythonStateDelta[]
+  /**
+   * Only in a save to a store that appends Python deltas, in place of `pythonState`: what the
+   * run changed since the last save (`PythonBackend.dumpStateDelta`). The store appends it.
+   */
+  pythonDelta?: PythonStateDelta
   /** The backend's name the state belongs to, e.g. `'monty'`. */
   pythonBackend?: string
   /**
@@ -35,12 +46,19 @@ export interface SessionRecord {
  *
  * - `load(id)` resolves the last record saved for `id`, or `undefined` when there is none.
  * - `save(id, record)` replaces the record for `id` as a whole: a reader sees the old record or
- *   the new one, never a mix.
+ *   the new one, never a mix. (A store with `appendsPythonDeltas` given a record with
+ *   `pythonDelta` keeps its Python state and appends the delta to it.)
  * - `delete(id)` forgets `id`; deleting a missing id is a no-op.
  * - A store never shares a record's objects with its caller: changing a loaded record does not
  *   change the stored one.
  */
 export interface SessionStore {
+  /**
+   * True for a store that keeps the Python state as a snapshot plus deltas (every store of the
+   * core contract, through the harness): a save may carry `pythonDelta` instead of `pythonState`,
+   * and a load may hand back `pythonDeltas`. Absent: every save carries the whole state.
+   */
+  readonly appendsPythonDeltas?: boolean
   load(id: string): Promise<SessionRecord | undefined>
   save(id: string, record: SessionRecord): Promise<void>
   delete(id: string): Promise<void>

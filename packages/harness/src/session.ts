@@ -46,6 +46,7 @@ import {
 } from './contract-harness.js'
 import { EventQueue, HeldEvents } from './event-queue.js'
 import { checkPromptOptions, runPythonOptions, stepsExhausted } from './prompt-options.js'
+import type { CommittedPython, PythonSave } from './python-commits.js'
 import { type RunCodeEvent, type RunCodeToolOptions, runCodeTool } from './run-code-tool.js'
 import { sandboxTools } from './sandbox-tools.js'
 import type { SessionEvent } from './session-events.js'
@@ -79,7 +80,7 @@ export interface SessionSettings {
   /** The workspace files as the store holds them (what a failed save puts the sandbox back to). */
   committedWorkspace?: WorkspaceFiles | undefined
   /** The Python state as the store holds it, or the backend's state at open when none is stored. */
-  committedPythonState?: Uint8Array | undefined
+  committedPython?: CommittedPython | undefined
   messages: ModelMessage[]
   maxSteps: number
   maxOutputChars: number
@@ -178,7 +179,9 @@ export class Session {
   #saving: Promise<void> = Promise.resolve()
   #closed = false
   /** What the store holds: a failed save puts the session back to it. */
-  #committed: { messageCount: number; python: Uint8Array | undefined; workspace: WorkspaceFiles | undefined }
+  #committed: { messageCount: number; workspace: WorkspaceFiles | undefined }
+  /** The Python state as the store holds it, and what the next save commits of it. */
+  readonly #committedPython: CommittedPython | undefined
 
   /** @internal Sessions are made by `Agent.session()`. */
   constructor(settings: SessionSettings) {
@@ -187,9 +190,9 @@ export class Session {
     this.#messages = settings.messages
     this.#committed = {
       messageCount: settings.messages.length,
-      python: settings.committedPythonState,
       workspace: settings.committedWorkspace,
     }
+    this.#committedPython = settings.committedPython
   }
 
   /** The session's Python backend, when the agent has one. */
@@ -258,6 +261,7 @@ export class Session {
   /** Replaces the Python state with bytes from `dumpPythonState` (of this or another process) and saves it. */
   async loadPythonState(bytes: Uint8Array): Promise<void> {
     await this.#requireBackend('loadPythonState').loadState(bytes)
+    this.#committedPython?.snapshotNext()
     await this.#persist()
   }
 
@@ -678,17 +682,19 @@ export class Session {
     const save = async () => {
       const backend = this.#settings.pythonBackend
       const messageCount = this.#messages.length
-      let pythonState: Uint8Array | undefined
+      let python: PythonSave | undefined
       let workspace: WorkspaceFiles | undefined
       try {
-        pythonState = backend ? await backend.dumpState() : undefined
+        python = backend ? await this.#committedPython!.next(backend, this.#settings.store) : undefined
         workspace = await this.#settings.workspace?.read()
         const { sandbox } = this.#settings
         await this.#settings.store.save(this.id, {
           version: SESSION_RECORD_VERSION,
           messages: this.#messages,
-          ...(pythonState ? { pythonState, pythonBackend: backend!.name } : {}),
-          ...(pythonState && backend!.engineVersion !== undefined
+          ...(python?.kind === 'snapshot' ? { pythonState: python.bytes } : {}),
+          ...(python?.kind === 'delta' ? { pythonDelta: python.delta } : {}),
+          ...(python && python.kind !== 'unchanged' ? { pythonBackend: backend!.name } : {}),
+          ...(python && python.kind !== 'unchanged' && backend!.engineVersion !== undefined
             ? { pythonEngineVersion: backend!.engineVersion }
             : {}),
           ...(workspace ? { workspace } : {}),
@@ -699,11 +705,8 @@ export class Session {
         await this.#revert(error)
         throw error
       }
-      this.#committed = {
-        messageCount,
-        python: pythonState ?? this.#committed.python,
-        workspace: workspace ?? this.#committed.workspace,
-      }
+      if (python) this.#committedPython!.committed(python, backend!)
+      this.#committed = { messageCount, workspace: workspace ?? this.#committed.workspace }
     }
     const next = this.#saving.then(save, save)
     this.#saving = next.catch(() => {})
@@ -721,7 +724,7 @@ export class Session {
     this.#messages.splice(committed.messageCount)
     try {
       const backend = this.#settings.pythonBackend
-      if (backend && committed.python) await backend.loadState(committed.python)
+      if (backend && this.#committedPython) await this.#committedPython.restore(backend)
       if (this.#settings.workspace && committed.workspace)
         await this.#settings.workspace.revert(committed.workspace)
     } catch (revertError) {

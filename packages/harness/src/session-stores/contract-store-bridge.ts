@@ -7,8 +7,9 @@
  * `SessionConflictError`); `release(id)` ends the lease when the session closes. While a session is
  * open its lease is renewed every third of its TTL, so a long prompt keeps it; a lease lost to
  * another owner makes every later save reject with that `SessionBusyError`.
- * The Python state is still committed as a full snapshot per save; deltas need the backend's
- * changed-names support (not there yet). It is committed with the backend's `engineVersion`
+ * The Python state is committed as a snapshot, or, when the save carries `pythonDelta`, as a delta
+ * appended to the stored one (`appendsPythonDeltas`); a load hands back the snapshot and the deltas
+ * after it, in order (`pythonDeltas`). It is committed with the backend's `engineVersion`
  * (`'unrecorded'` when the backend states none), and a load hands a recorded one back as
  * `pythonEngineVersion`, which the agent compares with its backend's before loading the state.
  */
@@ -70,6 +71,7 @@ export interface SessionLeaseOptions {
 }
 
 export class ContractStoreBridge implements SessionStore {
+  readonly appendsPythonDeltas = true
   readonly #store: ContractSessionStore
   readonly #ownerId: string
   readonly #ttlMs: number
@@ -111,17 +113,15 @@ export class ContractStoreBridge implements SessionStore {
     held.workspace = { ...(record?.workspace ?? {}) }
     held.sandboxKey = record?.sandbox ? sandboxKey(record.sandbox) : undefined
     if (!record) return undefined
-    if (record.python && record.python.deltas.length > 0) {
-      throw new InvalidArgumentError(
-        'store',
-        `Session '${id}' holds Python deltas, which this harness version does not replay.`,
-      )
-    }
     return {
       version: SESSION_RECORD_VERSION,
       messages: record.messages as ModelMessage[],
       ...(record.python?.snapshot
-        ? { pythonState: record.python.snapshot, pythonBackend: record.python.backend }
+        ? {
+            pythonState: record.python.snapshot,
+            pythonBackend: record.python.backend,
+            ...(record.python.deltas.length > 0 ? { pythonDeltas: [...record.python.deltas] } : {}),
+          }
         : {}),
       ...(record.python?.snapshot && recordedEngine(record.python.engineVersion)
         ? { pythonEngineVersion: record.python.engineVersion }
@@ -153,7 +153,16 @@ export class ContractStoreBridge implements SessionStore {
               state: record.pythonState,
             },
           }
-        : {}),
+        : record.pythonDelta
+          ? {
+              python: {
+                kind: 'delta' as const,
+                backend: record.pythonBackend ?? 'unknown',
+                engineVersion: record.pythonEngineVersion ?? UNRECORDED_ENGINE_VERSION,
+                ...record.pythonDelta,
+              },
+            }
+          : {}),
       ...(changesFiles ? { workspace: { kind: 'delta' as const, ...delta! } } : {}),
       ...(record.sandbox && nextSandboxKey !== held.sandboxKey ? { sandbox: { ...record.sandbox } } : {}),
     })
