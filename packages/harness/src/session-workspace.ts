@@ -139,9 +139,14 @@ export class WorkspaceReader {
 
 /** Writes `files` into `sandbox`, making parent directories as needed. */
 export async function restoreWorkspaceFiles(sandbox: Sandbox, files: WorkspaceFiles): Promise<void> {
+  // Each directory is made once, not once per file in it.
+  const made = new Set<string>()
   for (const [path, content] of Object.entries(files)) {
     const parent = path.slice(0, path.lastIndexOf('/'))
-    if (parent !== '') await sandbox.mkdir(parent, { recursive: true })
+    if (parent !== '' && !made.has(parent)) {
+      await sandbox.mkdir(parent, { recursive: true })
+      made.add(parent)
+    }
     await sandbox.writeFile(path, content)
   }
 }

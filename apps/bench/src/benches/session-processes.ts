@@ -170,7 +170,7 @@ async function verify(
       const expected = promptsPerSession * messagesPerPrompt
       let count = 0
       if (record?.python?.snapshot) {
-        await python.loadState(record.python.snapshot)
+        await python.loadState(record.python.snapshot, record.python.deltas)
         count = Number((await python.run('count')).result)
       }
       const byMessages = (messages - expected) / messagesPerPrompt
