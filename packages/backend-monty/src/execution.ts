@@ -1,6 +1,7 @@
 // The seam between the engine and whatever executes a Monty program: the engine plans a run,
-// hands an `ExecutionRequest` to an `Execution` (in-thread: `in-thread-execution.ts`; in a pool
-// process: `monty-pool.ts`) and drives it step by step. Types only.
+// asks an `Executor` (in-thread: `in-thread-execution.ts`; a pool of processes: `monty-pool.ts`)
+// for an `Execution` of its `ExecutionRequest` and drives it step by step. Types only.
+import type { HostDirectoryMount } from '@pyflue/core'
 import type { RunClock } from './run-limits.js'
 import type { ValueBudgetLimits } from './value-budget.js'
 
@@ -46,4 +47,19 @@ export interface Execution {
    * Idempotent. In-thread nothing can be stopped mid-step; later steps reject with `reason`.
    */
   dispose(reason?: unknown): void
+}
+
+/**
+ * What executes programs: one `Execution` per run. Every road takes the same request and the
+ * run's mounts in one form (the sandbox's `HostDirectoryMount`s, converted by the road itself).
+ * - `execution` resolves once the road can run the program (a pool waits for a free process,
+ *   under `signal` and the request's clock); it starts nothing: the engine calls `start()`.
+ * - A mount the road cannot open rejects with `InvalidArgumentError` naming its sandbox path.
+ */
+export interface Executor {
+  execution(
+    request: ExecutionRequest,
+    mounts: readonly HostDirectoryMount[],
+    signal?: AbortSignal,
+  ): Promise<Execution>
 }

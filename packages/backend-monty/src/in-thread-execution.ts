@@ -1,14 +1,15 @@
 // The in-thread road: runs a Monty program on the calling thread, implementing `Execution`.
-import {
-  type Monty,
-  type MontyComplete,
-  MontyNameLookup,
-  MontySnapshot,
-  type MountDir,
-} from '@pydantic/monty'
-import type { Execution, ExecutionRequest, Step } from './execution.js'
+import { type Monty, type MontyComplete, MontyNameLookup, MontySnapshot, MountDir } from '@pydantic/monty'
+import type { HostDirectoryMount } from '@pyflue/core'
+import type { Execution, ExecutionRequest, Executor, Step } from './execution.js'
 import { toMontyFailure } from './monty-failure.js'
+import { mountError } from './mount-error.js'
 import { cachedMonty } from './program-cache.js'
+
+/** The in-thread road as an `Executor`: each run on the calling thread, with fresh `MountDir`s. */
+export const IN_THREAD_EXECUTOR: Executor = {
+  execution: async (request, mounts) => inProcessExecution(request, mountDirs(mounts)),
+}
 
 /**
  * Runs the program on the calling thread (the lowest latency; aborts only at pauses). For
@@ -82,4 +83,19 @@ export function inProcessExecution(request: ExecutionRequest, mounts: readonly M
       progress = undefined
     },
   }
+}
+
+/** Fresh `MountDir`s for one run; a directory the host cannot mount is an `InvalidArgumentError`. */
+function mountDirs(mounts: readonly HostDirectoryMount[]): MountDir[] {
+  return mounts.map((mount) => {
+    try {
+      // Fresh for each run: Monty counts `writeBytesLimit` over a mount's whole life.
+      return new MountDir(mount.sandboxPath, mount.hostDir, {
+        mode: mount.mode,
+        ...(mount.writeBytesLimit === undefined ? {} : { writeBytesLimit: mount.writeBytesLimit }),
+      })
+    } catch (error) {
+      throw mountError(mount.sandboxPath, (error as Error)?.message ?? String(error))
+    }
+  })
 }

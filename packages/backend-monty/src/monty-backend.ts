@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks'
-import { MountDir } from '@pydantic/monty'
 import {
   ClosedError,
   createAbortError,
@@ -32,7 +31,6 @@ import {
   type Telemetry,
   type TelemetrySetting,
   telemetryFrom,
-  ValueConversionError,
   validateWithSchema,
 } from '@pyflue/core'
 import { DataclassRegistry } from './dataclass-registry.js'
@@ -40,7 +38,6 @@ import { montyEngineVersion } from './engine-version.js'
 import type { Execution, ExecutionRequest, Step } from './execution.js'
 import {
   callExternal,
-  hasAsyncExecute,
   type PreparedExternal,
   PythonRaise,
   prepareExternals,
@@ -51,14 +48,13 @@ import {
   wrapperSource,
 } from './external-functions.js'
 import { hostPathRedactor, redactError } from './host-paths.js'
-import { inProcessExecution } from './in-thread-execution.js'
+import { IN_THREAD_EXECUTOR } from './in-thread-execution.js'
 import { MontyFailure } from './monty-failure.js'
 import { type MontyPool, MontyPool as MontyPoolClass, sharedMontyPool } from './monty-pool.js'
-import { mountError } from './mount-error.js'
 import { explainNotKept } from './not-kept.js'
 import { buildProgram, END_MARKER, mapTraceback, type Program, renamedInput } from './program-builder.js'
-import { PYTHON_BUILTIN_NAMES } from './python-builtins.js'
 import { isUsablePythonName } from './python-names.js'
+import { commitRun, type RunOutput, readRunOutput } from './run-commit.js'
 import {
   checkLimits,
   durationError,
@@ -69,16 +65,14 @@ import {
   raceDeadline,
 } from './run-limits.js'
 import { openRunMounts, type RunMounts } from './run-mounts.js'
+import { planRun } from './run-plan.js'
 import {
-  commitCollected,
   dumpSessionState,
   emptyState,
   loadSessionState,
   type SessionState,
   type StoredDefinition,
-  travellingWith,
 } from './session-state.js'
-import { encodeSessionValues, SESSION_NODES_INPUT, SESSION_VALUES_INPUT } from './session-values.js'
 import { analyzeSnippet, type SnippetAnalysis } from './snippet-analysis.js'
 import { checkSnippetShape } from './snippet-shape.js'
 import { applyDeltas, DeltaBaseline } from './state-delta.js'
@@ -86,7 +80,6 @@ import { typeCheckDiagnostics } from './type-check.js'
 import { ValueBudget, type ValueBudgetLimits, valueBudgetLimits } from './value-budget.js'
 import { fromMonty, toMonty } from './value-conversion.js'
 import { describeMontyValue, pythonTypeOf, stubTypeOf } from './value-description.js'
-import { chargeValue, readCollected, resultNonData, type WalkNote } from './value-notes.js'
 
 /** Limits a run gets when the caller gives none. */
 export const DEFAULT_RESOURCE_LIMITS: Readonly<
@@ -416,143 +409,32 @@ export class MontyBackend implements PythonBackend {
         runInputs.set(name, toMonty(value, `inputs.${name}`, this.#dataclasses, inputBudget))
       }
     }
-    const externals = prepareExternals(options.externalFunctions)
-    const shadowed = (name: string) => runInputs.has(name) || externals.has(name)
-
-    // Session definitions the run needs, transitively.
-    const emitted = new Map<string, StoredDefinition>()
-    const allReads = new Set(analysis.reads)
-    const pending = [...analysis.reads]
-    while (pending.length > 0) {
-      const name = pending.pop()!
-      const definition = state.definitions.get(name)
-      if (!definition || emitted.has(name) || shadowed(name)) continue
-      emitted.set(name, definition)
-      for (const read of definition.reads) {
-        allReads.add(read)
-        pending.push(read)
-      }
-    }
-    const definitionGlobals = new Set<string>()
-    for (const definition of emitted.values())
-      for (const name of definition.globals) definitionGlobals.add(name)
-    // Session values the program needs. Names read only by the snippet's module-level code are
-    // looked up lazily (Monty keeps a looked-up value for the rest of the run, so an untouched
-    // name costs nothing). Names read inside functions, lambdas or comprehensions are passed as
-    // inputs: Monty does not keep values looked up there, so each call would see a fresh copy.
-    const eager = new Set<string>(analysis.nestedReads)
-    // A session value named like a builtin is never looked up lazily: Monty finds the builtin.
-    for (const name of allReads) if (PYTHON_BUILTIN_NAMES.has(name)) eager.add(name)
-    for (const definition of emitted.values()) for (const read of definition.reads) eager.add(read)
-    // A value that travels rebuilt (a float, a frozenset, a shared object…) is bound before the
-    // snippet runs, never looked up lazily (`session-values.ts`).
-    for (const name of allReads) if (state.special.has(name)) eager.add(name)
-    const isMutable = (value: unknown) =>
-      typeof value === 'object' && value !== null && !(value instanceof Uint8Array)
-
-    // Names handed back at the end: everything the snippet binds at module level (its own
-    // definitions excepted), and mutable session values it may have changed.
-    const collect: string[] = []
-    const montyInputs: Record<string, unknown> = {}
-    const setInput = (name: string, value: unknown) =>
-      Object.defineProperty(montyInputs, name, {
-        value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      })
-    for (const [name, value] of runInputs) setInput(name, value)
-    for (const name of new Set([...analysis.assigned, ...definitionGlobals])) {
-      if (analysis.definitions.has(name)) continue
-      collect.push(name)
-      if (!runInputs.has(name) && state.data.has(name)) setInput(name, state.data.get(name))
-    }
-    // Names sharing an object with a name the run is handed travel with it, and come back with it.
-    for (const name of travellingWith(
-      state,
-      [...collect, ...allReads].filter((n) => !shadowed(n)),
-    )) {
-      if (collect.includes(name) || shadowed(name) || analysis.definitions.has(name)) continue
-      collect.push(name)
-      setInput(name, state.data.get(name))
-    }
-    const collectSet = new Set(collect)
-    const collectAfterMarker: string[] = []
-    for (const name of allReads) {
-      if (collectSet.has(name) || shadowed(name) || emitted.has(name) || analysis.definitions.has(name))
-        continue
-      if (!state.data.has(name)) continue
-      const value = state.data.get(name)
-      if (eager.has(name)) {
-        setInput(name, value)
-        if (isMutable(value)) collect.push(name)
-      } else if (isMutable(value)) {
-        collectAfterMarker.push(name)
-      }
-    }
-    // A schema-declared function with an async `execute` is an `async def` when the code awaits it.
-    for (const external of externals.values()) {
-      if (!hasAsyncExecute(external)) continue
-      // Stored definitions keep no syntax tree: linear text tests stand in for the analysis.
-      const awaitedCall = new RegExp(`\\bawait\\s+${external.name}\\s*\\(`)
-      const anyCall = new RegExp(`\\b${external.name}\\s*\\(`)
-      const awaitedHere =
-        analysis.awaited.has(external.name) ||
-        [...emitted.values()].some(
-          ({ source }) => awaitedCall.test(source) || (source.includes('gather(') && anyCall.test(source)),
-        )
-      if (awaitedHere) externals.set(external.name, { ...external, awaitable: true })
-    }
-    const wrapped = [...externals.values()].filter((e) => allReads.has(e.name))
-    const definitions = [...emitted.values()].sort((a, b) => a.seq - b.seq)
-    // Monty lets a builtin win over an input of the same name, so such an input travels under
-    // another name and is bound to its own by the program (see buildProgram).
-    // Session values Monty would change travel rebuilt (`session-values.ts`), bound by the prologue.
-    const sessionValues = Object.keys(montyInputs).filter(
-      (name) => !runInputs.has(name) && state.special.has(name),
-    )
-    const encodedSession =
-      sessionValues.length > 0
-        ? encodeSessionValues(sessionValues.map((name) => montyInputs[name]))
-        : undefined
-    for (const name of sessionValues) delete montyInputs[name]
-    if (encodedSession) {
-      setInput(SESSION_VALUES_INPUT, encodedSession.values)
-      setInput(SESSION_NODES_INPUT, encodedSession.nodes)
-    }
-    const renamedInputs = Object.keys(montyInputs).filter((name) => PYTHON_BUILTIN_NAMES.has(name))
-    const planKey = [
-      scriptName,
-      renamedInputs.join(','),
-      sessionValues.join(','),
+    const plan = planRun({
       code,
-      definitions.map((d) => d.seq).join(','),
-      wrapped.map((e) => `${e.name}:${e.kind}${e.awaitable ? ':awaitable' : ''}`).join(','),
-      collect.join(','),
-      collectAfterMarker.join(','),
-    ].join('\0')
-    let program = this.#programs.get(planKey)
+      scriptName,
+      analysis,
+      state,
+      runInputs,
+      externals: prepareExternals(options.externalFunctions),
+    })
+    const { externals, shadowed, emitted, allReads, collect, collectAfterMarker, montyInputs } = plan
+    const { renamedInputs, wrapped } = plan
+    let program = this.#programs.get(plan.key)
     if (!program) {
-      const declare = new Set([
-        ...collect,
-        ...analysis.definitions.keys(),
-        ...emitted.keys(),
-        ...wrapped.map((e) => e.name),
-      ])
       program = buildProgram({
         scriptName,
-        declare: [...declare],
+        declare: [...plan.declare],
         wrappers: wrapped.map(wrapperSource),
-        definitions,
+        definitions: [...plan.definitions],
         userCode: code,
         ...(analysis.lastExpression ? { lastExpression: analysis.lastExpression } : {}),
-        collect,
-        collectAfterMarker,
+        collect: [...collect],
+        collectAfterMarker: [...collectAfterMarker],
         awaitCoroutineResult: true,
-        renamedInputs,
-        sessionValues,
+        renamedInputs: [...renamedInputs],
+        sessionValues: [...plan.sessionValues],
       })
-      this.#programs.set(planKey, program)
+      this.#programs.set(plan.key, program)
       if (this.#programs.size > PROGRAM_CACHE_SIZE) this.#programs.delete(this.#programs.keys().next().value!)
     }
 
@@ -624,9 +506,7 @@ export class MontyBackend implements PythonBackend {
       canPause,
       printCallback,
     }
-    const execution = this.#pool
-      ? await this.#pool.execution(request, mounts, signal)
-      : inProcessExecution(request, mountDirs(mounts))
+    const execution = await (this.#pool ?? IN_THREAD_EXECUTOR).execution(request, mounts, signal)
     if (signal?.aborted) {
       execution.dispose(createAbortError(signal))
       throw createAbortError(signal)
@@ -683,42 +563,14 @@ export class MontyBackend implements PythonBackend {
     // Closed while the run was in progress: it ends with the closed error, never a result.
     this.#checkOpen()
     // Check everything before changing the namespace: a refused result leaves it as it was.
-    const [resultRaw, , collected, notes, resultNotes] = output as [
-      unknown,
-      string,
-      ([unknown, string] | null)[],
-      WalkNote[],
-      WalkNote[],
-    ]
-    const problem = resultNonData(resultRaw, resultNotes, 'result')
-    if (problem) {
-      throw new ValueConversionError({
-        path: problem.path,
-        found: problem.found,
-        message: `A Python ${problem.found} is not data and cannot cross into JavaScript; return data built from it instead`,
-      })
-    }
-    const outputBudget = new ValueBudget(this.#valueLimits)
-    const result = fromMonty(resultRaw, 'result', this.#dataclasses, outputBudget, { checked: true })
     const names = [...collect, ...collectAfterMarker]
-    const values = collected.map((entry) => entry?.[0])
-    values.forEach((value, index) => {
-      if (collected[index]) chargeValue(value, outputBudget, names[index]!)
-    })
-    const outcomes = readCollected(
-      values,
-      collected.map((entry) => entry?.[1] ?? 'NoneType'),
-      notes,
-    ).map((outcome, index) => (collected[index] ? outcome : undefined))
-
-    // Commit.
-    const notKept = commitCollected(state, names, outcomes, scriptName)
-    for (const definition of analysis.definitions.values()) {
-      state.data.delete(definition.name)
-      state.special.delete(definition.name)
-      state.notKept.delete(definition.name)
-      state.definitions.set(definition.name, { ...definition, scriptName, seq: state.nextSeq++ })
-    }
+    const { result, outcomes } = readRunOutput(
+      output as RunOutput,
+      names,
+      this.#dataclasses,
+      this.#valueLimits,
+    )
+    const notKept = commitRun(state, names, outcomes, analysis.definitions.values(), scriptName)
 
     // Validation is the caller's code: it runs under the run's deadline, signal and close().
     const finalResult = options.result
@@ -748,7 +600,7 @@ export class MontyBackend implements PythonBackend {
   /** Answers an external call pause: a raw external, a dataclass constructor, or a `NameError`. */
   async #answerCall(
     call: Extract<Step, { kind: 'call' }>,
-    externals: Map<string, PreparedExternal>,
+    externals: ReadonlyMap<string, PreparedExternal>,
     clock: RunClock,
     maxDurationSecs: number,
     signal: AbortSignal | undefined,
@@ -882,9 +734,9 @@ export class MontyBackend implements PythonBackend {
     code: string,
     scriptName: string,
     analysis: SnippetAnalysis,
-    runInputs: Map<string, unknown>,
-    externals: Map<string, PreparedExternal>,
-    emitted: Map<string, StoredDefinition>,
+    runInputs: ReadonlyMap<string, unknown>,
+    externals: ReadonlyMap<string, PreparedExternal>,
+    emitted: ReadonlyMap<string, StoredDefinition>,
     limits: ResourceLimits,
     clock: RunClock,
     signal: AbortSignal | undefined,
@@ -984,22 +836,3 @@ const SMALL_SNIPPET_CHARS = 1024
 const analysisCache = new Map<string, SnippetAnalysis>()
 
 const PROGRAM_CACHE_SIZE = 256
-
-/** Fresh `MountDir`s for one run; a directory the host cannot mount is an `InvalidArgumentError`. */
-function mountDirs(mounts: readonly HostDirectoryMount[]): MountDir[] {
-  return mounts.map((mount) => {
-    try {
-      return toMountDir(mount)
-    } catch (error) {
-      throw mountError(mount.sandboxPath, (error as Error)?.message ?? String(error))
-    }
-  })
-}
-
-/** A fresh `MountDir` for one run: Monty counts `writeBytesLimit` over a mount's whole life. */
-function toMountDir(mount: HostDirectoryMount): MountDir {
-  return new MountDir(mount.sandboxPath, mount.hostDir, {
-    mode: mount.mode,
-    ...(mount.writeBytesLimit === undefined ? {} : { writeBytesLimit: mount.writeBytesLimit }),
-  })
-}

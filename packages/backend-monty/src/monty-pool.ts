@@ -10,7 +10,7 @@ import {
   refuseUnknownKeys,
   ValueConversionError,
 } from '@pyflue/core'
-import type { CallAnswer, Execution, ExecutionRequest, Step } from './execution.js'
+import type { CallAnswer, Execution, ExecutionRequest, Executor, Step } from './execution.js'
 import { MontyFailure } from './monty-failure.js'
 import { mountError } from './mount-error.js'
 import { PoolProcess } from './pool-process.js'
@@ -78,7 +78,7 @@ export function defaultPoolSize(): number {
  * (abort, deadline, crash, memory) loses no session state. Processes are `unref`'d: an idle pool
  * never keeps Node alive, and an idle process exits after `idleTimeoutMs`.
  */
-export class MontyPool {
+export class MontyPool implements Executor {
   readonly size: number
   readonly idleTimeoutMs: number
   readonly maxHeapMb: number
