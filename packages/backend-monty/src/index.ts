@@ -1,13 +1,12 @@
 export type { RegisteredDataclass } from './dataclass-registry.js'
 export { PYTHON_EXCEPTION_TYPES } from './external-functions.js'
+export { createMontyBackend, MontyBackend } from './monty-backend.js'
+export { montyBackend } from './monty-backend-factory.js'
 export {
-  createMontyBackend,
   DEFAULT_MAX_STDOUT_BYTES,
   DEFAULT_RESOURCE_LIMITS,
-  MontyBackend,
   type MontyBackendOptions,
-} from './monty-backend.js'
-export { montyBackend } from './monty-backend-factory.js'
+} from './monty-backend-options.js'
 export {
   createMontyPool,
   DEFAULT_POOL_IDLE_TIMEOUT_MS,

@@ -4,13 +4,13 @@ import {
   type PythonBackendFactory,
   refuseUnknownKeys,
 } from '@pyflue/core'
+import { MontyBackend } from './monty-backend.js'
 import {
   checkExecution,
   MONTY_BACKEND_OPTION_KEYS,
-  MontyBackend,
   type MontyBackendOptions,
   montyTelemetry,
-} from './monty-backend.js'
+} from './monty-backend-options.js'
 import { valueBudgetLimits } from './value-budget.js'
 
 /**

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { createMontyBackend, DEFAULT_RESOURCE_LIMITS } from './monty-backend.js'
+import { createMontyBackend } from './monty-backend.js'
 import { montyBackend } from './monty-backend-factory.js'
+import { DEFAULT_RESOURCE_LIMITS } from './monty-backend-options.js'
 
 describe('montyBackend factory', () => {
   it("is named 'monty' and makes independent sessions", async () => {

@@ -15,13 +15,10 @@ import {
   type PythonRunOptions,
   type PythonRunResult,
   type PythonRunResultFor,
-  PythonRuntimeError,
   type PythonStateDelta,
-  PythonSyntaxError,
   PythonTypingError,
   PythonUnsupportedError,
   type PythonVariableInfo,
-  ResourceLimitError,
   type ResourceLimits,
   raceAbort,
   refuseUnknownKeys,
@@ -29,41 +26,38 @@ import {
   type StandardSchemaV1,
   TELEMETRY_ATTRIBUTES,
   type Telemetry,
-  type TelemetrySetting,
-  telemetryFrom,
   validateWithSchema,
 } from '@pyflue/core'
 import { DataclassRegistry } from './dataclass-registry.js'
 import { montyEngineVersion } from './engine-version.js'
 import type { Execution, ExecutionRequest, Step } from './execution.js'
 import {
-  callExternal,
   type PreparedExternal,
   PythonRaise,
   prepareExternals,
   pythonSignature,
-  RAW_EXTERNAL_PREFIX,
-  toPythonRaise,
-  typeStub,
   wrapperSource,
 } from './external-functions.js'
+import { answerHostCall } from './host-calls.js'
 import { hostPathRedactor, redactError } from './host-paths.js'
 import { IN_THREAD_EXECUTOR } from './in-thread-execution.js'
-import { MontyFailure } from './monty-failure.js'
+import {
+  checkExecution,
+  DEFAULT_MAX_STDOUT_BYTES,
+  DEFAULT_MAX_WRITE_BYTES_PER_RUN,
+  DEFAULT_RESOURCE_LIMITS,
+  IN_THREAD,
+  MONTY_BACKEND_OPTION_KEYS,
+  type MontyBackendOptions,
+  montyTelemetry,
+} from './monty-backend-options.js'
 import { type MontyPool, MontyPool as MontyPoolClass, sharedMontyPool } from './monty-pool.js'
 import { explainNotKept } from './not-kept.js'
-import { buildProgram, END_MARKER, mapTraceback, type Program, renamedInput } from './program-builder.js'
+import { buildProgram, END_MARKER, type Program, renamedInput } from './program-builder.js'
 import { isUsablePythonName } from './python-names.js'
 import { commitRun, type RunOutput, readRunOutput } from './run-commit.js'
-import {
-  checkLimits,
-  durationError,
-  isAbort,
-  limitOf,
-  montyLimitsOf,
-  RunClock,
-  raceDeadline,
-} from './run-limits.js'
+import { toPyFlueError } from './run-errors.js'
+import { checkLimits, durationError, montyLimitsOf, RunClock, raceDeadline } from './run-limits.js'
 import { openRunMounts, type RunMounts } from './run-mounts.js'
 import { planRun } from './run-plan.js'
 import {
@@ -77,111 +71,10 @@ import { analyzeSnippet, type SnippetAnalysis } from './snippet-analysis.js'
 import { checkSnippetShape } from './snippet-shape.js'
 import { applyDeltas, DeltaBaseline } from './state-delta.js'
 import { typeCheckDiagnostics } from './type-check.js'
+import { typeCheckPrefix } from './type-check-stubs.js'
 import { ValueBudget, type ValueBudgetLimits, valueBudgetLimits } from './value-budget.js'
-import { fromMonty, toMonty } from './value-conversion.js'
-import { describeMontyValue, pythonTypeOf, stubTypeOf } from './value-description.js'
-
-/** Limits a run gets when the caller gives none. */
-export const DEFAULT_RESOURCE_LIMITS: Readonly<
-  Required<Pick<ResourceLimits, 'maxDurationSecs' | 'maxMemory'>>
-> = Object.freeze({ maxDurationSecs: 5, maxMemory: 256 * 1024 * 1024 })
-
-/** Default cap on captured `print` output per run. */
-export const DEFAULT_MAX_STDOUT_BYTES = 1_000_000
-
-/** Default cap on the bytes one run may write through a read-write mount (64 MiB). */
-export const DEFAULT_MAX_WRITE_BYTES_PER_RUN = 64 * 1024 * 1024
-
-/** Options of `createMontyBackend` and `montyBackend`. */
-export interface MontyBackendOptions {
-  /** A sandbox whose `hostMounts()` are mounted into Python (read-only when the mount says so). */
-  sandbox?: Sandbox
-  /** Host directories to mount, in addition to the sandbox's. */
-  mounts?: readonly HostDirectoryMount[]
-  /** Limits for runs that do not set them; merged over the defaults (5 s, 256 MB). */
-  defaultLimits?: ResourceLimits
-  /** Cap on captured `print` output per run, in bytes. Defaults to 1 000 000. */
-  maxStdoutBytes?: number
-  /**
-   * Cap on the bytes one run may write through each read-write mount; a write past it is a
-   * Python `OSError` the snippet can catch, and nothing of it is written. A mount's own
-   * `writeBytesLimit` (a sandbox's remaining size budget) lowers it. Defaults to 64 MiB.
-   */
-  maxWriteBytesPerRun?: number
-  /** The file name in tracebacks when a run does not name one. Defaults to `'<snippet>'`. */
-  scriptName?: string
-  /**
-   * `'pool'` (default): every run executes in a pool process, off the calling thread, so a busy
-   * snippet never stalls the host and an abort or the deadline kills it at once.
-   * `'in-thread-trusted-code-only'`: every run executes on the calling thread (lowest latency),
-   * for code you trust only: an abort then takes effect before the run and at its pauses
-   * (external calls, name lookups), a busy loop blocks the thread until `maxDurationSecs`, native
-   * operations ignore that limit, and a native crash (e.g. `json.dumps` of a 100 000-deep list)
-   * takes the host process down. The old name `'in-thread'` is refused.
-   */
-  execution?: 'pool' | 'in-thread-trusted-code-only'
-  /** The pool for `execution: 'pool'`. Default: the process-wide `sharedMontyPool()`. */
-  pool?: MontyPool
-  /**
-   * Most values (nodes) one conversion across the boundary may hold: a run's inputs, its result
-   * and changed variables, one external call's arguments, one external return. A part shared by
-   * several references counts once per reference (Python copies it so). Default 1 000 000.
-   */
-  maxValueNodes?: number
-  /** Most bytes of strings and byte strings one conversion may hold. Default 64 MiB. */
-  maxValueBytes?: number
-  /**
-   * OpenTelemetry spans and metrics of this backend used alone, the same as the harness emits
-   * (`pyflue.python.run`, `pyflue.python.external_call`, the run metrics, the pool gauges):
-   * `{ tracer, meter, recordCode }`, `true` for the global providers of `@opentelemetry/api`
-   * (scope `@pyflue/backend-monty`), or a `Telemetry`. Default off: nothing is wrapped. A harness
-   * given this backend does not trace its runs a second time.
-   */
-  telemetry?: TelemetrySetting
-}
-
-/** The execution mode on the calling thread; its name says who may use it. */
-const IN_THREAD = 'in-thread-trusted-code-only'
-
-/** Refuses an unknown execution mode, and the old name `'in-thread'` with what replaced it and why. */
-export function checkExecution(execution: unknown): void {
-  if (execution === undefined || execution === 'pool' || execution === IN_THREAD) return
-  if (execution === 'in-thread') {
-    throw new InvalidArgumentError(
-      'execution',
-      "execution: 'in-thread' was renamed to 'in-thread-trusted-code-only': on the calling thread, hostile " +
-        'code can freeze the host (native operations ignore maxDurationSecs) or crash it (a native stack ' +
-        "overflow), so use it only for code you trust, and 'pool' (the default) for model-written code.",
-    )
-  }
-  throw new InvalidArgumentError(
-    'execution',
-    `execution must be 'pool' or '${IN_THREAD}'; got ${JSON.stringify(String(execution))}.`,
-  )
-}
-
-/** The keys of `MontyBackendOptions`; any other is refused. */
-export const MONTY_BACKEND_OPTION_KEYS = Object.keys({
-  sandbox: true,
-  mounts: true,
-  defaultLimits: true,
-  maxStdoutBytes: true,
-  maxWriteBytesPerRun: true,
-  scriptName: true,
-  execution: true,
-  pool: true,
-  maxValueNodes: true,
-  maxValueBytes: true,
-  telemetry: true,
-} satisfies Record<keyof MontyBackendOptions, true>)
-
-/** The instrumentation scope of `telemetry: true` on this backend. */
-export const MONTY_TELEMETRY_SCOPE = '@pyflue/backend-monty'
-
-/** The backend's `Telemetry` from its `telemetry` option (checked; unknown keys refused). */
-export function montyTelemetry(setting: TelemetrySetting | undefined, where: string): Telemetry {
-  return telemetryFrom(setting, { where, scope: MONTY_TELEMETRY_SCOPE })
-}
+import { toMonty } from './value-conversion.js'
+import { describeMontyValue, pythonTypeOf } from './value-description.js'
 
 /** Makes a Monty backend directly, without a factory or a harness. */
 export function createMontyBackend(options: MontyBackendOptions = {}): MontyBackend {
@@ -539,7 +432,15 @@ export class MontyBackend implements PythonBackend {
           continue
         }
         const answer = await this.#whileOpen(
-          this.#answerCall(step, externals, clock, limits.maxDurationSecs!, signal),
+          answerHostCall(step, {
+            externals,
+            dataclasses: this.#dataclasses,
+            valueLimits: this.#valueLimits,
+            clock,
+            maxDurationSecs: limits.maxDurationSecs!,
+            signal,
+            redact: (message) => hostPathRedactor(this.#knownMounts())(message),
+          }),
         )
         step = await guard(
           execution.resumeCall(
@@ -551,7 +452,7 @@ export class MontyBackend implements PythonBackend {
       }
       output = step.output
     } catch (error) {
-      throw explainNotKept(this.#mapError(error, program, analysis, limits), state)
+      throw explainNotKept(toPyFlueError(error, program, analysis, limits), state)
     } finally {
       signal?.removeEventListener('abort', onAbort)
       this.#current = undefined
@@ -597,109 +498,6 @@ export class MontyBackend implements PythonBackend {
     }
   }
 
-  /** Answers an external call pause: a raw external, a dataclass constructor, or a `NameError`. */
-  async #answerCall(
-    call: Extract<Step, { kind: 'call' }>,
-    externals: ReadonlyMap<string, PreparedExternal>,
-    clock: RunClock,
-    maxDurationSecs: number,
-    signal: AbortSignal | undefined,
-  ): Promise<{ value: unknown } | PythonRaise> {
-    const name = call.name
-    const external = name.startsWith(RAW_EXTERNAL_PREFIX)
-      ? externals.get(name.slice(RAW_EXTERNAL_PREFIX.length))
-      : undefined
-    if (external) {
-      let args: unknown[]
-      let kwargs: Record<string, unknown>
-      const argumentBudget = new ValueBudget(this.#valueLimits)
-      try {
-        args = call.args.map((arg, i) =>
-          fromMonty(arg, `${external.name}() argument ${i + 1}`, this.#dataclasses, argumentBudget, {
-            checkTopLevelString: true,
-          }),
-        )
-        kwargs = {}
-        for (const [key, value] of Object.entries(call.kwargs)) {
-          kwargs[key] = fromMonty(
-            value,
-            `${external.name}() argument ${key}`,
-            this.#dataclasses,
-            argumentBudget,
-            {
-              checkTopLevelString: true,
-            },
-          )
-        }
-      } catch (error) {
-        return new PythonRaise('TypeError', (error as Error).message)
-      }
-      let returned: unknown
-      try {
-        returned = await raceDeadline(
-          Promise.resolve().then(() => callExternal(external, args, kwargs)),
-          clock.deadline,
-          maxDurationSecs,
-          signal,
-        )
-      } catch (error) {
-        if (error instanceof ResourceLimitError || (signal?.aborted && isAbort(error))) throw error
-        const raise = toPythonRaise(error)
-        // What Python sees of a host error names sandbox paths only.
-        return new PythonRaise(raise.type, hostPathRedactor(this.#knownMounts())(raise.message))
-      }
-      return {
-        value: toMonty(
-          returned,
-          `${external.name}() return value`,
-          this.#dataclasses,
-          new ValueBudget(this.#valueLimits),
-        ),
-      }
-    }
-    const dataclass = this.#dataclasses.byName(name)
-    if (dataclass) {
-      const fields: Record<string, unknown> = {}
-      const args = call.args
-      if (args.length > dataclass.fields.length) {
-        return new PythonRaise(
-          'TypeError',
-          `${name}() takes ${dataclass.fields.length} positional arguments but ${args.length} were given`,
-        )
-      }
-      args.forEach((arg, i) => {
-        fields[dataclass.fields[i]!] = arg
-      })
-      for (const [key, value] of Object.entries(call.kwargs)) {
-        if (!dataclass.fields.includes(key))
-          return new PythonRaise('TypeError', `${name}() got an unexpected keyword argument '${key}'`)
-        if (Object.hasOwn(fields, key))
-          return new PythonRaise('TypeError', `${name}() got multiple values for argument '${key}'`)
-        fields[key] = value
-      }
-      const missing = dataclass.fields.filter((field) => !Object.hasOwn(fields, field))
-      if (missing.length > 0) {
-        return new PythonRaise(
-          'TypeError',
-          `${name}() missing required argument${missing.length > 1 ? 's' : ''}: ${missing.map((m) => `'${m}'`).join(', ')}`,
-        )
-      }
-      const ordered: Record<string, unknown> = {}
-      for (const field of dataclass.fields) ordered[field] = fields[field]
-      return {
-        value: {
-          __monty_type__: 'Dataclass',
-          name: dataclass.name,
-          typeId: dataclass.typeId,
-          fieldNames: [...dataclass.fields],
-          fields: ordered,
-          frozen: dataclass.frozen,
-        },
-      }
-    }
-    return new PythonRaise('NameError', `name '${name}' is not defined`)
-  }
-
   /**
    * The snippet's analysis: from the cache, else computed in a pool process (parsing deep or
    * long code is slow, and must not hold the calling thread), on the calling thread for a small
@@ -741,28 +539,14 @@ export class MontyBackend implements PythonBackend {
     clock: RunClock,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    const lines = ['from typing import Any, Literal, cast']
-    const names = new Set(analysis.reads)
-    for (const definition of emitted.values()) for (const read of definition.reads) names.add(read)
-    const stub = (name: string, value: unknown) => {
-      const type = stubTypeOf(value)
-      lines.push(`${name}: ${type} = cast(${JSON.stringify(type)}, None)`)
-    }
-    for (const name of names) {
-      if (externals.has(name) || emitted.has(name)) continue
-      if (runInputs.has(name)) stub(name, runInputs.get(name))
-      else if (this.#state.data.has(name)) stub(name, this.#state.data.get(name))
-    }
-    for (const dataclass of this.#dataclasses.all()) {
-      if (analysis.reads.has(dataclass.name) && !runInputs.has(dataclass.name)) {
-        lines.push(`def ${dataclass.name}(*args: Any, **kwargs: Any) -> Any:\n    raise NotImplementedError`)
-      }
-    }
-    for (const definition of [...emitted.values()].sort((a, b) => a.seq - b.seq)) {
-      lines.push(definition.source.replace(/\n$/, ''))
-    }
-    for (const external of externals.values()) lines.push(typeStub(external).replace(/\n$/, ''))
-    const prefix = lines.join('\n')
+    const prefix = typeCheckPrefix({
+      analysis,
+      runInputs,
+      externals,
+      emitted,
+      data: this.#state.data,
+      dataclasses: this.#dataclasses,
+    })
     const offset = prefix.split('\n').length
     const raw = this.#pool
       ? (
@@ -783,46 +567,6 @@ export class MontyBackend implements PythonBackend {
       )
       .trim()
     throw new PythonTypingError(diagnostics)
-  }
-
-  #mapError(error: unknown, program: Program, analysis: SnippetAnalysis, limits: ResourceLimits): unknown {
-    if (!(error instanceof MontyFailure)) return error
-    const { typeName, pythonMessage: message } = error
-    if (error.kind === 'syntax') {
-      return new PythonSyntaxError({
-        excType: typeName || 'SyntaxError',
-        message,
-        ...(analysis.syntaxError
-          ? { line: analysis.syntaxError.line, column: analysis.syntaxError.column }
-          : {}),
-        cause: error,
-      })
-    }
-    const limit = limitOf(typeName, message)
-    if (limit) {
-      return new ResourceLimitError({
-        limit,
-        ...(limits[limit] === undefined ? {} : { value: limits[limit] }),
-        message: `The run exceeded its ${limit} limit${limits[limit] === undefined ? '' : ` (${limits[limit]})`}: ${message}`,
-        cause: error,
-      })
-    }
-    if (
-      typeName === 'NotImplementedError' &&
-      error.frames.length === 0 &&
-      /does not (yet )?support/.test(message)
-    ) {
-      return new PythonUnsupportedError({
-        construct: message.replace(/^.*does not (yet )?support /, ''),
-        alternative: 'Rewrite the snippet without it (see the backend README for what Monty supports).',
-      })
-    }
-    return new PythonRuntimeError({
-      excType: typeName,
-      message,
-      traceback: mapTraceback(program, error.frames),
-      cause: error,
-    })
   }
 }
 
