@@ -33,7 +33,6 @@ import { montyEngineVersion } from './engine-version.js'
 import type { Execution, ExecutionRequest, Step } from './execution.js'
 import {
   type PreparedExternal,
-  PythonRaise,
   prepareExternals,
   pythonSignature,
   wrapperSource,
@@ -53,13 +52,15 @@ import {
 } from './monty-backend-options.js'
 import { type MontyPool, MontyPool as MontyPoolClass, sharedMontyPool } from './monty-pool.js'
 import { explainNotKept } from './not-kept.js'
-import { buildProgram, END_MARKER, type Program, renamedInput } from './program-builder.js'
+import { buildProgram, type Program, renamedInput } from './program-builder.js'
 import { isUsablePythonName } from './python-names.js'
 import { commitRun, type RunOutput, readRunOutput } from './run-commit.js'
+import { driveExecution } from './run-drive.js'
 import { toPyFlueError } from './run-errors.js'
-import { checkLimits, durationError, montyLimitsOf, RunClock, raceDeadline } from './run-limits.js'
+import { checkLimits, montyLimitsOf, RunClock, raceDeadline } from './run-limits.js'
 import { openRunMounts, type RunMounts } from './run-mounts.js'
 import { planRun } from './run-plan.js'
+import { StdoutCapture } from './run-stdout.js'
 import {
   dumpSessionState,
   emptyState,
@@ -353,34 +354,7 @@ export class MontyBackend implements PythonBackend {
           (state.data.has(name) && !shadowed(name) && !Object.hasOwn(montyInputs, name)) ||
           this.#dataclasses.byName(name) !== undefined,
       )
-    // stdout, capped.
-    const stdoutChunks: string[] = []
-    let stdoutBytes = 0
-    let truncated = false
-    const printCallback = (text: string) => {
-      if (!truncated) {
-        const bytes = Buffer.byteLength(text)
-        if (stdoutBytes + bytes <= this.#maxStdoutBytes) {
-          stdoutChunks.push(text)
-          stdoutBytes += bytes
-        } else {
-          const room = this.#maxStdoutBytes - stdoutBytes
-          stdoutChunks.push(
-            Buffer.from(text)
-              .subarray(0, room)
-              .toString('utf8')
-              .replace(/\uFFFD+$/, ''),
-          )
-          stdoutBytes = this.#maxStdoutBytes
-          truncated = true
-        }
-      }
-      try {
-        options.onStdout?.(text)
-      } catch {
-        // A throwing listener must not break the run.
-      }
-    }
+    const stdout = new StdoutCapture(this.#maxStdoutBytes, options.onStdout)
 
     const montyLimits = montyLimitsOf(limits)
     const passedInputs: Record<string, unknown> = { ...montyInputs }
@@ -397,7 +371,7 @@ export class MontyBackend implements PythonBackend {
       valueLimits: this.#valueLimits,
       clock,
       canPause,
-      printCallback,
+      printCallback: stdout.print,
     }
     const execution = await (this.#pool ?? IN_THREAD_EXECUTOR).execution(request, mounts, signal)
     if (signal?.aborted) {
@@ -408,49 +382,28 @@ export class MontyBackend implements PythonBackend {
     const onAbort = () => execution.dispose(createAbortError(signal))
     signal?.addEventListener('abort', onAbort, { once: true })
     const guard = (promise: Promise<Step>) => this.#whileOpen(signal ? raceAbort(promise, signal) : promise)
-    let afterMarker = false
     let output: unknown
     try {
-      let step = await guard(execution.start())
-      while (step.kind !== 'complete') {
-        if (signal?.aborted) throw createAbortError(signal)
-        if (Date.now() > clock.deadline) throw durationError(limits.maxDurationSecs!)
-        if (step.kind === 'lookup') {
-          const name = step.name
-          step = await guard(
-            execution.resumeLookup(
-              !afterMarker && !shadowed(name) && state.data.has(name)
-                ? { value: state.data.get(name) }
-                : undefined,
-            ),
-          )
-          continue
-        }
-        if (step.name === END_MARKER) {
-          afterMarker = true
-          step = await guard(execution.resumeCall({ value: null }))
-          continue
-        }
-        const answer = await this.#whileOpen(
-          answerHostCall(step, {
-            externals,
-            dataclasses: this.#dataclasses,
-            valueLimits: this.#valueLimits,
-            clock,
-            maxDurationSecs: limits.maxDurationSecs!,
-            signal,
-            redact: (message) => hostPathRedactor(this.#knownMounts())(message),
-          }),
-        )
-        step = await guard(
-          execution.resumeCall(
-            answer instanceof PythonRaise
-              ? { exception: { type: answer.type, message: answer.message } }
-              : { value: answer.value },
+      output = await driveExecution(execution, {
+        guard,
+        lookup: (name) =>
+          !shadowed(name) && state.data.has(name) ? { value: state.data.get(name) } : undefined,
+        answer: (call) =>
+          this.#whileOpen(
+            answerHostCall(call, {
+              externals,
+              dataclasses: this.#dataclasses,
+              valueLimits: this.#valueLimits,
+              clock,
+              maxDurationSecs: limits.maxDurationSecs!,
+              signal,
+              redact: (message) => hostPathRedactor(this.#knownMounts())(message),
+            }),
           ),
-        )
-      }
-      output = step.output
+        signal,
+        deadline: clock.deadline,
+        maxDurationSecs: limits.maxDurationSecs!,
+      })
     } catch (error) {
       throw explainNotKept(toPyFlueError(error, program, analysis, limits), state)
     } finally {
@@ -485,12 +438,10 @@ export class MontyBackend implements PythonBackend {
         )
       : result
     const metadata: Record<string, unknown> = { programBytes: program.source.length }
-    if (truncated) metadata.stdoutTruncated = true
-    let stdout = stdoutChunks.join('')
-    if (truncated) stdout += `\n[stdout truncated at ${this.#maxStdoutBytes} bytes]`
+    if (stdout.truncated) metadata.stdoutTruncated = true
     return {
       result: finalResult,
-      stdout,
+      stdout: stdout.text(),
       backend: this.name,
       durationMs: performance.now() - started,
       ...(notKept.length > 0 ? { notKept } : {}),
