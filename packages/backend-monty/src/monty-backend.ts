@@ -16,7 +16,6 @@ import {
   type PythonRunResult,
   type PythonRunResultFor,
   type PythonStateDelta,
-  PythonTypingError,
   PythonUnsupportedError,
   type PythonVariableInfo,
   type ResourceLimits,
@@ -28,15 +27,11 @@ import {
   type Telemetry,
   validateWithSchema,
 } from '@pyflue/core'
+import { analysisOf } from './analysis-cache.js'
 import { DataclassRegistry } from './dataclass-registry.js'
 import { montyEngineVersion } from './engine-version.js'
 import type { Execution, ExecutionRequest, Step } from './execution.js'
-import {
-  type PreparedExternal,
-  prepareExternals,
-  pythonSignature,
-  wrapperSource,
-} from './external-functions.js'
+import { prepareExternals, pythonSignature, wrapperSource } from './external-functions.js'
 import { answerHostCall } from './host-calls.js'
 import { hostPathRedactor, redactError } from './host-paths.js'
 import { IN_THREAD_EXECUTOR } from './in-thread-execution.js'
@@ -52,7 +47,7 @@ import {
 } from './monty-backend-options.js'
 import { type MontyPool, MontyPool as MontyPoolClass, sharedMontyPool } from './monty-pool.js'
 import { explainNotKept } from './not-kept.js'
-import { buildProgram, type Program, renamedInput } from './program-builder.js'
+import { buildProgram, ProgramCache, renamedInput } from './program-builder.js'
 import { isUsablePythonName } from './python-names.js'
 import { commitRun, type RunOutput, readRunOutput } from './run-commit.js'
 import { driveExecution } from './run-drive.js'
@@ -61,18 +56,9 @@ import { checkLimits, montyLimitsOf, RunClock, raceDeadline } from './run-limits
 import { openRunMounts, type RunMounts } from './run-mounts.js'
 import { planRun } from './run-plan.js'
 import { StdoutCapture } from './run-stdout.js'
-import {
-  dumpSessionState,
-  emptyState,
-  loadSessionState,
-  type SessionState,
-  type StoredDefinition,
-} from './session-state.js'
-import { analyzeSnippet, type SnippetAnalysis } from './snippet-analysis.js'
-import { checkSnippetShape } from './snippet-shape.js'
+import { typeCheckRun } from './run-type-check.js'
+import { dumpSessionState, emptyState, loadSessionState, type SessionState } from './session-state.js'
 import { applyDeltas, DeltaBaseline } from './state-delta.js'
-import { typeCheckDiagnostics } from './type-check.js'
-import { typeCheckPrefix } from './type-check-stubs.js'
 import { ValueBudget, type ValueBudgetLimits, valueBudgetLimits } from './value-budget.js'
 import { toMonty } from './value-conversion.js'
 import { describeMontyValue, pythonTypeOf } from './value-description.js'
@@ -106,7 +92,7 @@ export class MontyBackend implements PythonBackend {
   readonly #scriptName: string
   #queue: Promise<unknown> = Promise.resolve()
   /** Built programs by plan (snippet, re-emitted definitions by seq, wrappers, collected names). */
-  #programs = new Map<string, Program>()
+  readonly #programs = new ProgramCache()
   #closed = false
   /** Aborted by `close()` with a `ClosedError`: a run in progress rejects with it at once. */
   readonly #closer = new AbortController()
@@ -187,7 +173,7 @@ export class MontyBackend implements PythonBackend {
       const loaded = loadSessionState(bytes)
       this.#state = deltas && deltas.length > 0 ? applyDeltas(loaded, deltas) : loaded
       this.#baseline.reset(this.#state)
-      this.#programs = new Map()
+      this.#programs.clear()
     })
   }
 
@@ -229,7 +215,7 @@ export class MontyBackend implements PythonBackend {
     this.#closed = true
     this.#closer.abort(new ClosedError('python backend'))
     this.#state = emptyState()
-    this.#programs = new Map()
+    this.#programs.clear()
     this.#current?.dispose(new ClosedError('python backend'))
   }
 
@@ -287,7 +273,7 @@ export class MontyBackend implements PythonBackend {
     const clock = new RunClock(limits.maxDurationSecs!)
     const state = this.#state
 
-    const analysis = await this.#whileOpen(this.#analysis(code, limits, clock, signal))
+    const analysis = await this.#whileOpen(analysisOf(code, this.#pool, limits, clock, signal))
     if (analysis.unsupported) throw new PythonUnsupportedError(analysis.unsupported)
 
     const runInputs = new Map<string, unknown>()
@@ -313,9 +299,8 @@ export class MontyBackend implements PythonBackend {
     })
     const { externals, shadowed, emitted, allReads, collect, collectAfterMarker, montyInputs } = plan
     const { renamedInputs, wrapped } = plan
-    let program = this.#programs.get(plan.key)
-    if (!program) {
-      program = buildProgram({
+    const program = this.#programs.get(plan.key, () =>
+      buildProgram({
         scriptName,
         declare: [...plan.declare],
         wrappers: wrapped.map(wrapperSource),
@@ -324,17 +309,29 @@ export class MontyBackend implements PythonBackend {
         ...(analysis.lastExpression ? { lastExpression: analysis.lastExpression } : {}),
         collect: [...collect],
         collectAfterMarker: [...collectAfterMarker],
-        awaitCoroutineResult: true,
         renamedInputs: [...renamedInputs],
         sessionValues: [...plan.sessionValues],
-      })
-      this.#programs.set(plan.key, program)
-      if (this.#programs.size > PROGRAM_CACHE_SIZE) this.#programs.delete(this.#programs.keys().next().value!)
-    }
+      }),
+    )
 
     if (options.typeCheck) {
       await this.#whileOpen(
-        this.#typeCheck(code, scriptName, analysis, runInputs, externals, emitted, limits, clock, signal),
+        typeCheckRun(
+          {
+            code,
+            scriptName,
+            analysis,
+            runInputs,
+            externals,
+            emitted,
+            data: state.data,
+            dataclasses: this.#dataclasses,
+          },
+          this.#pool,
+          limits,
+          clock,
+          signal,
+        ),
       )
     }
 
@@ -448,86 +445,4 @@ export class MontyBackend implements PythonBackend {
       metadata,
     }
   }
-
-  /**
-   * The snippet's analysis: from the cache, else computed in a pool process (parsing deep or
-   * long code is slow, and must not hold the calling thread), on the calling thread for a small
-   * snippet (bounded: 3.3 ms here for the worst 1 KB measured) and in-thread.
-   * Either way the snippet's nesting is checked first, linearly (`snippet-shape.ts`).
-   */
-  async #analysis(
-    code: string,
-    limits: ResourceLimits,
-    clock: RunClock,
-    signal: AbortSignal | undefined,
-  ): Promise<SnippetAnalysis> {
-    const cached = analysisCache.get(code)
-    if (cached) {
-      analysisCache.delete(code)
-      analysisCache.set(code, cached)
-      return cached
-    }
-    checkSnippetShape(code)
-    const analysis =
-      this.#pool && code.length > SMALL_SNIPPET_CHARS
-        ? (await this.#pool.task({ type: 'analyze', code }, 'analysis', montyLimitsOf(limits), clock, signal))
-            .analysis
-        : analyzeSnippet(code)
-    analysisCache.set(code, analysis)
-    if (analysisCache.size > ANALYSIS_CACHE_SIZE) analysisCache.delete(analysisCache.keys().next().value!)
-    return analysis
-  }
-
-  /** Type-checks the snippet against stubs of what it can see: in a pool process unless in-thread. */
-  async #typeCheck(
-    code: string,
-    scriptName: string,
-    analysis: SnippetAnalysis,
-    runInputs: ReadonlyMap<string, unknown>,
-    externals: ReadonlyMap<string, PreparedExternal>,
-    emitted: ReadonlyMap<string, StoredDefinition>,
-    limits: ResourceLimits,
-    clock: RunClock,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    const prefix = typeCheckPrefix({
-      analysis,
-      runInputs,
-      externals,
-      emitted,
-      data: this.#state.data,
-      dataclasses: this.#dataclasses,
-    })
-    const offset = prefix.split('\n').length
-    const raw = this.#pool
-      ? (
-          await this.#pool.task(
-            { type: 'typecheck', code, prefix },
-            'typechecked',
-            montyLimitsOf(limits),
-            clock,
-            signal,
-          )
-        ).diagnostics
-      : typeCheckDiagnostics(code, prefix)
-    if (raw === undefined) return
-    const diagnostics = raw
-      .replace(
-        /snippet\.py:(\d+):(\d+)/g,
-        (_, line: string, column: string) => `${scriptName}:${Number(line) - offset}:${column}`,
-      )
-      .trim()
-    throw new PythonTypingError(diagnostics)
-  }
 }
-
-const ANALYSIS_CACHE_SIZE = 512
-/**
- * Snippets up to this many characters are analysed on the calling thread: a round trip to a
- * pool process costs more than their parse, whose worst case measured here (1 KB of 200-deep
- * brackets) took 3.3 ms here.
- */
-const SMALL_SNIPPET_CHARS = 1024
-const analysisCache = new Map<string, SnippetAnalysis>()
-
-const PROGRAM_CACHE_SIZE = 256

@@ -38,8 +38,6 @@ export interface ProgramParts {
   /** Names to hand back at the end, with whether they come from lazy lookups (after the marker). */
   readonly collect: readonly string[]
   readonly collectAfterMarker: readonly string[]
-  /** Await the last expression's value when it is a coroutine (only worth it when async code is present). */
-  readonly awaitCoroutineResult?: boolean
   /**
    * Inputs named like a Python builtin. Monty lets the builtin win over an input of the same
    * name, so they arrive as `renamedInput(name)` and the program binds each to its own name, after
@@ -126,7 +124,7 @@ export function buildProgram(parts: ProgramParts): Program {
 
   const epilogue: string[] = []
   if (!parts.lastExpression) epilogue.push(`${RESULT_NAME} = None`)
-  else if (parts.awaitCoroutineResult) {
+  else {
     // A snippet ending in an un-awaited call of an async function resolves to its value, as a
     // notebook cell would show it.
     epilogue.push(
@@ -171,7 +169,6 @@ export interface MontyFrame {
   line: number
   column: number
   functionName?: string
-  sourceLine?: string
 }
 
 /** Maps Monty's frames to frames in the user's snippet (and earlier snippets for session functions); engine frames are dropped. */
@@ -209,4 +206,30 @@ export function mapTraceback(program: Program, frames: readonly MontyFrame[]): P
     }
   }
   return mapped
+}
+
+/** How many built programs a backend keeps (least recently used ones are dropped). */
+const PROGRAM_CACHE_SIZE = 256
+
+/** A backend's built programs by plan key (`RunPlan.key`); emptied when its namespace is replaced. */
+export class ProgramCache {
+  readonly #programs = new Map<string, Program>()
+
+  /** The program of `key`, built by `build` when not kept. */
+  get(key: string, build: () => Program): Program {
+    const kept = this.#programs.get(key)
+    if (kept) {
+      this.#programs.delete(key)
+      this.#programs.set(key, kept)
+      return kept
+    }
+    const program = build()
+    this.#programs.set(key, program)
+    if (this.#programs.size > PROGRAM_CACHE_SIZE) this.#programs.delete(this.#programs.keys().next().value!)
+    return program
+  }
+
+  clear(): void {
+    this.#programs.clear()
+  }
 }

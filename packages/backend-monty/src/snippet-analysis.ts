@@ -31,16 +31,10 @@ export interface SnippetAnalysis {
   readonly reads: ReadonlySet<string>
   /** Names read inside functions, lambdas or comprehensions (where Monty does not keep a looked-up value). */
   readonly nestedReads: ReadonlySet<string>
-  /** Names declared `global` inside function bodies. */
-  readonly globals: ReadonlySet<string>
-  /** Names bound at module level by the snippet's own module-level code (not only through `global`). */
-  readonly moduleBound: ReadonlySet<string>
   /** The last top-level statement, when it is an expression statement: its source range. */
   readonly lastExpression?: { readonly from: number; readonly to: number }
   /** For each name, the top-level definition that bound it last, when the last top-level binder is a def, lambda or import. */
   readonly definitions: ReadonlyMap<string, CodeDefinition>
-  /** Names whose last top-level binding is an ordinary (data) binding. */
-  readonly dataNames: ReadonlySet<string>
   /** Names called directly under `await` (`await f(…)`, `await asyncio.gather(f(…))`), anywhere. */
   readonly awaited: ReadonlySet<string>
   readonly unsupported?: UnsupportedConstruct
@@ -161,15 +155,12 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
 
   // Pass 2: module-level bindings, in statement order.
   const definitions = new Map<string, CodeDefinition>()
-  const dataNames = new Set<string>()
   const bindData = (name: string) => {
     assigned.add(name)
     definitions.delete(name)
-    dataNames.add(name)
   }
   const bindDefinition = (definition: CodeDefinition) => {
     assigned.add(definition.name)
-    dataNames.delete(definition.name)
     definitions.set(definition.name, definition)
   }
   const collectTargets = (node: SyntaxNode | null, bind: (name: string) => void): void => {
@@ -304,7 +295,6 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
 
   const statements = statementsOf(tree.topNode)
   for (const statement of statements) visitStatement(statement, true)
-  const moduleBound = new Set(assigned)
   for (const name of globals) if (!definitions.has(name)) bindData(name)
 
   const last = statements.at(-1)
@@ -312,10 +302,7 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
     assigned,
     reads,
     nestedReads,
-    globals,
-    moduleBound,
     definitions,
-    dataNames,
     awaited,
     ...(last?.name === 'ExpressionStatement' && last.firstChild
       ? { lastExpression: { from: last.firstChild.from, to: last.to } }
