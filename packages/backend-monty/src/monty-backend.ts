@@ -1,3 +1,9 @@
+/**
+ * `MontyBackend`, the engine's one entry: a run is analysed (`analysis-cache.ts`), planned
+ * (`run-plan.ts`), built (`program-builder.ts`), executed through the `Executor` seam (a pool
+ * process or the calling thread, `execution.ts`), driven pause by pause (`run-drive.ts`,
+ * `host-calls.ts`), read back and committed (`run-commit.ts`). Runs are queued one at a time.
+ */
 import { performance } from 'node:perf_hooks'
 import {
   ClosedError,
@@ -48,10 +54,10 @@ import {
 import { type MontyPool, MontyPool as MontyPoolClass, sharedMontyPool } from './monty-pool.js'
 import { explainNotKept } from './not-kept.js'
 import { buildProgram, ProgramCache, renamedInput } from './program-builder.js'
-import { isUsablePythonName } from './python-names.js'
 import { commitRun, type RunOutput, readRunOutput } from './run-commit.js'
 import { driveExecution } from './run-drive.js'
 import { toPyFlueError } from './run-errors.js'
+import { runInputsOf } from './run-inputs.js'
 import { checkLimits, montyLimitsOf, RunClock, raceDeadline } from './run-limits.js'
 import { openRunMounts, type RunMounts } from './run-mounts.js'
 import { planRun } from './run-plan.js'
@@ -59,9 +65,9 @@ import { StdoutCapture } from './run-stdout.js'
 import { typeCheckRun } from './run-type-check.js'
 import { dumpSessionState, emptyState, loadSessionState, type SessionState } from './session-state.js'
 import { applyDeltas, DeltaBaseline } from './state-delta.js'
-import { ValueBudget, type ValueBudgetLimits, valueBudgetLimits } from './value-budget.js'
-import { toMonty } from './value-conversion.js'
+import { type ValueBudgetLimits, valueBudgetLimits } from './value-budget.js'
 import { describeMontyValue, pythonTypeOf } from './value-description.js'
+import { whileOpen } from './while-open.js'
 
 /** Makes a Monty backend directly, without a factory or a harness. */
 export function createMontyBackend(options: MontyBackendOptions = {}): MontyBackend {
@@ -223,32 +229,6 @@ export class MontyBackend implements PythonBackend {
     if (this.#closed) throw new ClosedError('python backend')
   }
 
-  /** `promise`, or the `ClosedError` as soon as `close()` is called (a later settlement is ignored). */
-  #whileOpen<T>(promise: Promise<T>): Promise<T> {
-    const closer = this.#closer.signal
-    if (closer.aborted) {
-      promise.catch(() => {})
-      return Promise.reject(closer.reason)
-    }
-    return new Promise<T>((resolve, reject) => {
-      const onClose = () => {
-        promise.catch(() => {})
-        reject(closer.reason)
-      }
-      closer.addEventListener('abort', onClose, { once: true })
-      promise.then(
-        (value) => {
-          closer.removeEventListener('abort', onClose)
-          resolve(value)
-        },
-        (error: unknown) => {
-          closer.removeEventListener('abort', onClose)
-          reject(error)
-        },
-      )
-    })
-  }
-
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
     const next = this.#queue.then(() => {
       this.#checkOpen()
@@ -273,22 +253,10 @@ export class MontyBackend implements PythonBackend {
     const clock = new RunClock(limits.maxDurationSecs!)
     const state = this.#state
 
-    const analysis = await this.#whileOpen(analysisOf(code, this.#pool, limits, clock, signal))
+    const analysis = await whileOpen(this.#closer.signal, analysisOf(code, this.#pool, limits, clock, signal))
     if (analysis.unsupported) throw new PythonUnsupportedError(analysis.unsupported)
 
-    const runInputs = new Map<string, unknown>()
-    const inputBudget = new ValueBudget(this.#valueLimits)
-    if (options.inputs !== undefined) {
-      if (typeof options.inputs !== 'object' || options.inputs === null) {
-        throw new InvalidArgumentError('inputs', 'inputs must be an object of named values.')
-      }
-      for (const [name, value] of Object.entries(options.inputs)) {
-        if (!isUsablePythonName(name)) {
-          throw new InvalidArgumentError('inputs', `'${name}' is not a usable Python variable name.`)
-        }
-        runInputs.set(name, toMonty(value, `inputs.${name}`, this.#dataclasses, inputBudget))
-      }
-    }
+    const runInputs = runInputsOf(options.inputs, this.#dataclasses, this.#valueLimits)
     const plan = planRun({
       code,
       scriptName,
@@ -296,8 +264,9 @@ export class MontyBackend implements PythonBackend {
       state,
       runInputs,
       externals: prepareExternals(options.externalFunctions),
+      isDataclass: (name) => this.#dataclasses.byName(name) !== undefined,
     })
-    const { externals, shadowed, emitted, allReads, collect, collectAfterMarker, montyInputs } = plan
+    const { externals, shadowed, emitted, collect, collectAfterMarker, montyInputs } = plan
     const { renamedInputs, wrapped } = plan
     const program = this.#programs.get(plan.key, () =>
       buildProgram({
@@ -315,7 +284,8 @@ export class MontyBackend implements PythonBackend {
     )
 
     if (options.typeCheck) {
-      await this.#whileOpen(
+      await whileOpen(
+        this.#closer.signal,
         typeCheckRun(
           {
             code,
@@ -338,19 +308,9 @@ export class MontyBackend implements PythonBackend {
     const runMounts = await openRunMounts(this.#sandbox, this.#extraMounts, this.#maxWriteBytes)
     this.#mounts = runMounts
     const mounts = runMounts.mounts
-    // Without lazy lookups, externals or dataclass constructors, nothing can pause: run() is
-    // the same program, faster. With a mount, Monty's run() turns a call of an undefined name
-    // into an uncatchable "External function ... called" error, so such runs pause instead and
-    // the call is answered with the `NameError` Python expects.
-    const canPause =
-      mounts.length > 0 ||
-      wrapped.length > 0 ||
-      collectAfterMarker.length > 0 ||
-      [...allReads].some(
-        (name) =>
-          (state.data.has(name) && !shadowed(name) && !Object.hasOwn(montyInputs, name)) ||
-          this.#dataclasses.byName(name) !== undefined,
-      )
+    // With a mount, Monty's run() turns a call of an undefined name into an uncatchable "External
+    // function ... called" error, so such runs pause instead and the call gets its `NameError`.
+    const canPause = mounts.length > 0 || plan.mayPause
     const stdout = new StdoutCapture(this.#maxStdoutBytes, options.onStdout)
 
     const montyLimits = montyLimitsOf(limits)
@@ -378,7 +338,8 @@ export class MontyBackend implements PythonBackend {
     this.#current = execution
     const onAbort = () => execution.dispose(createAbortError(signal))
     signal?.addEventListener('abort', onAbort, { once: true })
-    const guard = (promise: Promise<Step>) => this.#whileOpen(signal ? raceAbort(promise, signal) : promise)
+    const guard = (promise: Promise<Step>) =>
+      whileOpen(this.#closer.signal, signal ? raceAbort(promise, signal) : promise)
     let output: unknown
     try {
       output = await driveExecution(execution, {
@@ -386,7 +347,8 @@ export class MontyBackend implements PythonBackend {
         lookup: (name) =>
           !shadowed(name) && state.data.has(name) ? { value: state.data.get(name) } : undefined,
         answer: (call) =>
-          this.#whileOpen(
+          whileOpen(
+            this.#closer.signal,
             answerHostCall(call, {
               externals,
               dataclasses: this.#dataclasses,
@@ -425,7 +387,8 @@ export class MontyBackend implements PythonBackend {
 
     // Validation is the caller's code: it runs under the run's deadline, signal and close().
     const finalResult = options.result
-      ? await this.#whileOpen(
+      ? await whileOpen(
+          this.#closer.signal,
           raceDeadline(
             Promise.resolve().then(() => validateWithSchema(options.result!, result)),
             clock.deadline,
