@@ -177,8 +177,9 @@ async function consumer(readme, pm, files) {
   }
   record(`${label}: install (${readme.installs.map((i) => i.line).join(' && ') || 'no install line'})`, true)
   // `@opentelemetry/api` is no PyFlue package's dependency: a README that does not install it runs
-  // its examples in a project without it.
-  if (!readme.installs.some((i) => i.packages.includes('@opentelemetry/api'))) {
+  // its examples in a project without it (unless the AI SDK, which depends on it, brought it).
+  const bringsOtel = copiesOf(dir, 'ai').size > 0
+  if (!bringsOtel && !readme.installs.some((i) => i.packages.includes('@opentelemetry/api'))) {
     const otel = copiesOf(dir, '@opentelemetry/api').size
     record(`${label}: no @opentelemetry/api installed (found ${otel})`, otel === 0)
   }
