@@ -8,7 +8,7 @@
  * `dumpState()`, as before.
  */
 import type { PythonBackend, PythonStateDelta } from '@pyflue/core'
-import type { SessionStore } from './session-store.js'
+import type { SessionRecord, SessionStore } from './session-store.js'
 
 /** At most this many deltas follow a snapshot before the next save compacts them into one. */
 export const MAX_DELTAS = 256
@@ -92,6 +92,19 @@ export class CommittedPython {
   /** Puts `backend` back to the committed state (which also resets its delta baseline to it). */
   async restore(backend: PythonBackend): Promise<void> {
     await backend.loadState(this.#snapshot, this.#deltas.length > 0 ? this.#deltas : undefined)
+  }
+}
+
+/** The fields of a saved `SessionRecord` that carry `save`, made by `backend` (none when unchanged). */
+export function pythonRecordFields(
+  save: PythonSave,
+  backend: PythonBackend,
+): Pick<SessionRecord, 'pythonState' | 'pythonDelta' | 'pythonBackend' | 'pythonEngineVersion'> {
+  if (save.kind === 'unchanged') return {}
+  return {
+    ...(save.kind === 'snapshot' ? { pythonState: save.bytes } : { pythonDelta: save.delta }),
+    pythonBackend: backend.name,
+    ...(backend.engineVersion !== undefined ? { pythonEngineVersion: backend.engineVersion } : {}),
   }
 }
 

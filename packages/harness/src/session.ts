@@ -46,7 +46,7 @@ import {
 } from './contract-harness.js'
 import { EventQueue, HeldEvents } from './event-queue.js'
 import { checkPromptOptions, runPythonOptions, stepsExhausted } from './prompt-options.js'
-import type { CommittedPython, PythonSave } from './python-commits.js'
+import { type CommittedPython, type PythonSave, pythonRecordFields } from './python-commits.js'
 import { type RunCodeEvent, type RunCodeToolOptions, runCodeTool } from './run-code-tool.js'
 import { sandboxTools } from './sandbox-tools.js'
 import type { SessionEvent } from './session-events.js'
@@ -691,12 +691,7 @@ export class Session {
         await this.#settings.store.save(this.id, {
           version: SESSION_RECORD_VERSION,
           messages: this.#messages,
-          ...(python?.kind === 'snapshot' ? { pythonState: python.bytes } : {}),
-          ...(python?.kind === 'delta' ? { pythonDelta: python.delta } : {}),
-          ...(python && python.kind !== 'unchanged' ? { pythonBackend: backend!.name } : {}),
-          ...(python && python.kind !== 'unchanged' && backend!.engineVersion !== undefined
-            ? { pythonEngineVersion: backend!.engineVersion }
-            : {}),
+          ...(python ? pythonRecordFields(python, backend!) : {}),
           ...(workspace ? { workspace } : {}),
           ...(sandbox?.id ? { sandbox: { provider: sandbox.name, sandboxId: sandbox.id } } : {}),
           updatedAt: new Date().toISOString(),
