@@ -176,8 +176,8 @@ export class MontyBackend implements PythonBackend {
       if (deltas !== undefined && !Array.isArray(deltas)) {
         throw new InvalidArgumentError('deltas', 'deltas must be an array of Python state deltas.')
       }
-      const loaded = loadSessionState(bytes)
-      this.#state = deltas && deltas.length > 0 ? applyDeltas(loaded, deltas) : loaded
+      const loaded = await loadSessionState(bytes)
+      this.#state = deltas && deltas.length > 0 ? await applyDeltas(loaded, deltas) : loaded
       this.#baseline.reset(this.#state)
       this.#programs.clear()
     })

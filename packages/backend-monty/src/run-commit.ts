@@ -86,6 +86,7 @@ export function commitRun(
 ): NotKeptEntry[] {
   const notKept = commitCollected(state, names, outcomes, scriptName)
   for (const definition of definitions) {
+    state.touched.add(definition.name)
     state.data.delete(definition.name)
     state.special.delete(definition.name)
     state.notKept.delete(definition.name)

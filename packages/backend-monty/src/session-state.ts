@@ -1,7 +1,8 @@
 import { StateFormatError } from '@pyflue/core'
-import { specialNames } from './session-values.js'
+import { specialNames, specialNamesInSlices } from './session-values.js'
 import type { CodeDefinition } from './snippet-analysis.js'
-import { decodeState, encodeState } from './state-format.js'
+import { decodeStateInSlices } from './state-decode.js'
+import { encodeStateInSlices } from './state-encode.js'
 import type { CollectedOutcome } from './value-notes.js'
 
 /** A definition kept in the session: its source and where it came from. */
@@ -40,6 +41,11 @@ export interface SessionState {
   readonly notKept: Map<string, NotKeptRecord>
   /** Successful runs so far. */
   runs: number
+  /**
+   * The names whose binding a commit may have changed since the last delta or load: what
+   * `DeltaBaseline.take` looks at (the commits add to it, taking a delta empties it).
+   */
+  readonly touched: Set<string>
 }
 
 export function emptyState(): SessionState {
@@ -50,6 +56,7 @@ export function emptyState(): SessionState {
     special: new Map(),
     notKept: new Map(),
     runs: 0,
+    touched: new Set(),
   }
 }
 
@@ -95,6 +102,7 @@ export function commitCollected(
   names.forEach((name, index) => {
     const outcome = outcomes[index]
     if (!outcome) return
+    state.touched.add(name)
     state.special.delete(name)
     state.notKept.delete(name)
     if (outcome.kind === 'value') {
@@ -127,9 +135,12 @@ export function commitCollected(
 
 const STATE_KIND = 'pyflue-monty-session'
 
-/** Serialises a session namespace (see `state-format.ts` for the bytes). */
-export function dumpSessionState(state: SessionState): Uint8Array {
-  return encodeState({
+/**
+ * Serialises a session namespace (see `state-format.ts` for the bytes), in slices that leave the
+ * event loop free (`state-encode.ts`). `state` must not change until the promise settles.
+ */
+export function dumpSessionState(state: SessionState): Promise<Uint8Array> {
+  return encodeStateInSlices({
     kind: STATE_KIND,
     data: new Map(state.data),
     definitions: [...state.definitions.values()].map(plainDefinition),
@@ -139,9 +150,12 @@ export function dumpSessionState(state: SessionState): Uint8Array {
   })
 }
 
-/** Reads bytes from `dumpSessionState`; throws `StateFormatError` without side effects. */
-export function loadSessionState(bytes: Uint8Array): SessionState {
-  const decoded = decodeState(bytes) as Record<string, unknown> | null
+/**
+ * Reads bytes from `dumpSessionState`, in slices that leave the event loop free
+ * (`state-decode.ts`); throws `StateFormatError` without side effects.
+ */
+export async function loadSessionState(bytes: Uint8Array): Promise<SessionState> {
+  const decoded = (await decodeStateInSlices(bytes)) as Record<string, unknown> | null
   const corrupt = (what: string) => new StateFormatError('corrupt', `The session state is corrupt: ${what}.`)
   if (typeof decoded !== 'object' || decoded === null || decoded.kind !== STATE_KIND) {
     throw new StateFormatError('backend', 'These bytes hold no Monty session state.')
@@ -184,7 +198,15 @@ export function loadSessionState(bytes: Uint8Array): SessionState {
   }
   const runs = decoded.runs ?? 0
   if (typeof runs !== 'number') throw corrupt('the run count is malformed')
-  return { data, definitions, nextSeq: decoded.nextSeq, special: specialNames(data), notKept, runs }
+  return {
+    data,
+    definitions,
+    nextSeq: decoded.nextSeq,
+    special: await specialNamesInSlices(data),
+    touched: new Set(),
+    notKept,
+    runs,
+  }
 }
 
 /** A definition as plain data, for the state bytes. */

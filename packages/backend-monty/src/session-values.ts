@@ -17,6 +17,7 @@
  * are encoded and decoded in the same order, so a reference always follows its object.
  */
 import { PyFloat, PyFrozenSet, PyRange } from './python-values.js'
+import { type SliceOptions, Slicer } from './slices.js'
 
 type DecodeNode = [op: string, argument: unknown, kids: [number, DecodeNode][] | null, id: number | null]
 
@@ -195,55 +196,111 @@ export function encodeSessionValues(values: readonly unknown[]): { values: unkno
   return { values: outValues, nodes }
 }
 
+/** Values `SpecialNames` visits between two chances to yield. */
+const VALUES_PER_STEP = 2048
+
 /**
  * Which of `entries` need `encodeSessionValues`, each with the names it must travel with: a
  * value holding a `PyFloat`, `-0`, `PyFrozenSet`, `PyRange` or an object reached twice, and every
- * name sharing an object with another (with all the names it shares with, transitively).
+ * name sharing an object with another (with all the names it shares with, transitively). Walks
+ * with an explicit stack, `step` by `step`, so a big namespace can be walked in slices.
  */
-export function specialNames(entries: Iterable<readonly [string, unknown]>): Map<string, readonly string[]> {
-  const owner = new Map<object, string>()
-  const parent = new Map<string, string>()
-  const find = (name: string): string => {
+class SpecialNames {
+  readonly #entries: Iterator<readonly [string, unknown]>
+  /** The first name each mutable container was reached from. */
+  readonly #owner = new Map<object, string>()
+  /** Union-find over names sharing objects. */
+  readonly #parent = new Map<string, string>()
+  readonly #special = new Set<string>()
+  /** The name being walked and the values of it still to visit. */
+  #name = ''
+  readonly #pending: unknown[] = []
+
+  constructor(entries: Iterable<readonly [string, unknown]>) {
+    this.#entries = entries[Symbol.iterator]()
+  }
+
+  #find(name: string): string {
     let root = name
-    while (parent.get(root) !== root) root = parent.get(root)!
-    parent.set(name, root)
+    while (this.#parent.get(root) !== root) root = this.#parent.get(root)!
+    this.#parent.set(name, root)
     return root
   }
-  const special = new Set<string>()
-  for (const [name, value] of entries) {
-    parent.set(name, name)
-    const visit = (item: unknown): void => {
-      if (
-        item instanceof PyFloat ||
-        item instanceof PyRange ||
-        (typeof item === 'number' && Object.is(item, -0))
-      ) {
-        special.add(name)
+
+  #visit(item: unknown): void {
+    const name = this.#name
+    if (
+      item instanceof PyFloat ||
+      item instanceof PyRange ||
+      (typeof item === 'number' && Object.is(item, -0))
+    ) {
+      this.#special.add(name)
+      return
+    }
+    if (item instanceof PyFrozenSet) this.#special.add(name)
+    if (isMutableContainer(item)) {
+      const seen = this.#owner.get(item)
+      if (seen !== undefined) {
+        this.#special.add(name)
+        this.#special.add(seen)
+        this.#parent.set(this.#find(seen), this.#find(name))
         return
       }
-      if (item instanceof PyFrozenSet) special.add(name)
-      if (isMutableContainer(item)) {
-        const seen = owner.get(item)
-        if (seen !== undefined) {
-          special.add(name)
-          special.add(seen)
-          parent.set(find(seen), find(name))
-          return
-        }
-        owner.set(item, name)
-      }
-      forEachChild(item, visit)
+      this.#owner.set(item, name)
     }
-    visit(value)
+    forEachChild(item, (child) => {
+      // Scalars other than -0 need no visit; containers and the special forms wait their turn.
+      if (typeof child === 'object' ? child !== null : typeof child === 'number' && Object.is(child, -0)) {
+        this.#pending.push(child)
+      }
+    })
   }
-  const groups = new Map<string, string[]>()
-  for (const name of special) {
-    const root = find(name)
-    const group = groups.get(root) ?? []
-    groups.set(root, group)
-    group.push(name)
+
+  /** Visits about `budget` more values; returns whether the walk is complete. */
+  step(budget: number): boolean {
+    for (let left = budget; left > 0; left--) {
+      if (this.#pending.length > 0) {
+        this.#visit(this.#pending.pop())
+        continue
+      }
+      const next = this.#entries.next()
+      if (next.done) return true
+      const [name, value] = next.value
+      this.#name = name
+      this.#parent.set(name, name)
+      this.#visit(value)
+    }
+    return false
   }
-  const out = new Map<string, readonly string[]>()
-  for (const name of special) out.set(name, groups.get(find(name))!)
-  return out
+
+  /** The special names, each with its group (itself included); after `step` returned true. */
+  result(): Map<string, readonly string[]> {
+    const groups = new Map<string, string[]>()
+    for (const name of this.#special) {
+      const root = this.#find(name)
+      const group = groups.get(root) ?? []
+      groups.set(root, group)
+      group.push(name)
+    }
+    const out = new Map<string, readonly string[]>()
+    for (const name of this.#special) out.set(name, groups.get(this.#find(name))!)
+    return out
+  }
+}
+
+/** The special names of `entries` (see `SpecialNames`), all at once. */
+export function specialNames(entries: Iterable<readonly [string, unknown]>): Map<string, readonly string[]> {
+  const walk = new SpecialNames(entries)
+  walk.step(Number.POSITIVE_INFINITY)
+  return walk.result()
+}
+
+/** The special names of `entries`, walked in slices that leave the event loop free (`slices.ts`). */
+export async function specialNamesInSlices(
+  entries: Iterable<readonly [string, unknown]>,
+  options?: SliceOptions,
+): Promise<Map<string, readonly string[]>> {
+  const walk = new SpecialNames(entries)
+  await new Slicer(options).run(() => walk.step(VALUES_PER_STEP))
+  return walk.result()
 }

@@ -4,10 +4,10 @@
  *
  * - A `DeltaBaseline` remembers which object each name held at the baseline. The commit of a
  *   run replaces the object of every name the run bound or may have changed (a mutated list is
- *   collected back as a new object) and leaves every other name's object alone, so a name whose
- *   object is not the baseline's changed, and one whose object is the same did not. Taking a
- *   delta costs one look per name and an encoding per changed name, never the size of the values
- *   left alone.
+ *   collected back as a new object), records those names in `SessionState.touched`, and leaves
+ *   every other name's object alone, so a touched name whose object is not the baseline's
+ *   changed, and every other name did not. Taking a delta costs one look per touched name and an
+ *   encoding per changed name, never the size of the namespace.
  * - Each changed name's bytes are one value of `state-format.ts` (magic, version, CRC): either
  *   its data value or its definition, with the namespace's definition counter.
  * - Applying deltas is all or nothing: every entry is decoded and checked before the state
@@ -22,8 +22,9 @@ import {
   type SessionState,
   type StoredDefinition,
 } from './session-state.js'
-import { specialNames } from './session-values.js'
-import { decodeState, encodeState } from './state-format.js'
+import { specialNamesInSlices } from './session-values.js'
+import { decodeStateInSlices } from './state-decode.js'
+import { encodeStateInSlices } from './state-encode.js'
 
 const ENTRY_KIND = 'pyflue-monty-name'
 
@@ -38,54 +39,55 @@ export class DeltaBaseline {
     this.#data = new Map(state.data)
     this.#definitions = new Map(state.definitions)
     this.#notKept = new Map(state.notKept)
+    state.touched.clear()
   }
 
   /**
-   * What changed from the baseline to `state`, which then becomes the baseline. A changed name
-   * that shares objects with other names carries the values of its whole group in one encoding,
-   * so the sharing survives the load. Costs a lookup per name and an encoding per changed name;
-   * nothing is copied for the names left alone.
+   * What changed from the baseline to `state`, which then becomes the baseline. Only the names a
+   * commit touched since (`SessionState.touched`) are looked at; one of them changed when its
+   * value, definition or not-kept record is not the baseline's object. A changed name that
+   * shares objects with other names carries the values of its whole group in one encoding, so
+   * the sharing survives the load. Costs a lookup per touched name and an encoding per changed
+   * name (in slices that leave the event loop free), never the size of the namespace. `state`
+   * must not change until the promise settles.
    */
-  take(state: SessionState): PythonStateDelta {
+  async take(state: SessionState): Promise<PythonStateDelta> {
     const changed: Record<string, Uint8Array> = {}
     const removed: string[] = []
     const counters = { nextSeq: state.nextSeq, runs: state.runs }
-    for (const [name, value] of state.data) {
-      if (this.#data.has(name) && this.#data.get(name) === value) continue
-      const group = state.special.get(name)
-      const values =
-        group && group.length > 1
-          ? new Map(
-              [...new Set([name, ...group])]
-                .filter((n) => state.data.has(n))
-                .map((n) => [n, state.data.get(n)]),
-            )
-          : new Map([[name, value]])
-      changed[name] = encodeState({ kind: ENTRY_KIND, data: values, ...counters })
-    }
-    for (const [name, definition] of state.definitions) {
-      if (this.#definitions.get(name) !== definition) {
-        changed[name] = encodeState({
+    for (const name of state.touched) {
+      const definition = state.definitions.get(name)
+      const record = state.notKept.get(name)
+      if (state.data.has(name)) {
+        const value = state.data.get(name)
+        if (this.#data.has(name) && this.#data.get(name) === value) continue
+        const group = state.special.get(name)
+        const values =
+          group && group.length > 1
+            ? new Map(
+                [...new Set([name, ...group])]
+                  .filter((n) => state.data.has(n))
+                  .map((n) => [n, state.data.get(n)]),
+              )
+            : new Map([[name, value]])
+        changed[name] = await encodeStateInSlices({ kind: ENTRY_KIND, data: values, ...counters })
+      } else if (definition !== undefined) {
+        if (this.#definitions.get(name) === definition) continue
+        changed[name] = await encodeStateInSlices({
           kind: ENTRY_KIND,
           definition: plainDefinition(definition),
           ...counters,
         })
+      } else if (record !== undefined) {
+        if (this.#notKept.get(name) === record) continue
+        changed[name] = await encodeStateInSlices({ kind: ENTRY_KIND, notKept: { ...record }, ...counters })
+      } else if (this.#data.has(name) || this.#definitions.has(name) || this.#notKept.has(name)) {
+        removed.push(name)
       }
     }
-    for (const [name, record] of state.notKept) {
-      if (this.#notKept.get(name) !== record && !Object.hasOwn(changed, name)) {
-        changed[name] = encodeState({ kind: ENTRY_KIND, notKept: { ...record }, ...counters })
-      }
-    }
-    const gone = (_value: unknown, name: string) => {
-      if (state.data.has(name) || state.definitions.has(name) || state.notKept.has(name)) return
-      if (!removed.includes(name)) removed.push(name)
-    }
-    this.#data.forEach(gone)
-    this.#definitions.forEach(gone)
-    this.#notKept.forEach(gone)
     // The baseline follows the names that changed; the others hold the same objects already.
     for (const name of [...Object.keys(changed), ...removed]) this.#follow(state, name)
+    state.touched.clear()
     return { changed, removed }
   }
 
@@ -104,9 +106,13 @@ function follow<V>(baseline: Map<string, V>, current: ReadonlyMap<string, V>, na
 
 /**
  * `state` with `deltas` applied in order, as a new state (`state` is not changed). Throws
- * `StateFormatError` for a delta that is not of this backend or is corrupt.
+ * `StateFormatError` for a delta that is not of this backend or is corrupt. Decodes in slices
+ * that leave the event loop free (`state-decode.ts`).
  */
-export function applyDeltas(state: SessionState, deltas: readonly PythonStateDelta[]): SessionState {
+export async function applyDeltas(
+  state: SessionState,
+  deltas: readonly PythonStateDelta[],
+): Promise<SessionState> {
   const data = new Map(state.data)
   const definitions = new Map(state.definitions)
   const notKept = new Map(state.notKept)
@@ -128,7 +134,7 @@ export function applyDeltas(state: SessionState, deltas: readonly PythonStateDel
       notKept.delete(name)
     }
     for (const [name, bytes] of Object.entries(delta.changed)) {
-      const entry = decodeEntry(name, bytes)
+      const entry = await decodeEntry(name, bytes)
       nextSeq = Math.max(nextSeq, entry.nextSeq)
       runs = Math.max(runs, entry.runs)
       const forget = (n: string) => {
@@ -150,23 +156,31 @@ export function applyDeltas(state: SessionState, deltas: readonly PythonStateDel
       }
     }
   }
-  return { data, definitions, nextSeq, special: specialNames(data), notKept, runs }
+  return {
+    data,
+    definitions,
+    nextSeq,
+    special: await specialNamesInSlices(data),
+    notKept,
+    runs,
+    touched: new Set(),
+  }
 }
 
-function decodeEntry(
+async function decodeEntry(
   name: string,
   bytes: Uint8Array,
-): {
+): Promise<{
   values?: Map<string, unknown>
   definition?: StoredDefinition
   notKept?: NotKeptRecord
   nextSeq: number
   runs: number
-} {
+}> {
   if (!(bytes instanceof Uint8Array)) {
     throw new StateFormatError('corrupt', `The delta entry of '${name}' is not bytes.`)
   }
-  const decoded = decodeState(bytes) as Record<string, unknown> | null
+  const decoded = (await decodeStateInSlices(bytes)) as Record<string, unknown> | null
   if (typeof decoded !== 'object' || decoded === null || decoded.kind !== ENTRY_KIND) {
     throw new StateFormatError('backend', `The delta entry of '${name}' holds no Monty session name.`)
   }

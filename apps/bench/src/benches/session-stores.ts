@@ -2,8 +2,9 @@
  * What keeping sessions in a store costs (issue 13): a commit's cost against the length of the
  * history and against the number of workspace files, a load's cost against the number of commits
  * that made the session (no replay), a run's cost against the size of the Python namespace when
- * every run is persisted (a delta of the names it changed). Subject and baseline are sampled alternately, so a load change on the
- * machine hits both. On the core in-memory store, the directory store, and PostgreSQL and Redis
+ * every run is persisted (a delta of the names it changed), and the longest event-loop stall while
+ * a 9 MB state is read and saved as a snapshot. Subject and baseline are sampled alternately, so a
+ * load change on the machine hits both. On the core in-memory store, the directory store, and PostgreSQL and Redis
  * when their servers can be started here (127.0.0.1).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -124,6 +125,55 @@ async function runs(store: SessionStore, id: string, big: boolean): Promise<Prep
   return { step: () => session.runPython('k = 2 * 3'), done: () => agent.close() }
 }
 
+/**
+ * The longest the event loop waits while `session.loadPythonState` reads a 9 MB state and the
+ * store saves it as a new snapshot, probed by a chain of `setImmediate`s, and the whole call's
+ * time: a call done in one piece on the calling thread makes the two equal.
+ */
+async function snapshotStall(store: SessionStore, id: string, bytes: Uint8Array): Promise<[number, number]> {
+  const agent = await init({ pythonBackend: montyBackend({ maxValueNodes: 2_000_000 }), store })
+  const session = await agent.session(id)
+  const stalls: number[] = []
+  const totals: number[] = []
+  try {
+    for (let i = 0; i < 6; i++) {
+      let longest = 0
+      let last = performance.now()
+      let probing = true
+      const probe = () => {
+        const now = performance.now()
+        longest = Math.max(longest, now - last)
+        last = now
+        if (probing) setImmediate(probe)
+      }
+      setImmediate(probe)
+      const start = performance.now()
+      await session.loadPythonState(bytes)
+      const total = performance.now() - start
+      probing = false
+      longest = Math.max(longest, performance.now() - last)
+      if (i === 0) continue // warm-up
+      stalls.push(longest)
+      totals.push(total)
+    }
+  } finally {
+    await agent.close()
+  }
+  return [median(stalls), median(totals)]
+}
+
+/** The bytes of a session holding `BIG_NAMESPACE` (about 9 MB). */
+async function bigState(): Promise<Uint8Array> {
+  const agent = await init({ pythonBackend: montyBackend({ maxValueNodes: 2_000_000 }) })
+  try {
+    const session = await agent.session('big-state')
+    await session.runPython(BIG_NAMESPACE)
+    return await session.dumpPythonState()
+  } finally {
+    await agent.close()
+  }
+}
+
 const bench: Bench = {
   name: 'session-stores',
   async run(): Promise<BenchRow[]> {
@@ -131,6 +181,7 @@ const bench: Bench = {
     const directory = await mkdtemp(join(tmpdir(), 'pyflue-bench-stores-'))
     const postgres = await startPostgres()
     const redis = await startRedis()
+    const state = await bigState()
     const stores: { name: string; make: () => SessionStore }[] = [
       { name: 'in-memory (core)', make: () => new InMemorySessionStore() },
       { name: 'FileSessionStore', make: () => new FileSessionStore(directory) },
@@ -193,6 +244,14 @@ const bench: Bench = {
             baseline: `empty session: ${formatMs(empty)}`,
             ratio: full / empty,
             note: 'target <= 1.2; a run commits the names it changed (a delta)',
+          })
+          const [stall, total] = await snapshotStall(store, `${name}-stall`, state)
+          rows.push({
+            name: `${name}: longest event-loop stall, loadPythonState + snapshot save of ${(state.length / 1e6).toFixed(1)} MB`,
+            value: formatMs(stall),
+            baseline: `the whole call: ${formatMs(total)}`,
+            ratio: stall / total,
+            note: 'state read and written in slices; 1.0 would be one blocking piece',
           })
         } finally {
           await store.close()
