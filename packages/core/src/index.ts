@@ -8,6 +8,7 @@ export {
   touchedWorkspacePaths,
 } from './check-session-commit.js'
 export * from './errors/configuration-errors.js'
+export * from './errors/pause-errors.js'
 export * from './errors/pyflue-error.js'
 export * from './errors/python-errors.js'
 export * from './errors/sandbox-errors.js'
@@ -27,6 +28,7 @@ export { closestKey, optionWithAlias, refuseUnknownKeys } from './option-keys.js
 export * from './paths.js'
 export * from './provider-failures.js'
 export * from './python-backend.js'
+export * from './python-pause.js'
 export {
   DEFAULT_REPR_MAX_CHARS,
   type PythonReprOptions,

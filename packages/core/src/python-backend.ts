@@ -1,3 +1,10 @@
+import type {
+  PythonPause,
+  PythonResumeAnswer,
+  PythonResumeOptions,
+  PythonStartOptions,
+  PythonStartResult,
+} from './python-pause.js'
 import type { Sandbox } from './sandbox.js'
 import type { PythonStateDelta } from './session-store.js'
 import type { InferSchemaOutput, StandardSchemaV1 } from './standard-schema.js'
@@ -179,6 +186,11 @@ export interface PythonVariableInfo {
  *     or truncated delta bytes reject with `StateFormatError` and leave the session unchanged.
  *     A backend without `dumpStateDelta` given deltas rejects with `StateFormatError`.
  *   - `loadState` makes the loaded state the baseline of the next delta.
+ * - Pausing (optional: a backend offers it by having `start` and `resume`; see
+ *   `python-pause.ts` for the whole contract): `start` runs like `run` but pauses at the external
+ *   calls `pauseOn` selects, resolving a `PythonPause` the caller keeps (as bytes, anywhere);
+ *   `resume` continues it with the call's return value or exception, in this backend or another
+ *   process's backend of the same session. The namespace commits only when the run finishes.
  * - `registerDataclass(cls, spec)` makes instances of `cls` cross as Python dataclasses both
  *   ways; registering the same class twice replaces the spec.
  * - `close()` releases resources; later calls reject with `ClosedError`. Closing twice is a no-op.
@@ -202,6 +214,17 @@ export interface PythonBackend {
   loadState(bytes: Uint8Array, deltas?: readonly PythonStateDelta[]): Promise<void>
   /** What changed since the last delta or load (see above). Optional. */
   dumpStateDelta?(): Promise<PythonStateDelta>
+  /** Runs `code`, pausing at the external calls `options.pauseOn` selects (see above). Optional. */
+  start?<O extends PythonStartOptions<StandardSchemaV1 | undefined>>(
+    code: string,
+    options?: O,
+  ): Promise<PythonStartResult<PythonRunResultFor<O>['result']>>
+  /** Continues a paused run with the paused call's outcome (see above). Optional, with `start`. */
+  resume?<O extends PythonResumeOptions<StandardSchemaV1 | undefined>>(
+    pause: PythonPause | Uint8Array,
+    answer: PythonResumeAnswer,
+    options?: O,
+  ): Promise<PythonStartResult<PythonRunResultFor<O>['result']>>
   registerDataclass(cls: DataclassConstructor, spec: DataclassSpec): void
   /** The session's variables, for prompts. Optional: backends that cannot list them omit it. */
   listVariables?(): Promise<readonly PythonVariableInfo[]>

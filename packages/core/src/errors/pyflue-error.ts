@@ -42,6 +42,8 @@ export const ErrorCodes = {
   SESSION_CONFLICT: 'SESSION_CONFLICT',
   SESSION_BUSY: 'SESSION_BUSY',
   SESSION_TOO_LARGE: 'SESSION_TOO_LARGE',
+  PAUSE_FORMAT: 'PAUSE_FORMAT',
+  PAUSE_STALE: 'PAUSE_STALE',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
