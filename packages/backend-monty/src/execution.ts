@@ -34,6 +34,13 @@ export interface ExecutionRequest {
   readonly clock: RunClock
   readonly canPause: boolean
   readonly printCallback: (text: string) => void
+  /**
+   * Resume a paused program instead of starting `source`: the bytes of a Monty snapshot
+   * (`Execution.dump`). `start()` then loads them and resolves the call the program is paused
+   * at. A loaded program keeps its inputs and limits but has no mounts (Monty 0.0.18 cannot
+   * give a loaded snapshot any), so its file access is refused from there on.
+   */
+  readonly resumeFrom?: Uint8Array
 }
 
 /** One program's execution, driven step by step by the engine. */
@@ -41,6 +48,8 @@ export interface Execution {
   start(): Promise<Step>
   resumeLookup(value: { value: unknown } | undefined): Promise<Step>
   resumeCall(answer: CallAnswer): Promise<Step>
+  /** The program paused at a call, as Monty snapshot bytes (for `ExecutionRequest.resumeFrom`). */
+  dump(): Promise<Uint8Array>
   /**
    * The run is over: frees what the execution holds. When the program is still computing (a
    * pool process busy with it), stops it at once; a pending step rejects with `reason`.

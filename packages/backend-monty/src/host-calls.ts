@@ -32,31 +32,47 @@ export interface HostCallContext {
   readonly redact: (message: string) => string
 }
 
+/** The arguments of a call of the external `name`, in JavaScript form (throws when one cannot cross). */
+export function callArguments(
+  call: Extract<Step, { kind: 'call' }>,
+  name: string,
+  dataclasses: DataclassRegistry,
+  valueLimits: ValueBudgetLimits,
+): { args: unknown[]; kwargs: Record<string, unknown> } {
+  const budget = new ValueBudget(valueLimits)
+  const options = { checkTopLevelString: true }
+  const args = call.args.map((arg, i) =>
+    fromMonty(arg, `${name}() argument ${i + 1}`, dataclasses, budget, options),
+  )
+  const kwargs: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(call.kwargs)) {
+    kwargs[key] = fromMonty(value, `${name}() argument ${key}`, dataclasses, budget, options)
+  }
+  return { args, kwargs }
+}
+
+/** The external a call of the raw wrapper name `name` goes to, if any. */
+export function externalOfCall(
+  name: string,
+  externals: ReadonlyMap<string, PreparedExternal>,
+): PreparedExternal | undefined {
+  return name.startsWith(RAW_EXTERNAL_PREFIX)
+    ? externals.get(name.slice(RAW_EXTERNAL_PREFIX.length))
+    : undefined
+}
+
 export async function answerHostCall(
   call: Extract<Step, { kind: 'call' }>,
   context: HostCallContext,
 ): Promise<{ value: unknown } | PythonRaise> {
   const { externals, dataclasses, valueLimits, clock, maxDurationSecs, signal } = context
   const name = call.name
-  const external = name.startsWith(RAW_EXTERNAL_PREFIX)
-    ? externals.get(name.slice(RAW_EXTERNAL_PREFIX.length))
-    : undefined
+  const external = externalOfCall(name, externals)
   if (external) {
     let args: unknown[]
     let kwargs: Record<string, unknown>
-    const argumentBudget = new ValueBudget(valueLimits)
     try {
-      args = call.args.map((arg, i) =>
-        fromMonty(arg, `${external.name}() argument ${i + 1}`, dataclasses, argumentBudget, {
-          checkTopLevelString: true,
-        }),
-      )
-      kwargs = {}
-      for (const [key, value] of Object.entries(call.kwargs)) {
-        kwargs[key] = fromMonty(value, `${external.name}() argument ${key}`, dataclasses, argumentBudget, {
-          checkTopLevelString: true,
-        })
-      }
+      ;({ args, kwargs } = callArguments(call, external.name, dataclasses, valueLimits))
     } catch (error) {
       return new PythonRaise('TypeError', (error as Error).message)
     }

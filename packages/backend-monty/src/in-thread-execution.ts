@@ -37,6 +37,17 @@ export function inProcessExecution(request: ExecutionRequest, mounts: readonly M
   return {
     start: async () => {
       if (disposed) throw disposed.reason
+      const snapshot = request.resumeFrom
+      if (snapshot) {
+        return guard(() => {
+          progress = MontySnapshot.load(Buffer.from(snapshot), {
+            printCallback: (_stream: string, text: string) => {
+              request.printCallback(text)
+              return undefined
+            },
+          })
+        })
+      }
       let monty: Monty
       try {
         monty = cachedMonty(request.source, request.scriptName, request.inputNames)
@@ -78,6 +89,12 @@ export function inProcessExecution(request: ExecutionRequest, mounts: readonly M
           'exception' in answer ? { exception: answer.exception } : { returnValue: answer.value },
         )
       }),
+    dump: async () => {
+      if (disposed) throw disposed.reason
+      if (!(progress instanceof MontySnapshot))
+        throw new Error('Only a program paused at a call can be dumped.')
+      return new Uint8Array(progress.dump())
+    },
     dispose(reason) {
       disposed ??= { reason: reason ?? new Error('This execution is over.') }
       progress = undefined

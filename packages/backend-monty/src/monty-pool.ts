@@ -443,6 +443,17 @@ export class MontyPool implements Executor {
           valueLimits: request.valueLimits,
           canPause: request.canPause,
           mounts,
+          ...(request.resumeFrom ? { snapshot: request.resumeFrom } : {}),
+        })
+      },
+      dump: async () => {
+        if (done) throw new ClosedError('Monty pool execution')
+        const reply = await proc.request({ type: 'dump' }, limits)
+        if (reply.type === 'dumped') return reply.bytes
+        throw new ExecutionCrashedError({
+          exitCode: null,
+          signal: null,
+          message: `The pool process could not dump the paused run: ${reply.type === 'error' ? reply.message : reply.type}`,
         })
       },
       resumeLookup: (value) =>

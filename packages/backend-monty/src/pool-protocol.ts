@@ -23,7 +23,11 @@ export type ToRunner =
       readonly valueLimits: { readonly maxNodes: number; readonly maxBytes: number }
       readonly canPause: boolean
       readonly mounts: readonly MountSpec[]
+      /** Load this Monty snapshot and report its call, instead of starting `source`. */
+      readonly snapshot?: Uint8Array
     }
+  /** Dump the program paused at a call (reply: `dumped`). */
+  | { readonly type: 'dump' }
   /** Analyse a snippet (`snippet-analysis.ts`) off the calling thread. */
   | { readonly type: 'analyze'; readonly code: string }
   /** Type-check a snippet after a prefix of stubs; the rendered diagnostics come back. */
@@ -42,6 +46,7 @@ export type FromRunner =
   | { readonly type: 'lookup'; readonly name: string }
   | { readonly type: 'call'; readonly name: string; readonly args: unknown; readonly kwargs: unknown }
   | { readonly type: 'complete'; readonly output: unknown }
+  | { readonly type: 'dumped'; readonly bytes: Uint8Array }
   | { readonly type: 'analysis'; readonly analysis: SnippetAnalysis }
   /** `diagnostics` is undefined when the check passed (or found only what the run reports). */
   | { readonly type: 'typechecked'; readonly diagnostics?: string }

@@ -100,7 +100,21 @@ function handle(message: ToRunner): void {
       send({ type: 'typechecked', ...(diagnostics === undefined ? {} : { diagnostics }) })
       return
     }
-    if (message.type === 'run') {
+    if (message.type === 'dump') {
+      if (!(progress instanceof MontySnapshot))
+        throw new Error('Only a program paused at a call can be dumped.')
+      send({ type: 'dumped', bytes: new Uint8Array(progress.dump()) })
+      return
+    }
+    if (message.type === 'run' && message.snapshot) {
+      valueLimits = message.valueLimits
+      progress = MontySnapshot.load(Buffer.from(message.snapshot), {
+        printCallback: (_stream: string, text: string) => {
+          send({ type: 'print', text })
+          return undefined
+        },
+      })
+    } else if (message.type === 'run') {
       valueLimits = message.valueLimits
       const monty = cachedMonty(message.source, message.scriptName, message.inputNames)
       const mount: MountDir[] = []

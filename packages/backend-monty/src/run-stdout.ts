@@ -12,9 +12,22 @@ export class StdoutCapture {
   #bytes = 0
   #truncated = false
 
-  constructor(maxBytes: number, listener?: (text: string) => void) {
+  /**
+   * `earlier` (with `earlierTruncated`) is what the run printed before it paused, when it is
+   * resumed: kept as captured, not handed to the listener again.
+   */
+  constructor(maxBytes: number, listener?: (text: string) => void, earlier = '', earlierTruncated = false) {
     this.#maxBytes = maxBytes
     this.#listener = listener
+    if (earlierTruncated) {
+      const note = earlier.lastIndexOf('\n[stdout truncated at ')
+      this.#chunks.push(note >= 0 ? earlier.slice(0, note) : earlier)
+      this.#bytes = maxBytes
+      this.#truncated = true
+    } else if (earlier !== '') {
+      this.#chunks.push(earlier)
+      this.#bytes = Buffer.byteLength(earlier)
+    }
   }
 
   /** Takes one printed chunk (bound: pass it as Monty's print callback). */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { StateFormatError } from '@pyflue/core'
 import { specialNames, specialNamesInSlices } from './session-values.js'
 import type { CodeDefinition } from './snippet-analysis.js'
@@ -42,6 +43,11 @@ export interface SessionState {
   /** Successful runs so far. */
   runs: number
   /**
+   * Made once when a session's namespace is first created and kept in its saved state: with
+   * `runs`, it names the state a run started from (`stateVersionOf`).
+   */
+  lineage: string
+  /**
    * The names whose binding a commit may have changed since the last delta or load: what
    * `DeltaBaseline.take` looks at (the commits add to it, taking a delta empties it).
    */
@@ -56,8 +62,17 @@ export function emptyState(): SessionState {
     special: new Map(),
     notKept: new Map(),
     runs: 0,
+    lineage: randomUUID(),
     touched: new Set(),
   }
+}
+
+/**
+ * Names the namespace as it is now, the same in every process that loaded it: every successful
+ * run counts in `runs`, so a run that finishes after this moves it on.
+ */
+export function stateVersionOf(state: SessionState): string {
+  return `${state.lineage}:${state.runs}`
 }
 
 /**
@@ -134,6 +149,8 @@ export function commitCollected(
 }
 
 const STATE_KIND = 'pyflue-monty-session'
+/** The lineage of a state saved before states had one. */
+export const LEGACY_LINEAGE = 'unnamed'
 
 /**
  * Serialises a session namespace (see `state-format.ts` for the bytes), in slices that leave the
@@ -147,6 +164,7 @@ export function dumpSessionState(state: SessionState): Promise<Uint8Array> {
     nextSeq: state.nextSeq,
     notKept: [...state.notKept].map(([name, record]) => ({ name, ...record })),
     runs: state.runs,
+    lineage: state.lineage,
   })
 }
 
@@ -198,11 +216,15 @@ export async function loadSessionState(bytes: Uint8Array): Promise<SessionState>
   }
   const runs = decoded.runs ?? 0
   if (typeof runs !== 'number') throw corrupt('the run count is malformed')
+  // States saved before lineages share one; their run count still tells them apart in time.
+  const lineage = decoded.lineage ?? LEGACY_LINEAGE
+  if (typeof lineage !== 'string') throw corrupt('the lineage is malformed')
   return {
     data,
     definitions,
     nextSeq: decoded.nextSeq,
     special: await specialNamesInSlices(data),
+    lineage,
     touched: new Set(),
     notKept,
     runs,

@@ -27,18 +27,26 @@ import { decodeStateInSlices } from './state-decode.js'
 import { encodeStateInSlices } from './state-encode.js'
 
 const ENTRY_KIND = 'pyflue-monty-name'
+/**
+ * The key of the entry that carries only the counters, written when runs finished without
+ * changing a name (not a Python name, so it cannot collide with one).
+ */
+export const COUNTERS_KEY = '#session'
 
 /** Which object each name held at the baseline. */
 export class DeltaBaseline {
   #data = new Map<string, unknown>()
   #definitions = new Map<string, StoredDefinition>()
   #notKept = new Map<string, NotKeptRecord>()
+  /** The run count at the baseline. */
+  #runs = 0
 
   /** Makes `state` as it is now the baseline. */
   reset(state: SessionState): void {
     this.#data = new Map(state.data)
     this.#definitions = new Map(state.definitions)
     this.#notKept = new Map(state.notKept)
+    this.#runs = state.runs
     state.touched.clear()
   }
 
@@ -54,7 +62,7 @@ export class DeltaBaseline {
   async take(state: SessionState): Promise<PythonStateDelta> {
     const changed: Record<string, Uint8Array> = {}
     const removed: string[] = []
-    const counters = { nextSeq: state.nextSeq, runs: state.runs }
+    const counters = { nextSeq: state.nextSeq, runs: state.runs, lineage: state.lineage }
     for (const name of state.touched) {
       const definition = state.definitions.get(name)
       const record = state.notKept.get(name)
@@ -85,8 +93,13 @@ export class DeltaBaseline {
         removed.push(name)
       }
     }
+    // Runs that changed no name still move the state on (`stateVersionOf`).
+    if (state.runs !== this.#runs && Object.keys(changed).length === 0 && removed.length === 0) {
+      changed[COUNTERS_KEY] = await encodeStateInSlices({ kind: ENTRY_KIND, ...counters })
+    }
     // The baseline follows the names that changed; the others hold the same objects already.
     for (const name of [...Object.keys(changed), ...removed]) this.#follow(state, name)
+    this.#runs = state.runs
     state.touched.clear()
     return { changed, removed }
   }
@@ -118,6 +131,7 @@ export async function applyDeltas(
   const notKept = new Map(state.notKept)
   let nextSeq = state.nextSeq
   let runs = state.runs
+  let lineage = state.lineage
   for (const delta of deltas) {
     if (
       typeof delta !== 'object' ||
@@ -137,6 +151,8 @@ export async function applyDeltas(
       const entry = await decodeEntry(name, bytes)
       nextSeq = Math.max(nextSeq, entry.nextSeq)
       runs = Math.max(runs, entry.runs)
+      if (entry.lineage !== undefined) lineage = entry.lineage
+      if (name === COUNTERS_KEY) continue
       const forget = (n: string) => {
         data.delete(n)
         definitions.delete(n)
@@ -163,6 +179,7 @@ export async function applyDeltas(
     special: await specialNamesInSlices(data),
     notKept,
     runs,
+    lineage,
     touched: new Set(),
   }
 }
@@ -176,6 +193,7 @@ async function decodeEntry(
   notKept?: NotKeptRecord
   nextSeq: number
   runs: number
+  lineage?: string
 }> {
   if (!(bytes instanceof Uint8Array)) {
     throw new StateFormatError('corrupt', `The delta entry of '${name}' is not bytes.`)
@@ -188,11 +206,19 @@ async function decodeEntry(
     new StateFormatError('corrupt', `The delta entry of '${name}' is corrupt: ${what}.`)
   const { nextSeq, runs } = decoded
   if (typeof nextSeq !== 'number' || typeof runs !== 'number') throw corrupt('no counters')
+  if (decoded.lineage !== undefined && typeof decoded.lineage !== 'string') throw corrupt('a bad lineage')
+  const lineage = decoded.lineage as string | undefined
+  if (name === COUNTERS_KEY) return { nextSeq, runs, ...(lineage === undefined ? {} : { lineage }) }
   if (decoded.data instanceof Map) {
     if (!decoded.data.has(name) || [...decoded.data.keys()].some((k) => typeof k !== 'string')) {
       throw corrupt('its values do not name it')
     }
-    return { values: decoded.data as Map<string, unknown>, nextSeq, runs }
+    return {
+      values: decoded.data as Map<string, unknown>,
+      nextSeq,
+      runs,
+      ...(lineage === undefined ? {} : { lineage }),
+    }
   }
   const record = decoded.notKept as Record<string, unknown> | undefined
   if (record !== undefined) {
@@ -210,9 +236,9 @@ async function decodeEntry(
       type: record.type,
       reason: record.reason,
     }
-    return { notKept, nextSeq, runs }
+    return { notKept, nextSeq, runs, ...(lineage === undefined ? {} : { lineage }) }
   }
   const definition = readDefinition(decoded.definition)
   if (!definition || definition.name !== name) throw corrupt('neither a value nor a definition')
-  return { definition, nextSeq, runs }
+  return { definition, nextSeq, runs, ...(lineage === undefined ? {} : { lineage }) }
 }
