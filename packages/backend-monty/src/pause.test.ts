@@ -269,7 +269,7 @@ describe('refused pauses', () => {
     const bytes = pause.dump()
     const { header, payload } = decodePauseEnvelope(bytes)
     const damaged = bytes.slice()
-    damaged[bytes.length - 10] ^= 0xff
+    damaged[bytes.length - 10] = damaged[bytes.length - 10]! ^ 0xff
     const cases: [Uint8Array, unknown, string][] = [
       [damaged, PauseFormatError, 'corrupt'],
       [bytes.slice(0, bytes.length - 3), PauseFormatError, 'truncated'],
