@@ -175,6 +175,7 @@ export class Agent {
         ...(workspace ? { workspace, committedWorkspace } : {}),
         committedPython,
         messages: record ? [...record.messages] : [],
+        ...(record?.extensions ? { extensions: record.extensions } : {}),
         maxSteps: settings.maxSteps,
         maxOutputChars: settings.maxOutputChars,
         resourceLimits: settings.resourceLimits,

@@ -13,10 +13,12 @@ import {
   refuseUnknownKeys,
   type Sandbox,
 } from '@pyflue/core'
-import { type Tool, type ToolSet, tool } from 'ai'
+import { type ModelMessage, type Tool, type ToolSet, tool } from 'ai'
 import { z } from 'zod'
 import { applicationToolsAsExternalFunctions, type PythonToolEvent } from './application-tools.js'
 import { sandboxHostPathScrubber } from './host-paths.js'
+import type { PendingApproval } from './python-approvals.js'
+import { type PauseContext, settlePauses, toolsNeedingApproval } from './run-code-approvals.js'
 
 /** Something `run_code` can run Python in: a harness session, or a bare `PythonBackend`. */
 export type RunCodeTarget =
@@ -47,6 +49,12 @@ export interface RunCodeToolOptions {
   onToolEvent?: (toolCallId: string, event: PythonToolEvent) => void
   /** Called after each run with its outcome, for logging and demos. */
   onRun?: (event: RunCodeEvent) => void
+  /**
+   * Approvals inside the code (`run-code-approvals.ts`): with a backend that can pause
+   * (`PythonBackend.start`), a call of one of `tools` with `needsApproval` pauses the run and the
+   * `run_code` call itself then needs approval; `onPause` receives what the session keeps.
+   */
+  approvals?: { onPause: (pending: PendingApproval) => void; signal?: AbortSignal }
 }
 
 /** What one `run_code` call did. */
@@ -80,6 +88,7 @@ const RUN_CODE_TOOL_OPTION_KEYS = Object.keys({
   onStdout: true,
   onToolEvent: true,
   onRun: true,
+  approvals: true,
 } satisfies Record<keyof RunCodeToolOptions, true>)
 
 /**
@@ -109,7 +118,59 @@ export function runCodeTool(
   const sandbox = options.sandbox ?? ('run' in target ? undefined : target.sandbox)
   // What the model reads names sandbox paths, never the host directories behind them.
   const scrub = sandboxHostPathScrubber(sandbox)
+  const externalsFor = (toolCallId: string, signal: AbortSignal | undefined): ExternalFunctions => ({
+    ...applicationToolsAsExternalFunctions(applicationTools, {
+      toolCallIdPrefix: toolCallId,
+      ...(signal ? { signal } : {}),
+      ...(options.onToolEvent
+        ? { onEvent: (event: PythonToolEvent) => options.onToolEvent?.(toolCallId, event) }
+        : {}),
+    }),
+    ...options.externalFunctions,
+  })
+  const pausing = toolsNeedingApproval(applicationTools)
+  const approvals = options.approvals
+  // Runs that finished while `needsApproval` ran them, by call id: `execute` hands their text over.
+  const finished = new Map<string, string>()
+  const needsApproval =
+    approvals && pausing.size > 0 && typeof backend.start === 'function'
+      ? async (
+          { code }: { code: string },
+          { toolCallId, messages }: { toolCallId: string; messages: ModelMessage[] },
+        ) => {
+          const externalFunctions = externalsFor(toolCallId, approvals.signal)
+          const onStdout = options.onStdout
+          const context: PauseContext = {
+            backend,
+            tools: applicationTools,
+            externalFunctions,
+            pausing,
+            runCodeCallId: toolCallId,
+            messages,
+            ...(approvals.signal ? { signal: approvals.signal } : {}),
+            maxOutputChars: maxChars,
+            scrub,
+          }
+          const settled = await settlePauses(context, () =>
+            backend.start!(code, {
+              externalFunctions,
+              scriptName: '<run_code>',
+              pauseOn: [...pausing],
+              ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+              ...(approvals.signal ? { signal: approvals.signal } : {}),
+              ...(onStdout ? { onStdout: (text: string) => onStdout(toolCallId, text) } : {}),
+            }),
+          )
+          if (settled.kind === 'waiting') {
+            approvals.onPause(settled.pending)
+            return true
+          }
+          finished.set(toolCallId, settled.output)
+          return false
+        }
+      : undefined
   return tool({
+    ...(needsApproval ? { needsApproval } : {}),
     description: describeRunCode(backend, { ...options, ...(sandbox ? { sandbox } : {}) }),
     inputSchema: z.object({
       code: z
@@ -118,16 +179,13 @@ export function runCodeTool(
         .describe('Python source. The value of the last expression is returned as the result.'),
     }),
     execute: async ({ code }, { toolCallId, abortSignal }) => {
-      const externalFunctions: ExternalFunctions = {
-        ...applicationToolsAsExternalFunctions(applicationTools, {
-          toolCallIdPrefix: toolCallId,
-          ...(abortSignal ? { signal: abortSignal } : {}),
-          ...(options.onToolEvent
-            ? { onEvent: (event: PythonToolEvent) => options.onToolEvent?.(toolCallId, event) }
-            : {}),
-        }),
-        ...options.externalFunctions,
+      const done = finished.get(toolCallId)
+      if (done !== undefined) {
+        finished.delete(toolCallId)
+        options.onRun?.({ toolCallId, code, output: done })
+        return done
       }
+      const externalFunctions = externalsFor(toolCallId, abortSignal)
       const onStdout = options.onStdout
       let output: string
       try {

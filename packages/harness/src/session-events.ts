@@ -36,6 +36,18 @@ export type SessionEvent =
   /** One model step (a request and its tool calls) finished. */
   | { type: 'step-finish'; finishReason: FinishReason; usage: LanguageModelUsage }
   /**
+   * Python inside `run_code` called an application tool that needs approval: the run is paused
+   * there and the prompt ends; answer with `session.approve` / `deny` / `respond`.
+   */
+  | {
+      type: 'tool-approval-request'
+      approvalId: string
+      toolName: string
+      input: unknown
+      line?: number
+      codeAround?: string
+    }
+  /**
    * The prompt used all of its `maxSteps` steps while the model still wanted to call tools, so it
    * ended without the model's answer (comes just before `finish`, whose `stepsExhausted` is true).
    */

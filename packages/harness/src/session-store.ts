@@ -39,6 +39,12 @@ export interface SessionRecord {
   sandbox?: { provider: string; sandboxId: string }
   /** When the record was saved, ISO 8601. */
   updatedAt: string
+  /**
+   * Named JSON values later features keep with the session (the pending approvals of paused
+   * Python runs: `pyflue.pendingApprovals`). A save carries all of them; a name it leaves out is
+   * removed.
+   */
+  extensions?: Record<string, unknown>
 }
 
 /**
@@ -95,5 +101,6 @@ function copyRecord(record: SessionRecord): SessionRecord {
         }
       : {}),
     ...(record.sandbox ? { sandbox: { ...record.sandbox } } : {}),
+    ...(record.extensions ? { extensions: structuredClone(record.extensions) } : {}),
   }
 }

@@ -4,11 +4,13 @@ import {
   type DataclassConstructor,
   type DataclassSpec,
   type ExecOptions,
+  type ExternalFunctionDefinition,
   type InferSchemaOutput,
   InvalidArgumentError,
   isAbortError,
   NotConfiguredError,
   type PythonBackend,
+  type PythonResumeAnswer,
   type PythonRunOptions,
   type PythonRunResult,
   type ResourceLimits,
@@ -34,7 +36,7 @@ import {
   streamText,
   type ToolSet,
 } from 'ai'
-import { BUILT_IN_TOOL_NAMES } from './application-tools.js'
+import { applicationToolsAsExternalFunctions, BUILT_IN_TOOL_NAMES } from './application-tools.js'
 import {
   type ContractHarnessSetting,
   checkHarnessResult,
@@ -45,8 +47,28 @@ import {
   usageOf,
 } from './contract-harness.js'
 import { EventQueue, HeldEvents } from './event-queue.js'
+import { sandboxHostPathScrubber } from './host-paths.js'
 import { checkPromptOptions, runPythonOptions, stepsExhausted } from './prompt-options.js'
+import {
+  type ApprovalRequest,
+  type ApprovalResponse,
+  approvalAnswerMessage,
+  approvalRequestMessage,
+  approvalRequestOf,
+  checkResponses,
+  PENDING_APPROVALS_EXTENSION,
+  type PendingApproval,
+  readPendingApprovals,
+} from './python-approvals.js'
 import { type CommittedPython, type PythonSave, pythonRecordFields } from './python-commits.js'
+import {
+  denialAnswer,
+  type PauseContext,
+  resumeOptions,
+  runApprovedCall,
+  settlePauses,
+  toolsNeedingApproval,
+} from './run-code-approvals.js'
 import { type RunCodeEvent, type RunCodeToolOptions, runCodeTool } from './run-code-tool.js'
 import { sandboxTools } from './sandbox-tools.js'
 import type { SessionEvent } from './session-events.js'
@@ -82,6 +104,8 @@ export interface SessionSettings {
   /** The Python state as the store holds it, or the backend's state at open when none is stored. */
   committedPython?: CommittedPython | undefined
   messages: ModelMessage[]
+  /** The stored record's extensions (pending approvals among them). */
+  extensions?: Record<string, unknown>
   maxSteps: number
   maxOutputChars: number
   resourceLimits?: ResourceLimits | undefined
@@ -134,6 +158,12 @@ export interface PromptReply<T = undefined> {
   /** The typed reply when `result` was given; `undefined` otherwise. */
   result: T
   /**
+   * Calls of application tools with `needsApproval` that Python made inside `run_code` and
+   * that wait for an answer (`approve`, `deny`, `respond`); the prompt ended there. Empty when
+   * nothing waits. The reply's messages end with their `tool-approval-request` parts.
+   */
+  approvalRequests: ApprovalRequest[]
+  /**
    * The messages this prompt added to the session's history (the user's message first). On a
    * harness other than `'ai-sdk'` they are that harness's own JSON messages (with
    * `'deepagents'`, LangChain's stored messages), typed here as the AI SDK's.
@@ -182,6 +212,10 @@ export class Session {
   #committed: { messageCount: number; workspace: WorkspaceFiles | undefined }
   /** The Python state as the store holds it, and what the next save commits of it. */
   readonly #committedPython: CommittedPython | undefined
+  /** Calls inside `run_code` waiting for a person's answer (saved with the session). */
+  #pending: PendingApproval[]
+  /** The stored extensions this session does not own, kept as they are. */
+  readonly #otherExtensions: Record<string, unknown>
 
   /** @internal Sessions are made by `Agent.session()`. */
   constructor(settings: SessionSettings) {
@@ -193,6 +227,14 @@ export class Session {
       workspace: settings.committedWorkspace,
     }
     this.#committedPython = settings.committedPython
+    this.#pending = readPendingApprovals(settings.extensions)
+    const { [PENDING_APPROVALS_EXTENSION]: _pending, ...others } = settings.extensions ?? {}
+    this.#otherExtensions = others
+  }
+
+  /** The calls inside `run_code` waiting for a person's answer, oldest first. */
+  get approvalRequests(): ApprovalRequest[] {
+    return this.#pending.map(approvalRequestOf)
   }
 
   /** The session's Python backend, when the agent has one. */
@@ -310,7 +352,8 @@ export class Session {
       const result = await raceAbort(call, op.signal)
       const typed =
         options.result === undefined ? undefined : readTypedOutput(() => result.output, result.text)
-      return this.#commitReply<T>(setup.base, [setup.userMessage, ...result.response.messages], {
+      const added = this.#withPauses([...setup.userMessages, ...result.response.messages], setup.pauses)
+      return this.#commitReply<T>(setup.base, added, {
         text: result.text,
         steps: result.steps as StepResult<ToolSet>[],
         usage: result.totalUsage,
@@ -436,7 +479,10 @@ export class Session {
         )
       }
       const exhausted = stepsExhausted(steps, maxSteps)
-      const reply = await this.#commitReply<T>(setup.base, [setup.userMessage, ...response.messages], {
+      const added = this.#withPauses([...setup.userMessages, ...response.messages], setup.pauses)
+      for (const pending of setup.pauses)
+        queue.push({ type: 'tool-approval-request', ...approvalRequestOf(pending) })
+      const reply = await this.#commitReply<T>(setup.base, added, {
         text: finalText,
         steps: steps as StepResult<ToolSet>[],
         usage,
@@ -448,6 +494,147 @@ export class Session {
       queue.push({ type: 'finish', text: finalText, finishReason, stepsExhausted: exhausted, usage })
       return reply
     })
+  }
+
+  /**
+   * Answers approval requests (`PromptReply.approvalRequests`; the `tool-approval-response`
+   * parts AI SDK UI sends carry the same `approvalId`, `approved` and `reason`) and goes on: an
+   * approved call runs its tool and Python gets its output, a denied one raises
+   * `PermissionError` in Python (the snippet may catch it). The Python resumes exactly where it
+   * stopped, in this process or in another one that opened the session. When the run pauses at
+   * another call that needs approval the reply ends with its request; when it finishes, the
+   * model's loop continues with the run's output and the reply is the model's, as `prompt`.
+   */
+  async respond<T = undefined>(
+    responses: readonly ApprovalResponse[],
+    options: PromptOptions<T> = {},
+  ): Promise<PromptReply<T>> {
+    this.#checkOpen()
+    const maxSteps = checkPromptOptions(options, this.#settings.maxSteps, 'respond options')
+    const answers = checkResponses(responses, this.#pending)
+    const op = this.#begin(options.signal)
+    return this.#promptOperation(op, false, maxSteps, async () => {
+      const base = this.#messages.length
+      const before = this.#pending
+      const added: ModelMessage[] = []
+      try {
+        for (const response of answers) added.push(...(await this.#answer(response, op.signal)))
+        await this.#commitFrom(base, added)
+      } catch (error) {
+        this.#pending = before
+        throw error
+      }
+      if (this.#pending.length > 0) {
+        return {
+          text: '',
+          steps: [],
+          usage: usageOf({} as never),
+          finishReason: 'tool-calls' as const,
+          stepsExhausted: false,
+          result: undefined as T,
+          messages: structuredClone(added),
+          approvalRequests: this.approvalRequests,
+        }
+      }
+      // Every paused run finished: the model goes on from its runs' outputs.
+      const setup = await this.#setup(undefined, op, options, maxSteps)
+      const result = await raceAbort(generateText(setup.callOptions), op.signal)
+      const typed =
+        options.result === undefined ? undefined : readTypedOutput(() => result.output, result.text)
+      const more = this.#withPauses(result.response.messages, setup.pauses)
+      return this.#commitReply<T>(base, [...added, ...more], {
+        text: result.text,
+        steps: result.steps as StepResult<ToolSet>[],
+        usage: result.totalUsage,
+        finishReason: result.finishReason,
+        stepsExhausted: stepsExhausted(result.steps, maxSteps),
+        result: typed as T,
+      })
+    })
+  }
+
+  /** Approves the call `approvalId` (with `rest`, every later call of the same run too) and goes on (see `respond`). */
+  approve<T = undefined>(
+    approvalId: string,
+    options: PromptOptions<T> & { rest?: boolean } = {},
+  ): Promise<PromptReply<T>> {
+    const { rest, ...promptOptions } = options
+    return this.respond([{ approvalId, approved: true, ...(rest ? { rest } : {}) }], promptOptions)
+  }
+
+  /** Denies the call `approvalId`: Python gets a `PermissionError` saying `reason` (see `respond`). */
+  deny<T = undefined>(
+    approvalId: string,
+    reason?: string,
+    options: PromptOptions<T> = {},
+  ): Promise<PromptReply<T>> {
+    return this.respond(
+      [{ approvalId, approved: false, ...(reason === undefined ? {} : { reason }) }],
+      options,
+    )
+  }
+
+  /**
+   * One answer: runs the approved tool (or denies), resumes the paused run through its next
+   * automatic answers, and returns the messages that record it. Updates the pending list.
+   */
+  async #answer(response: ApprovalResponse, signal: AbortSignal): Promise<ModelMessage[]> {
+    const backend = this.#requireBackend('respond')
+    const pending = this.#pending.find((p) => p.approvalId === response.approvalId)!
+    const context = this.#pauseContext(backend, pending.runCodeCallId, signal)
+    const definition = context.externalFunctions[pending.toolName] as ExternalFunctionDefinition
+    let answer: PythonResumeAnswer
+    let outcome: Parameters<typeof approvalAnswerMessage>[2]
+    if (response.approved) {
+      ;({ answer, outcome } = await runApprovedCall(definition, pending.input as Record<string, unknown>))
+    } else {
+      answer = denialAnswer(pending.toolName, response.reason)
+      outcome = { denied: response.reason ?? `The call of ${pending.toolName} was denied.` }
+    }
+    const messages = [approvalAnswerMessage(pending, response, outcome)]
+    const bytes = new Uint8Array(Buffer.from(pending.pause, 'base64'))
+    const settled = await settlePauses(
+      context,
+      () => backend.resume!(bytes, answer, resumeOptions(context)),
+      response.approved && (response.rest === true || pending.approveRest),
+    )
+    this.#pending = this.#pending.filter((p) => p !== pending)
+    if (settled.kind === 'waiting') {
+      this.#pending = [...this.#pending, settled.pending]
+      messages.push(approvalRequestMessage(settled.pending))
+    } else {
+      messages.push({
+        role: 'tool',
+        content: [
+          {
+            type: 'tool-result',
+            toolCallId: pending.runCodeCallId,
+            toolName: 'run_code',
+            output: { type: 'text', value: settled.output },
+          },
+        ],
+      })
+    }
+    return messages
+  }
+
+  /** What resuming a paused `run_code` run needs (`run-code-approvals.ts`). */
+  #pauseContext(backend: PythonBackend, runCodeCallId: string, signal: AbortSignal): PauseContext {
+    const tools = this.#settings.tools
+    return {
+      backend,
+      tools,
+      externalFunctions: applicationToolsAsExternalFunctions(tools, {
+        toolCallIdPrefix: runCodeCallId,
+        signal,
+      }),
+      pausing: toolsNeedingApproval(tools),
+      runCodeCallId,
+      messages: this.#messages,
+      signal,
+      maxOutputChars: this.#settings.maxOutputChars,
+      scrub: sandboxHostPathScrubber(this.#settings.sandbox),
+    }
   }
 
   /** Stops every operation in flight; each rejects with an `AbortError`. The session stays usable. */
@@ -602,10 +789,12 @@ export class Session {
   async #commitReply<T>(
     base: number,
     added: ModelMessage[],
-    reply: Omit<PromptReply<T>, 'messages'>,
+    reply: Omit<PromptReply<T>, 'messages' | 'approvalRequests'>,
   ): Promise<PromptReply<T>> {
-    if (this.#messages.length !== base + added.length) await this.#commitFrom(base, added)
-    return { ...reply, messages: structuredClone(added) }
+    if (this.#messages.length !== base + added.length || this.#pending.length > 0) {
+      await this.#commitFrom(base, added)
+    }
+    return { ...reply, messages: structuredClone(added), approvalRequests: this.approvalRequests }
   }
 
   /** Makes the history after `base` be `added`, and saves it. */
@@ -615,7 +804,7 @@ export class Session {
   }
 
   async #setup(
-    text: string,
+    text: string | undefined,
     op: Operation,
     options: PromptOptions<unknown>,
     maxSteps: number,
@@ -629,6 +818,8 @@ export class Session {
       instructions: this.#settings.instructions,
     })
     const tools: ToolSet = {}
+    // Calls inside run_code that paused for approval during this prompt (see `#withPauses`).
+    const pauses: PendingApproval[] = []
     if (backend) {
       const variables = backend.listVariables ? await backend.listVariables().catch(() => []) : []
       tools.run_code = runCodeTool(backend, {
@@ -639,6 +830,7 @@ export class Session {
         ...(this.#settings.resourceLimits ? { resourceLimits: this.#settings.resourceLimits } : {}),
         ...(activity ? activity : {}),
         ...(options.onRunCode ? { onRun: options.onRunCode } : {}),
+        approvals: { onPause: (pending) => pauses.push(pending), signal: op.signal },
       })
     }
     if (sandbox)
@@ -650,15 +842,17 @@ export class Session {
         }),
       )
     Object.assign(tools, applicationTools)
-    const userMessage: ModelMessage = { role: 'user', content: text }
+    // Without text the prompt continues the history (after approvals were answered).
+    const userMessages: ModelMessage[] = text === undefined ? [] : [{ role: 'user', content: text }]
     const base = this.#messages.length
     // Each step that called tools is committed before the next model request, so a process
     // killed mid-prompt loses at most the step in flight. The final step (the reply) is committed
     // with the reply, once it is checked. A failed save stops the prompt with its error.
     const onStepFinish = async (step: { finishReason: string; response: { messages: ModelMessage[] } }) => {
-      if (op.signal.aborted || step.finishReason !== 'tool-calls') return
+      // A step that paused for approval is committed with the reply, once rewritten.
+      if (op.signal.aborted || step.finishReason !== 'tool-calls' || pauses.length > 0) return
       try {
-        await this.#commitFrom(base, [userMessage, ...step.response.messages])
+        await this.#commitFrom(base, [...userMessages, ...step.response.messages])
       } catch (error) {
         op.fail(error)
       }
@@ -667,7 +861,7 @@ export class Session {
     const callOptions = {
       model,
       system,
-      messages: [...this.#messages, userMessage],
+      messages: [...this.#messages, ...userMessages],
       tools: traceBuiltInTools(this.#telemetry, tools, BUILT_IN_TOOL_NAMES),
       stopWhen: stepCountIs(maxSteps),
       abortSignal: op.signal,
@@ -675,7 +869,37 @@ export class Session {
       ...aiSdkTelemetry(this.#telemetry),
       ...(options.result === undefined ? {} : { output: Output.object({ schema: options.result }) }),
     }
-    return { userMessage, base, callOptions }
+    return { userMessages, base, callOptions, pauses }
+  }
+
+  /**
+   * A prompt's messages with its pauses for approval shown: the AI SDK's own approval request of
+   * each paused `run_code` call is replaced by the paused application tool's call and its
+   * `tool-approval-request` (`python-approvals.ts`), and the pauses join the pending ones.
+   */
+  #withPauses(added: ModelMessage[], pauses: readonly PendingApproval[]): ModelMessage[] {
+    if (pauses.length === 0) return added
+    const paused = new Set(pauses.map((pending) => pending.runCodeCallId))
+    const shown = added.map((message) =>
+      message.role === 'assistant' && Array.isArray(message.content)
+        ? {
+            ...message,
+            content: message.content.filter(
+              (part) => !(part.type === 'tool-approval-request' && paused.has(part.toolCallId)),
+            ),
+          }
+        : message,
+    ) as ModelMessage[]
+    this.#pending = [...this.#pending, ...pauses]
+    return [...shown, ...pauses.map(approvalRequestMessage)]
+  }
+
+  /** The extensions a save carries: the pending approvals and what others stored. */
+  #extensions(): Record<string, unknown> {
+    return {
+      ...this.#otherExtensions,
+      ...(this.#pending.length > 0 ? { [PENDING_APPROVALS_EXTENSION]: this.#pending } : {}),
+    }
   }
 
   #persist(): Promise<void> {
@@ -694,6 +918,7 @@ export class Session {
           ...(python ? pythonRecordFields(python, backend!) : {}),
           ...(workspace ? { workspace } : {}),
           ...(sandbox?.id ? { sandbox: { provider: sandbox.name, sandboxId: sandbox.id } } : {}),
+          extensions: this.#extensions(),
           updatedAt: new Date().toISOString(),
         })
       } catch (error) {

@@ -43,6 +43,8 @@ interface Held {
   workspace: WorkspaceFiles
   /** The provider sandbox as last committed, `provider/id`. */
   sandboxKey: string | undefined
+  /** The extensions as last committed, each as its JSON text. */
+  extensions: Map<string, string>
   /** Renews the lease while the session is open, so a prompt longer than the TTL keeps it. */
   renewal: ReturnType<typeof setInterval> | undefined
   /** Why the lease was lost (taken over after expiry, store unreachable); saves then reject with it. */
@@ -112,6 +114,9 @@ export class ContractStoreBridge implements SessionStore {
     held.messageCount = record?.messages.length ?? 0
     held.workspace = { ...(record?.workspace ?? {}) }
     held.sandboxKey = record?.sandbox ? sandboxKey(record.sandbox) : undefined
+    held.extensions = new Map(
+      Object.entries(record?.extensions ?? {}).map(([name, value]) => [name, JSON.stringify(value)]),
+    )
     if (!record) return undefined
     return {
       version: SESSION_RECORD_VERSION,
@@ -128,6 +133,9 @@ export class ContractStoreBridge implements SessionStore {
         : {}),
       ...(Object.keys(record.workspace).length > 0 ? { workspace: { ...record.workspace } } : {}),
       ...(record.sandbox ? { sandbox: { ...record.sandbox } } : {}),
+      ...(Object.keys(record.extensions).length > 0
+        ? { extensions: structuredClone({ ...record.extensions }) }
+        : {}),
       updatedAt: record.updatedAt,
     }
   }
@@ -141,6 +149,13 @@ export class ContractStoreBridge implements SessionStore {
     const changesFiles =
       delta !== undefined && (Object.keys(delta.written).length > 0 || delta.removed.length > 0)
     const nextSandboxKey = record.sandbox ? sandboxKey(record.sandbox) : held.sandboxKey
+    const nextExtensions = new Map(
+      Object.entries(record.extensions ?? {}).map(([name, value]) => [name, JSON.stringify(value)]),
+    )
+    const extensions: Record<string, unknown> = {}
+    for (const [name, text] of nextExtensions)
+      if (held.extensions.get(name) !== text) extensions[name] = JSON.parse(text)
+    for (const name of held.extensions.keys()) if (!nextExtensions.has(name)) extensions[name] = null
     held.version = await this.#store.commit(held.lease, {
       expectedVersion: held.version,
       appendMessages: added,
@@ -165,7 +180,9 @@ export class ContractStoreBridge implements SessionStore {
           : {}),
       ...(changesFiles ? { workspace: { kind: 'delta' as const, ...delta! } } : {}),
       ...(record.sandbox && nextSandboxKey !== held.sandboxKey ? { sandbox: { ...record.sandbox } } : {}),
+      ...(Object.keys(extensions).length > 0 ? { extensions } : {}),
     })
+    held.extensions = nextExtensions
     held.messageCount = record.messages.length
     if (record.workspace) held.workspace = { ...record.workspace }
     held.sandboxKey = nextSandboxKey
@@ -221,6 +238,7 @@ export class ContractStoreBridge implements SessionStore {
         messageCount: 0,
         workspace: {},
         sandboxKey: undefined,
+        extensions: new Map(),
         renewal: undefined,
         lost: undefined,
       }
