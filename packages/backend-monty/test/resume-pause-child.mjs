@@ -11,7 +11,7 @@ const { state, pause, answer, execution } = JSON.parse(input)
 const backend = createMontyBackend(execution ? { execution } : {})
 await backend.loadState(new Uint8Array(Buffer.from(state, 'base64')))
 const outcome = await backend.resume(new Uint8Array(Buffer.from(pause, 'base64')), answer, {
-  externalFunctions: { refund: (order, amount) => amount },
+  externalFunctions: { refund: (_order, amount) => amount },
   pauseOn: ['refund'],
 })
 const out =

@@ -44,7 +44,8 @@ describe('pause envelope', () => {
     const newer = bytes.slice()
     newer[9] = 2
     expect(refusal(newer).reason).toBe('version')
-    for (const cut of [9, 14, 20, bytes.length - 1]) expect(refusal(bytes.slice(0, cut)).reason).toBe('truncated')
+    for (const cut of [9, 14, 20, bytes.length - 1])
+      expect(refusal(bytes.slice(0, cut)).reason).toBe('truncated')
     const longer = new Uint8Array(bytes.length + 1)
     longer.set(bytes)
     expect(refusal(longer).reason).toBe('corrupt')

@@ -1,7 +1,8 @@
 /** The session store contract suite on PostgresSessionStore against a real server on 127.0.0.1. */
+
+import { type PostgresServer, startPostgres } from '@pyflue/test-support'
 import { describeSessionStoreContract } from '@pyflue/testkit'
 import { afterAll, describe, it } from 'vitest'
-import { type PostgresServer, startPostgres } from '../test/postgres-server.js'
 import { PostgresSessionStore } from './postgres-session-store.js'
 
 const server: PostgresServer | undefined = await startPostgres()

@@ -5,8 +5,8 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { type PostgresServer, startPostgres } from '@pyflue/test-support'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type PostgresServer, startPostgres } from '../test/postgres-server.js'
 import { PostgresSessionStore } from './postgres-session-store.js'
 
 const worker = fileURLToPath(new URL('../test/worker.mjs', import.meta.url))

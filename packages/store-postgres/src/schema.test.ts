@@ -2,9 +2,10 @@
  * Schema 2 on a real PostgreSQL (127.0.0.1): a commit writes only the rows of what it changed,
  * and a database of schema 1 is refused with a typed error saying what to do.
  */
+
+import { type PostgresServer, startPostgres } from '@pyflue/test-support'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type PostgresServer, startPostgres } from '../test/postgres-server.js'
 import { PostgresSessionStore } from './postgres-session-store.js'
 
 const server: PostgresServer | undefined = await startPostgres()
