@@ -6,7 +6,7 @@ import { AGENTS_MD, SALES_CSV } from './sales-data.js'
 
 /** An agent analysing a CSV in the virtual sandbox through run_code, printing every step. */
 export async function runAnalyst(model: ModelSetting, label: string): Promise<void> {
-  heading(`8. An agent analyses data/sales.csv with run_code — model: ${label}`)
+  heading(`9. An agent analyses data/sales.csv with run_code — model: ${label}`)
   const agent = await init({
     model,
     pythonBackend: 'monty',

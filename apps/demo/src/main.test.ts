@@ -23,6 +23,7 @@ describe('pnpm demo', () => {
       '5. Dataclass',
       '6. Limits and isolation',
       '7. Files',
+      '8. Approvals inside run_code',
     ]) {
       expect(stdout).toContain(`=== ${title}`)
     }
@@ -34,5 +35,9 @@ describe('pnpm demo', () => {
     expect(stdout).toContain('reply.result (validated by zod): {"region":"West","revenue":571,"share":0.328}')
     expect(stdout).toContain('ResourceLimitError [RESOURCE_LIMIT]')
     expect(stdout).toContain('WriteRefusedError [WRITE_REFUSED]')
+    expect(stdout).toContain('paused at line 5: refund({"order_id":"B-2002","amount":450})')
+    expect(stdout).toContain('another agent opened the session: 1 approval pending')
+    expect(stdout).toContain('refunds paid: ["A-1001: 30","C-3003: 12.5"]')
+    expect(stdout).toContain("refunded 2 orders for 42.5 - denied: ['B-2002 (over the 100 limit)']")
   }, 120_000)
 })

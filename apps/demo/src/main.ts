@@ -1,5 +1,6 @@
 import { runAnalyst } from './analyst.js'
 import { analystModelChoice } from './model-choice.js'
+import { runRefundApprovals } from './refund-approvals.js'
 import { runScenarios } from './scenarios.js'
 
 /**
@@ -9,6 +10,7 @@ import { runScenarios } from './scenarios.js'
 const started = performance.now()
 console.log('PyFlue demo — Python for TypeScript agents (backend: monty, sandbox: virtual)')
 await runScenarios()
+await runRefundApprovals()
 const choice = analystModelChoice()
 try {
   await runAnalyst(choice.model, choice.label)
