@@ -1,4 +1,4 @@
-import { describePythonBackendContract } from '@pyflue/testkit'
+import { describePythonBackendContract, describePythonPauseContract } from '@pyflue/testkit'
 import { createMontyBackend } from './monty-backend.js'
 import { montyBackend } from './monty-backend-factory.js'
 
@@ -14,4 +14,10 @@ describePythonBackendContract(
 
 describePythonBackendContract('monty (montyBackend() factory)', () =>
   montyBackend().createBackend({ sessionId: 'contract' }),
+)
+
+// Pausing at a host call, in both execution modes.
+describePythonPauseContract('monty (pool)', () => createMontyBackend())
+describePythonPauseContract('monty (in-thread)', () =>
+  createMontyBackend({ execution: 'in-thread-trusted-code-only' }),
 )

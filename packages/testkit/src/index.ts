@@ -1,5 +1,6 @@
 export * from './expect-errors.js'
 export * from './python-backend-contract.js'
+export * from './python-pause-contract.js'
 export * from './readme-examples.js'
 export * from './sandbox-contract.js'
 export * from './session-store-contract.js'

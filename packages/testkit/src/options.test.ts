@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '@pyflue/core'
 import { describe, expect, it } from 'vitest'
 import {
   describePythonBackendContract,
+  describePythonPauseContract,
   describeReadmeExamples,
   describeSandboxContract,
   sandboxContractTitles,
@@ -22,6 +23,9 @@ describe('the suites refuse bad options before registering a test', () => {
     expect(() =>
       describePythonBackendContract('x', never, { capabilities: { dataclass: false } } as never),
     ).toThrow(/Did you mean `dataclasses`\?/)
+    expect(() => describePythonPauseContract('x', never, { timeout: 1 } as never)).toThrow(
+      /Did you mean `timeoutMs`\?/,
+    )
     expect(() => describeReadmeExamples(new URL('file:///none.md'), { minimun: 1 } as never)).toThrow(
       InvalidArgumentError,
     )
