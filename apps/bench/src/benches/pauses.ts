@@ -21,7 +21,10 @@ async function timed(step: () => Promise<unknown>): Promise<number> {
 }
 
 /** Round trip (start → dump → resume elsewhere) against the in-place call, alternately. */
-async function roundTrip(options: Parameters<typeof createMontyBackend>[0], rounds: number): Promise<[number, number]> {
+async function roundTrip(
+  options: Parameters<typeof createMontyBackend>[0],
+  rounds: number,
+): Promise<[number, number]> {
   const here = createMontyBackend(options)
   const there = createMontyBackend(options)
   const plain = createMontyBackend(options)
