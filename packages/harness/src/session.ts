@@ -350,17 +350,7 @@ export class Session {
       const setup = await this.#setup(text, op, options, maxSteps)
       const call = generateText(setup.callOptions)
       const result = await raceAbort(call, op.signal)
-      const typed =
-        options.result === undefined ? undefined : readTypedOutput(() => result.output, result.text)
-      const added = this.#withPauses([...setup.userMessages, ...result.response.messages], setup.pauses)
-      return this.#commitReply<T>(setup.base, added, {
-        text: result.text,
-        steps: result.steps as StepResult<ToolSet>[],
-        usage: result.totalUsage,
-        finishReason: result.finishReason,
-        stepsExhausted: stepsExhausted(result.steps, maxSteps),
-        result: typed as T,
-      })
+      return this.#loopReply<T>(setup, setup.userMessages, result, options, maxSteps)
     })
   }
 
@@ -539,17 +529,7 @@ export class Session {
       // Every paused run finished: the model goes on from its runs' outputs.
       const setup = await this.#setup(undefined, op, options, maxSteps)
       const result = await raceAbort(generateText(setup.callOptions), op.signal)
-      const typed =
-        options.result === undefined ? undefined : readTypedOutput(() => result.output, result.text)
-      const more = this.#withPauses(result.response.messages, setup.pauses)
-      return this.#commitReply<T>(base, [...added, ...more], {
-        text: result.text,
-        steps: result.steps as StepResult<ToolSet>[],
-        usage: result.totalUsage,
-        finishReason: result.finishReason,
-        stepsExhausted: stepsExhausted(result.steps, maxSteps),
-        result: typed as T,
-      })
+      return this.#loopReply<T>({ base, pauses: setup.pauses }, added, result, options, maxSteps)
     })
   }
 
@@ -870,6 +850,29 @@ export class Session {
       ...(options.result === undefined ? {} : { output: Output.object({ schema: options.result }) }),
     }
     return { userMessages, base, callOptions, pauses }
+  }
+
+  /**
+   * The reply of an AI SDK loop: its messages (after `before`, from the history's length `base`
+   * on), its pauses for approval shown, committed.
+   */
+  #loopReply<T>(
+    at: { base: number; pauses: readonly PendingApproval[] },
+    before: ModelMessage[],
+    result: Awaited<ReturnType<typeof generateText>>,
+    options: PromptOptions<T>,
+    maxSteps: number,
+  ): Promise<PromptReply<T>> {
+    const typed = options.result === undefined ? undefined : readTypedOutput(() => result.output, result.text)
+    const added = this.#withPauses([...before, ...result.response.messages], at.pauses)
+    return this.#commitReply<T>(at.base, added, {
+      text: result.text,
+      steps: result.steps as StepResult<ToolSet>[],
+      usage: result.totalUsage,
+      finishReason: result.finishReason,
+      stepsExhausted: stepsExhausted(result.steps, maxSteps),
+      result: typed as T,
+    })
   }
 
   /**
