@@ -93,55 +93,8 @@ export class MontyBackend implements PythonBackend {
   #closed = false
   /** Aborted by `close()` with a `ClosedError`: a run in progress rejects with it at once. */
   readonly #closer = new AbortController()
-  /** What `run-start.ts` and `run-pipeline.ts` need of this backend. */
-  readonly #engine: RunEngine = (() => {
-    const backend = this
-    return {
-      name: this.name,
-      engineVersion: this.engineVersion,
-      get state() {
-        return backend.#state
-      },
-      get executor() {
-        return backend.#pool ?? IN_THREAD_EXECUTOR
-      },
-      closer: this.#closer.signal,
-      dataclasses: this.#dataclasses,
-      get valueLimits() {
-        return backend.#valueLimits
-      },
-      programs: this.#programs,
-      knownMounts: () => this.#knownMounts(),
-      setCurrent: (execution) => {
-        this.#current = execution
-      },
-      checkOpen: () => this.#checkOpen(),
-      get defaults() {
-        return backend.#defaults
-      },
-      get maxStdoutBytes() {
-        return backend.#maxStdoutBytes
-      },
-      get scriptName() {
-        return backend.#scriptName
-      },
-      get sandbox() {
-        return backend.#sandbox
-      },
-      get extraMounts() {
-        return backend.#extraMounts
-      },
-      get maxWriteBytes() {
-        return backend.#maxWriteBytes
-      },
-      get pool() {
-        return backend.#pool
-      },
-      setMounts: (mounts) => {
-        this.#mounts = mounts
-      },
-    }
-  })()
+  /** What `run-start.ts` and `run-pipeline.ts` need of this backend (made by the constructor). */
+  readonly #engine: RunEngine
 
   constructor(options: MontyBackendOptions = {}) {
     refuseUnknownKeys(options, MONTY_BACKEND_OPTION_KEYS, 'montyBackend options')
@@ -175,6 +128,34 @@ export class MontyBackend implements PythonBackend {
         'maxWriteBytesPerRun',
         'maxWriteBytesPerRun must be a non-negative number.',
       )
+    }
+    const backend = this
+    this.#engine = {
+      name: this.name,
+      engineVersion: this.engineVersion,
+      get state() {
+        return backend.#state
+      },
+      executor: this.#pool ?? IN_THREAD_EXECUTOR,
+      closer: this.#closer.signal,
+      dataclasses: this.#dataclasses,
+      valueLimits: this.#valueLimits,
+      programs: this.#programs,
+      knownMounts: () => this.#knownMounts(),
+      setCurrent: (execution) => {
+        this.#current = execution
+      },
+      checkOpen: () => this.#checkOpen(),
+      defaults: this.#defaults,
+      maxStdoutBytes: this.#maxStdoutBytes,
+      scriptName: this.#scriptName,
+      sandbox: this.#sandbox,
+      extraMounts: this.#extraMounts,
+      maxWriteBytes: this.#maxWriteBytes,
+      pool: this.#pool,
+      setMounts: (mounts) => {
+        this.#mounts = mounts
+      },
     }
     const telemetry = montyTelemetry(options.telemetry, 'montyBackend options.telemetry')
     // With telemetry the caller gets the instrumented backend (a Proxy over this one).

@@ -6,17 +6,13 @@ import {
   type HostDirectoryMount,
   InvalidArgumentError,
   PythonSyntaxError,
-  ResourceLimitError,
   refuseUnknownKeys,
-  ValueConversionError,
 } from '@pyflue/core'
-import type { CallAnswer, Execution, ExecutionRequest, Executor, Step } from './execution.js'
-import { MontyFailure } from './monty-failure.js'
-import { mountError } from './mount-error.js'
+import type { Execution, ExecutionRequest, Executor } from './execution.js'
+import { poolExecution } from './pool-execution.js'
 import { PoolProcess } from './pool-process.js'
-import type { FromRunner, MountSpec, ToRunner } from './pool-protocol.js'
-import type { RunClock } from './run-limits.js'
-import { markTuples, unmarkTuples } from './tuple-mark.js'
+import type { FromRunner, ToRunner } from './pool-protocol.js'
+import { durationError, type RunClock } from './run-limits.js'
 
 /** Options of `createMontyPool`. */
 export interface MontyPoolOptions {
@@ -64,8 +60,6 @@ export const DEFAULT_POOL_NICENESS = 10
 export const DEFAULT_POOL_START_TIMEOUT_MS = 10_000
 /** How many processes one run starts, at most, before it gives up on the pool. */
 const MAX_START_ATTEMPTS = 3
-/** After the deadline, Monty's own timer gets this long to end the run before the process is killed. */
-const KILL_GRACE_MS = 50
 
 /** The default pool size for this machine: one process per core, at least 2, at most 16. */
 export function defaultPoolSize(): number {
@@ -179,7 +173,10 @@ export class MontyPool implements Executor {
     signal?: AbortSignal,
   ): Promise<Execution> {
     const proc = await this.#readyProcess(request.clock, signal)
-    return this.#executionOn(proc, request, mounts)
+    return poolExecution(proc, request, mounts, {
+      discard: (p, reason) => this.#discard(p, reason),
+      release: (p) => this.#release(p),
+    })
   }
 
   /**
@@ -196,8 +193,8 @@ export class MontyPool implements Executor {
   ): Promise<Extract<FromRunner, { type: K }>> {
     const proc = await this.#readyProcess(clock, signal)
     const expired = () =>
-      durationErrorOf(
-        limits,
+      durationError(
+        limits.maxDurationSecs,
         `the deadline passed during the snippet's ${reply === 'analysis' ? 'analysis' : 'type check'}`,
       )
     const timer = setTimeout(() => this.#discard(proc, expired()), Math.max(0, clock.deadline - Date.now()))
@@ -368,126 +365,6 @@ export class MontyPool implements Executor {
     if (this.#closed || this.#waiters.length === 0 || this.#live.size >= this.size) return
     this.#waiters.shift()!.give(this.#spawn())
   }
-
-  #executionOn(
-    proc: PoolProcess,
-    request: ExecutionRequest,
-    mountSpecs: readonly HostDirectoryMount[],
-  ): Execution {
-    const limits = request.limits
-    let done = false
-    let killTimer: NodeJS.Timeout | undefined
-    const durationError = () =>
-      durationErrorOf(limits, 'the wall-clock deadline passed and the process executing it was killed')
-    let expired = false
-    const send = async (message: ToRunner): Promise<Step> => {
-      if (done) throw new ClosedError('Monty pool execution')
-      if (expired) {
-        this.#discard(proc, durationError())
-        throw durationError()
-      }
-      await proc.ready
-      proc.onPrint = request.printCallback
-      const reply = await proc.request(message, limits)
-      switch (reply.type) {
-        case 'lookup':
-          return { kind: 'lookup', name: reply.name }
-        case 'call':
-          return {
-            kind: 'call',
-            name: reply.name,
-            args: unmarkTuples(reply.args) as unknown[],
-            kwargs: unmarkTuples(reply.kwargs) as Record<string, unknown>,
-          }
-        case 'complete':
-          return { kind: 'complete', output: unmarkTuples(reply.output) }
-        case 'value-error':
-          throw new ValueConversionError({ path: reply.path, found: reply.found, message: reply.message })
-        case 'error':
-          if (reply.kind === 'mount') throw mountError(reply.typeName, reply.message)
-          if (reply.kind === 'other') {
-            // Not Python's failure but the process's own (its text is redacted on the way out).
-            throw new ExecutionCrashedError({
-              exitCode: null,
-              signal: null,
-              message: `The pool process executing the run failed: ${reply.typeName}: ${reply.message}`,
-            })
-          }
-          throw new MontyFailure(reply.kind, reply.typeName, reply.message, reply.frames)
-        default:
-          throw new Error(`Unexpected message from a Monty pool process: ${reply.type}`)
-      }
-    }
-    const mounts: MountSpec[] = mountSpecs.map((m) => ({
-      sandboxPath: m.sandboxPath,
-      hostDir: m.hostDir,
-      mode: m.mode === 'read-only' ? 'read-only' : 'read-write',
-      ...(m.writeBytesLimit === undefined ? {} : { writeBytesLimit: m.writeBytesLimit }),
-    }))
-    return {
-      start: () => {
-        const remainingMs = Math.max(1, request.clock.deadline - Date.now())
-        killTimer = setTimeout(() => {
-          expired = true
-          if (proc.busy) this.#discard(proc, durationError())
-        }, remainingMs + KILL_GRACE_MS)
-        killTimer.unref()
-        return send({
-          type: 'run',
-          source: request.source,
-          scriptName: request.scriptName,
-          inputNames: [...request.inputNames],
-          inputs: markTuples(request.inputs),
-          // Monty's own timer gets what remains of the deadline.
-          limits: { ...limits, maxDurationSecs: remainingMs / 1000 },
-          valueLimits: request.valueLimits,
-          canPause: request.canPause,
-          mounts,
-          ...(request.resumeFrom ? { snapshot: request.resumeFrom } : {}),
-        })
-      },
-      dump: async () => {
-        if (done) throw new ClosedError('Monty pool execution')
-        const reply = await proc.request({ type: 'dump' }, limits)
-        if (reply.type === 'dumped') return reply.bytes
-        throw new ExecutionCrashedError({
-          exitCode: null,
-          signal: null,
-          message: `The pool process could not dump the paused run: ${reply.type === 'error' ? reply.message : reply.type}`,
-        })
-      },
-      resumeLookup: (value) =>
-        send(
-          value
-            ? { type: 'lookup', has: true, value: markTuples(value.value) }
-            : { type: 'lookup', has: false },
-        ),
-      resumeCall: (answer: CallAnswer) =>
-        send(
-          'exception' in answer
-            ? { type: 'call', exception: answer.exception }
-            : { type: 'call', value: markTuples(answer.value) },
-        ),
-      dispose: (reason?: unknown) => {
-        if (done) return
-        done = true
-        clearTimeout(killTimer)
-        proc.onPrint = undefined
-        // Still computing (aborted, closed, or the engine gave up on it): kill it. Otherwise the
-        // process is clean (a paused program is simply dropped by the next run) and goes back.
-        if (proc.busy) this.#discard(proc, reason ?? new ClosedError('Monty pool execution'))
-        else this.#release(proc)
-      },
-    }
-  }
-}
-
-function durationErrorOf(limits: Record<string, number>, what: string): ResourceLimitError {
-  return new ResourceLimitError({
-    limit: 'maxDurationSecs',
-    ...(limits.maxDurationSecs === undefined ? {} : { value: limits.maxDurationSecs }),
-    message: `The run exceeded its maxDurationSecs limit (${limits.maxDurationSecs}): ${what}.`,
-  })
 }
 
 /** Makes a pool of its own (for isolation between parts of an application, or other limits). */

@@ -85,12 +85,18 @@ export class RunClock {
   }
 }
 
-/** The error of a run past its deadline. */
-export function durationError(seconds: number): ResourceLimitError {
+/**
+ * The one error of a run past its deadline, wherever it is noticed; `what` says what happened
+ * (by default: the wall-clock deadline passed, time in external functions included).
+ */
+export function durationError(
+  seconds: number | undefined,
+  what = 'the wall-clock deadline passed, time in external functions included',
+): ResourceLimitError {
   return new ResourceLimitError({
     limit: 'maxDurationSecs',
-    value: seconds,
-    message: `The run exceeded its maxDurationSecs limit (${seconds}): the wall-clock deadline passed, time in external functions included.`,
+    ...(seconds === undefined ? {} : { value: seconds }),
+    message: `The run exceeded its maxDurationSecs limit (${seconds}): ${what}.`,
   })
 }
 
