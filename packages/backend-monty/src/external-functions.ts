@@ -24,6 +24,17 @@ export interface PreparedExternal {
 
 /** The name of the raw call a wrapper makes; the engine answers it on the host. */
 export const RAW_EXTERNAL_PREFIX = '__pf_x_'
+/**
+ * The raw call a wrapper makes once Python checked the arguments' types exactly
+ * (`__pf_check_args`): the host then takes every string argument as the string it is.
+ */
+export const RAW_CHECKED_PREFIX = '__pf_xc_'
+/**
+ * The message of the `LookupError` the host raises into a wrapper when an argument is a string
+ * that reads like the text Monty gives a non-data value (a function, a module, a cycle): the
+ * wrapper then checks the types in Python and calls again through `RAW_CHECKED_PREFIX`.
+ */
+export const RECHECK_MESSAGE = '__pf_recheck__'
 
 /** Python exception types Monty accepts when the host raises one into Python. */
 export const PYTHON_EXCEPTION_TYPES = new Set([
@@ -94,7 +105,18 @@ function isAsyncFunction(fn: ExternalFunction): boolean {
 /** The Python `def` that makes an external a real Python function (a coroutine function for `async` ones). */
 export function wrapperSource(external: PreparedExternal): string {
   const prefix = isCoroutineFunction(external) ? 'async def' : 'def'
-  return `${prefix} ${external.name}(*args, **kwargs):\n    return ${RAW_EXTERNAL_PREFIX}${external.name}(*args, **kwargs)\n`
+  const name = external.name
+  return [
+    `${prefix} ${name}(*args, **kwargs):`,
+    '    try:',
+    `        return ${RAW_EXTERNAL_PREFIX}${name}(*args, **kwargs)`,
+    '    except __pf_LookupError as __pf_e:',
+    `        if __pf_str(__pf_e) != '${RECHECK_MESSAGE}':`,
+    '            raise',
+    '    __pf_check_args(args, kwargs)',
+    `    return ${RAW_CHECKED_PREFIX}${name}(*args, **kwargs)`,
+    '',
+  ].join('\n')
 }
 
 /** A Python exception the host raises into the snippet. */

@@ -13,12 +13,14 @@ import {
   callExternal,
   type PreparedExternal,
   PythonRaise,
+  RAW_CHECKED_PREFIX,
   RAW_EXTERNAL_PREFIX,
+  RECHECK_MESSAGE,
   toPythonRaise,
 } from './external-functions.js'
 import { isAbort, type RunClock, raceDeadline } from './run-limits.js'
 import { ValueBudget, type ValueBudgetLimits } from './value-budget.js'
-import { fromMonty, toMonty } from './value-conversion.js'
+import { fromMonty, readsLikeNonData, toMonty } from './value-conversion.js'
 
 /** What answering a call needs from the run. */
 export interface HostCallContext {
@@ -40,7 +42,9 @@ export function callArguments(
   valueLimits: ValueBudgetLimits,
 ): { args: unknown[]; kwargs: Record<string, unknown> } {
   const budget = new ValueBudget(valueLimits)
-  const options = { checkTopLevelString: true }
+  // Strings are taken as strings: a call whose strings read like a non-data value's text has
+  // been checked in Python first (`externalOfCall`'s `checked`).
+  const options = { trustStrings: true }
   const args = call.args.map((arg, i) =>
     fromMonty(arg, `${name}() argument ${i + 1}`, dataclasses, budget, options),
   )
@@ -51,14 +55,43 @@ export function callArguments(
   return { args, kwargs }
 }
 
-/** The external a call of the raw wrapper name `name` goes to, if any. */
+/** The external a call of a raw wrapper name goes to, if any (`undefined` for any other name). */
 export function externalOfCall(
   name: string,
   externals: ReadonlyMap<string, PreparedExternal>,
 ): PreparedExternal | undefined {
-  return name.startsWith(RAW_EXTERNAL_PREFIX)
-    ? externals.get(name.slice(RAW_EXTERNAL_PREFIX.length))
-    : undefined
+  return externalCall(name, externals)?.external
+}
+
+/**
+ * The external a raw call goes to, and whether Python already checked its arguments' types
+ * (`RAW_CHECKED_PREFIX`); `undefined` for any other name.
+ */
+export function externalCall(
+  name: string,
+  externals: ReadonlyMap<string, PreparedExternal>,
+): { external: PreparedExternal; checked: boolean } | undefined {
+  for (const [prefix, checked] of [
+    [RAW_CHECKED_PREFIX, true],
+    [RAW_EXTERNAL_PREFIX, false],
+  ] as const) {
+    if (!name.startsWith(prefix)) continue
+    const external = externals.get(name.slice(prefix.length))
+    return external ? { external, checked } : undefined
+  }
+  return undefined
+}
+
+/**
+ * True when a raw call must be checked in Python before the host answers it: unchecked, and a
+ * string among its arguments reads like a non-data value's text (`readsLikeNonData`).
+ */
+export function needsRecheck(call: Extract<Step, { kind: 'call' }>, checked: boolean): boolean {
+  if (checked) return false
+  return (
+    call.args.some((arg) => readsLikeNonData(arg)) ||
+    Object.values(call.kwargs).some((v) => readsLikeNonData(v))
+  )
 }
 
 export async function answerHostCall(
@@ -67,7 +100,9 @@ export async function answerHostCall(
 ): Promise<{ value: unknown } | PythonRaise> {
   const { externals, dataclasses, valueLimits, clock, maxDurationSecs, signal } = context
   const name = call.name
-  const external = externalOfCall(name, externals)
+  const target = externalCall(name, externals)
+  if (target && needsRecheck(call, target.checked)) return new PythonRaise('LookupError', RECHECK_MESSAGE)
+  const external = target?.external
   if (external) {
     let args: unknown[]
     let kwargs: Record<string, unknown>

@@ -27,7 +27,7 @@ import {
 import type { DataclassRegistry } from './dataclass-registry.js'
 import type { Execution, ExecutionRequest, Executor, Step } from './execution.js'
 import { prepareExternals, wrapperSource } from './external-functions.js'
-import { answerHostCall, callArguments, externalOfCall } from './host-calls.js'
+import { answerHostCall, callArguments, externalCall, externalOfCall, needsRecheck } from './host-calls.js'
 import { hostPathRedactor } from './host-paths.js'
 import { explainNotKept } from './not-kept.js'
 import { buildProgram, type Program, type ProgramCache } from './program-builder.js'
@@ -169,8 +169,10 @@ export async function driveRun(
 
 /** Whether a run of `start`/`resume` pauses at `call`: an external's call that `pauseOn` selects. */
 function pausesAt(engine: Engine, call: CallStep, plan: RunPlan, options: PythonStartOptions): boolean {
-  const external = externalOfCall(call.name, plan.externals)
-  if (!external) return false
+  const target = externalCall(call.name, plan.externals)
+  // A call Python must check first is answered (with the recheck); its checked call may pause.
+  if (!target || needsRecheck(call, target.checked)) return false
+  const external = target.external
   let args: { args: unknown[]; kwargs: Record<string, unknown> }
   try {
     args = callArguments(call, external.name, engine.dataclasses, engine.valueLimits)

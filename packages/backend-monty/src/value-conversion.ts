@@ -204,11 +204,36 @@ export function toMonty(
 const NON_DATA_REPR =
   /^(?:<function '.*' at 0x[0-9a-f]+>|<module '[\w.]+'>|<(?:iterator|generator|coroutine)>|range\(-?\d+, -?\d+(?:, -?\d+)?\)|<re\.Match object; .*>|re\.compile\(.*\)|\[\.\.\.\]|\{\.\.\.\}|\(\.\.\.\))$/
 
+/**
+ * True when a string in `raw` (at any depth) reads like the text Monty gives a value that is not
+ * data (a function, a module, a range, a cycle): only Python can then tell the two apart.
+ */
+export function readsLikeNonData(raw: unknown, depth = 0): boolean {
+  if (typeof raw === 'string') return raw.length < 200 && NON_DATA_REPR.test(raw)
+  if (typeof raw !== 'object' || raw === null || raw instanceof Uint8Array || depth > MAX_VALUE_DEPTH)
+    return false
+  if (Array.isArray(raw) || raw instanceof Set) {
+    for (const item of raw) if (readsLikeNonData(item, depth + 1)) return true
+    return false
+  }
+  if (raw instanceof Map) {
+    for (const [key, value] of raw)
+      if (readsLikeNonData(key, depth + 1) || readsLikeNonData(value, depth + 1)) return true
+    return false
+  }
+  const fields = (raw as { __monty_type__?: unknown; fields?: Record<string, unknown> }).fields
+  if ((raw as { __monty_type__?: unknown }).__monty_type__ === 'Dataclass' && fields) {
+    return Object.values(fields).some((value) => readsLikeNonData(value, depth + 1))
+  }
+  return false
+}
+
 /** What a Monty value holds that is not data, with its path; `undefined` when it is all data. */
 export function findNonData(
   raw: unknown,
   path: string,
   budget?: ValueBudget,
+  trustStrings = false,
 ): { path: string; found: string } | undefined {
   if (typeof raw === 'string') {
     budget?.charge(1, raw.length, path)
@@ -222,7 +247,7 @@ export function findNonData(
       at,
     )
     if (typeof item === 'string') {
-      if (item.length < 200 && NON_DATA_REPR.test(item)) {
+      if (!trustStrings && item.length < 200 && NON_DATA_REPR.test(item)) {
         result = { path: at, found: describeRepr(item) }
         return false
       }
@@ -299,7 +324,7 @@ export function fromMonty(
   path: string,
   registry: DataclassRegistry,
   budget: ValueBudget,
-  options: { checkTopLevelString?: boolean; checked?: boolean } = {},
+  options: { checkTopLevelString?: boolean; checked?: boolean; trustStrings?: boolean } = {},
 ): unknown {
   let problem: { path: string; found: string } | undefined
   if (options.checked) chargeValue(raw, budget, path)
@@ -308,7 +333,7 @@ export function fromMonty(
     if (options.checkTopLevelString && raw.length < 200 && NON_DATA_REPR.test(raw)) {
       problem = { path, found: describeRepr(raw) }
     }
-  } else problem = findNonData(raw, path, budget)
+  } else problem = findNonData(raw, path, budget, options.trustStrings === true)
   if (problem) {
     refuse(
       problem.path,
