@@ -17,7 +17,10 @@ export const IN_THREAD_EXECUTOR: Executor = {
  */
 export function inProcessExecution(request: ExecutionRequest, mounts: readonly MountDir[]): Execution {
   let progress: MontySnapshot | MontyNameLookup | MontyComplete | undefined
+  // Why the execution is over; the default error is made only when a step is asked of it (an
+  // Error captures a stack, which costs more than a trivial run).
   let disposed: { reason: unknown } | undefined
+  const over = () => disposed!.reason ?? new Error('This execution is over.')
   const step = (): Step => {
     if (progress instanceof MontyNameLookup) return { kind: 'lookup', name: progress.variableName }
     if (progress instanceof MontySnapshot) {
@@ -26,7 +29,7 @@ export function inProcessExecution(request: ExecutionRequest, mounts: readonly M
     return { kind: 'complete', output: (progress as MontyComplete).output }
   }
   const guard = async (advance: () => void): Promise<Step> => {
-    if (disposed) throw disposed.reason
+    if (disposed) throw over()
     try {
       advance()
     } catch (error) {
@@ -36,7 +39,7 @@ export function inProcessExecution(request: ExecutionRequest, mounts: readonly M
   }
   return {
     start: async () => {
-      if (disposed) throw disposed.reason
+      if (disposed) throw over()
       const snapshot = request.resumeFrom
       if (snapshot) {
         return guard(() => {
@@ -90,13 +93,13 @@ export function inProcessExecution(request: ExecutionRequest, mounts: readonly M
         )
       }),
     dump: async () => {
-      if (disposed) throw disposed.reason
+      if (disposed) throw over()
       if (!(progress instanceof MontySnapshot))
         throw new Error('Only a program paused at a call can be dumped.')
       return new Uint8Array(progress.dump())
     },
     dispose(reason) {
-      disposed ??= { reason: reason ?? new Error('This execution is over.') }
+      disposed ??= { reason }
       progress = undefined
     },
   }

@@ -151,7 +151,9 @@ export function buildProgram(parts: ProgramParts): Program {
   }
   epilogue.push(
     '__pf_rnotes = []',
-    `__pf_walk(${RESULT_NAME}, (0,), __pf_rnotes, {}, __pf_set())`,
+    // A plain result (the common case) has nothing to note: the walk is not even called.
+    `if ${TYPE}(${RESULT_NAME}) not in __pf_plain:`,
+    `    __pf_walk(${RESULT_NAME}, (0,), __pf_rnotes, {}, __pf_set())`,
     `(${RESULT_NAME}, ${TYPE}(${RESULT_NAME}).__name__, __pf_out, __pf_notes, __pf_rnotes)`,
   )
   push(epilogue.join('\n'), { kind: 'engine' })

@@ -28,7 +28,6 @@ const MAX_WALK_DEPTH = 210
 export const WALKER_SOURCE = `__pf_type, __pf_id, __pf_set, __pf_map, __pf_repr, __pf_len, __pf_list, __pf_tuple, __pf_dict = type, id, set, map, repr, len, list, tuple, dict
 __pf_float, __pf_range, __pf_frozenset, __pf_int = float, range, frozenset, int
 __pf_str, __pf_LookupError, __pf_TypeError = str, LookupError, TypeError
-__pf_not_data = {'function', 'builtin_function_or_method', 'iterator', 'generator', 'coroutine', 're.Pattern', 're.Match'}
 __pf_plain = {int, str, bool, bytes, type(None)}
 __pf_plain_float = {float, str, bool, bytes, type(None)}
 if False:
@@ -69,12 +68,13 @@ def __pf_walk(v, path, notes, seen, stack):
     else:
         notes.append((path, 'other', name))
 def __pf_check_args(args, kwargs):
+    not_data = {'function', 'builtin_function_or_method', 'iterator', 'generator', 'coroutine', 're.Pattern', 're.Match'}
     notes = []
     __pf_walk([args, kwargs], (), notes, {}, __pf_set())
     for n in notes:
         k = n[1]
         found = n[2] if k == 'other' else k
-        if k == 'cycle' or k == 'module' or k == 'range' or (k == 'other' and n[2] in __pf_not_data):
+        if k == 'cycle' or k == 'module' or k == 'range' or (k == 'other' and n[2] in not_data):
             raise __pf_TypeError('A Python ' + found + ' is not data and cannot cross into JavaScript; pass data built from it instead')
 def __pf_walk_items(items, path, key, notes, seen, stack):
     # issubset, not <=: Monty 0.0.18's set <= set is not the subset test.
