@@ -72,16 +72,25 @@ class Reader {
   }
 }
 
-/** A container whose children are still to be read; `left` counts them (a dict's in halves). */
-type Frame =
-  | { readonly kind: 'list'; readonly out: unknown[]; readonly tuple: boolean; left: number }
-  | { readonly kind: 'dict'; readonly out: Map<unknown, unknown>; left: number; key: unknown }
-  | { readonly kind: 'set'; readonly out: Set<unknown>; left: number }
-  | { readonly kind: 'frozenset'; readonly out: Set<unknown>; left: number }
-  | { readonly kind: 'object'; readonly out: Record<string, unknown>; left: number; key: string }
+const LIST = 0
+const DICT = 1
+const SET = 2
+const FROZENSET = 3
+const OBJECT = 4
 
-/** The value read, or the container opened (its children follow). */
-type Head = { readonly value: unknown; readonly frame?: undefined } | { readonly frame: Frame }
+/**
+ * A container whose children are still to be read; `left` counts them (a dict's in halves: key,
+ * value, key, ...). One class for every kind, so the reader's loop sees one shape.
+ */
+class Frame {
+  key: unknown = undefined
+  constructor(
+    readonly kind: number,
+    readonly out: unknown[] | Map<unknown, unknown> | Set<unknown> | Record<string, unknown>,
+    public left: number,
+    readonly tuple = false,
+  ) {}
+}
 
 function integerText(reader: Reader, what: string): bigint {
   const text = reader.string()
@@ -89,25 +98,26 @@ function integerText(reader: Reader, what: string): bigint {
   return BigInt(text)
 }
 
-function readHead(reader: Reader, objects: object[]): Head {
+/** Reads one value's tag and header: the value itself, or the `Frame` of a container it opens. */
+function readHead(reader: Reader, objects: object[]): unknown {
   const tag = reader.byte()
   switch (tag) {
     case Tag.Null:
-      return { value: null }
+      return null
     case Tag.False:
-      return { value: false }
+      return false
     case Tag.True:
-      return { value: true }
+      return true
     case Tag.Float:
-      return { value: reader.f64() }
+      return reader.f64()
     case Tag.BigInt:
-      return { value: integerText(reader, 'a bad integer') }
+      return integerText(reader, 'a bad integer')
     case Tag.String:
-      return { value: reader.string() }
+      return reader.string()
     case Tag.Bytes:
-      return { value: reader.bytes() }
+      return reader.bytes()
     case Tag.IntegralFloat:
-      return { value: new PyFloat(reader.f64()) }
+      return new PyFloat(reader.f64())
     case Tag.Range: {
       const [start, stop, step] = [0, 1, 2].map(() => {
         const big = integerText(reader, 'a bad range')
@@ -115,36 +125,36 @@ function readHead(reader: Reader, objects: object[]): Head {
           ? Number(big)
           : big
       }) as [number | bigint, number | bigint, number | bigint]
-      return { value: new PyRange(start, stop, step) }
+      return new PyRange(start, stop, step)
     }
     case Tag.Ref: {
       const object = objects[reader.u32()]
       if (object === undefined) throw corrupt('a reference to nothing')
-      return { value: object }
+      return object
     }
     case Tag.FrozenSet:
-      return { frame: { kind: 'frozenset', out: new Set(), left: reader.u32() } }
+      return new Frame(FROZENSET, new Set(), reader.u32())
     case Tag.List:
     case Tag.Tuple: {
       const left = reader.u32()
       const out: unknown[] = []
       objects.push(out)
-      return { frame: { kind: 'list', out, tuple: tag === Tag.Tuple, left } }
+      return new Frame(LIST, out, left, tag === Tag.Tuple)
     }
     case Tag.Dict: {
       const left = reader.u32() * 2
       const out = new Map()
       objects.push(out)
-      return { frame: { kind: 'dict', out, left, key: undefined } }
+      return new Frame(DICT, out, left)
     }
     case Tag.Set: {
       const left = reader.u32()
       const out = new Set()
       objects.push(out)
-      return { frame: { kind: 'set', out, left } }
+      return new Frame(SET, out, left)
     }
     case Tag.Object:
-      return { frame: { kind: 'object', out: {}, left: reader.u32(), key: '' } }
+      return new Frame(OBJECT, {}, reader.u32())
     default:
       throw corrupt(`unknown tag ${tag}`)
   }
@@ -152,10 +162,8 @@ function readHead(reader: Reader, objects: object[]): Head {
 
 /** The value a container becomes once all its children are read. */
 function finished(frame: Frame): unknown {
-  if (frame.kind === 'frozenset') return new PyFrozenSet(frame.out)
-  if (frame.kind === 'list' && frame.tuple) {
-    Object.defineProperty(frame.out, '__tuple__', { value: true, enumerable: true })
-  }
+  if (frame.kind === FROZENSET) return new PyFrozenSet(frame.out as Set<unknown>)
+  if (frame.tuple) Object.defineProperty(frame.out, '__tuple__', { value: true, enumerable: true })
   return frame.out
 }
 
@@ -163,25 +171,24 @@ function finished(frame: Frame): unknown {
 function attach(frame: Frame, value: unknown): void {
   frame.left -= 1
   switch (frame.kind) {
-    case 'list':
-      frame.out.push(value)
+    case LIST:
+      ;(frame.out as unknown[]).push(value)
       return
-    case 'dict':
+    case DICT:
       if (frame.left % 2 === 1) frame.key = value
-      else frame.out.set(frame.key, value)
+      else (frame.out as Map<unknown, unknown>).set(frame.key, value)
       return
-    case 'set':
-    case 'frozenset':
-      frame.out.add(value)
+    case SET:
+    case FROZENSET:
+      ;(frame.out as Set<unknown>).add(value)
       return
-    case 'object':
-      Object.defineProperty(frame.out, frame.key, {
+    default:
+      Object.defineProperty(frame.out, frame.key as string, {
         value,
         enumerable: true,
         writable: true,
         configurable: true,
       })
-      return
   }
 }
 
@@ -190,7 +197,8 @@ class PayloadReader {
   readonly #reader: Reader
   readonly #objects: object[] = []
   readonly #stack: Frame[] = []
-  #result: { value: unknown } | undefined
+  #done = false
+  #value: unknown
 
   constructor(reader: Reader) {
     this.#reader = reader
@@ -198,42 +206,85 @@ class PayloadReader {
 
   /** The value read; only after `step` returned true. */
   get value(): unknown {
-    return this.#result?.value
+    return this.#value
   }
 
   /** Reads about `budget` more values; returns whether the value is complete. */
   step(budget: number): boolean {
     const reader = this.#reader
     const stack = this.#stack
-    for (let left = budget; left > 0 && this.#result === undefined; left--) {
+    const objects = this.#objects
+    for (let left = budget; left > 0 && !this.#done; left--) {
       const top = stack[stack.length - 1]
-      if (top?.kind === 'object') top.key = reader.string()
-      const head = readHead(reader, this.#objects)
-      let value: unknown
-      if (head.frame) {
-        if (head.frame.left > 0) {
-          if (stack.length >= MAX_STATE_NESTING) throw corrupt('nesting too deep')
-          stack.push(head.frame)
+      if (top !== undefined && top.kind === LIST) {
+        // The common case in a tight loop: the scalars of a list, until a container opens.
+        const out = top.out as unknown[]
+        let item: unknown
+        while (top.left > 1 && left > 1 && !((item = readHead(reader, objects)) instanceof Frame)) {
+          out.push(item)
+          top.left -= 1
+          left -= 1
+        }
+        if (item instanceof Frame) {
+          if (item.left > 0) {
+            if (stack.length >= MAX_STATE_NESTING) throw corrupt('nesting too deep')
+            stack.push(item)
+            continue
+          }
+          this.#settle(finished(item))
           continue
         }
-        value = finished(head.frame)
-      } else {
-        value = head.value
-      }
-      // Hand the value to its container; containers it completes are handed on in turn.
-      for (;;) {
-        const parent = stack[stack.length - 1]
-        if (parent === undefined) {
-          this.#result = { value }
-          break
+      } else if (top !== undefined && top.kind === DICT) {
+        // Likewise the scalar keys and values of a dict.
+        const out = top.out as Map<unknown, unknown>
+        let item: unknown
+        while (top.left > 1 && left > 1 && !((item = readHead(reader, objects)) instanceof Frame)) {
+          if (top.left % 2 === 0) top.key = item
+          else out.set(top.key, item)
+          top.left -= 1
+          left -= 1
         }
-        attach(parent, value)
-        if (parent.left > 0) break
-        stack.pop()
-        value = finished(parent)
+        if (item instanceof Frame) {
+          if (item.left > 0) {
+            if (stack.length >= MAX_STATE_NESTING) throw corrupt('nesting too deep')
+            stack.push(item)
+            continue
+          }
+          this.#settle(finished(item))
+          continue
+        }
       }
+      if (top !== undefined && top.kind === OBJECT) top.key = reader.string()
+      let value = readHead(reader, objects)
+      if (value instanceof Frame) {
+        if (value.left > 0) {
+          if (stack.length >= MAX_STATE_NESTING) throw corrupt('nesting too deep')
+          stack.push(value)
+          continue
+        }
+        value = finished(value)
+      }
+      this.#settle(value)
     }
-    return this.#result !== undefined
+    return this.#done
+  }
+
+  /** Hands a read value to its container; containers it completes are handed on in turn. */
+  #settle(read: unknown): void {
+    const stack = this.#stack
+    let value = read
+    for (;;) {
+      const parent = stack[stack.length - 1]
+      if (parent === undefined) {
+        this.#value = value
+        this.#done = true
+        return
+      }
+      attach(parent, value)
+      if (parent.left > 0) return
+      stack.pop()
+      value = finished(parent)
+    }
   }
 }
 

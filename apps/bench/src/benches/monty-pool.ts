@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
+import { Monty } from '@pydantic/monty'
 import { createMontyBackend, createMontyPool, type MontyPool } from '@pyflue/backend-monty'
 import type { Bench, BenchRow } from '../bench-types.js'
 import { formatMs, median, sample } from '../stats.js'
@@ -177,6 +178,7 @@ const bench: Bench = {
     const warmThread = createMontyBackend(inThread)
     const trivialPool = median(await sample(() => warmPool.run('1 + 2'), 1000, 200))
     const trivialThread = median(await sample(() => warmThread.run('1 + 2'), 2000, 500))
+    const trivialRaw = median(await sample(() => new Monty('1 + 2').run(), 2000, 500))
 
     const fresh = createMontyPool({ size: 1 })
     const coldStart = performance.now()
@@ -236,6 +238,13 @@ const bench: Bench = {
         baseline: `in-thread: ${formatMs(trivialThread)}`,
         ratio: trivialPool / trivialThread,
         note: 'one IPC round trip',
+      },
+      {
+        name: 'warm trivial run (1 + 2) through the pool (the default)',
+        value: formatMs(trivialPool),
+        baseline: `raw new Monty(code).run(): ${formatMs(trivialRaw)}`,
+        ratio: trivialPool / trivialRaw,
+        note: 'target <= 3× (issue 12)',
       },
       {
         name: 'abort of a busy loop → rejection (median of 10)',
