@@ -220,7 +220,9 @@ class PayloadReader {
         // The common case in a tight loop: the scalars of a list, until a container opens.
         const out = top.out as unknown[]
         let item: unknown
-        while (top.left > 1 && left > 1 && !((item = readHead(reader, objects)) instanceof Frame)) {
+        while (top.left > 1 && left > 1) {
+          item = readHead(reader, objects)
+          if (item instanceof Frame) break
           out.push(item)
           top.left -= 1
           left -= 1
@@ -238,7 +240,9 @@ class PayloadReader {
         // Likewise the scalar keys and values of a dict.
         const out = top.out as Map<unknown, unknown>
         let item: unknown
-        while (top.left > 1 && left > 1 && !((item = readHead(reader, objects)) instanceof Frame)) {
+        while (top.left > 1 && left > 1) {
+          item = readHead(reader, objects)
+          if (item instanceof Frame) break
           if (top.left % 2 === 0) top.key = item
           else out.set(top.key, item)
           top.left -= 1
