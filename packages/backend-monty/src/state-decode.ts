@@ -112,6 +112,13 @@ function readHead(reader: Reader, objects: object[]): unknown {
       return reader.f64()
     case Tag.BigInt:
       return integerText(reader, 'a bad integer')
+    case Tag.HexInt: {
+      const negative = reader.byte()
+      const digits = reader.string()
+      if (negative > 1 || !/^[0-9a-f]+$/.test(digits)) throw corrupt('a bad integer')
+      const magnitude = BigInt(`0x${digits}`)
+      return negative === 1 ? -magnitude : magnitude
+    }
     case Tag.String:
       return reader.string()
     case Tag.Bytes:

@@ -28,9 +28,13 @@ function sample(): Map<unknown, unknown> {
   ])
 }
 
-/** `sample()` as the recursive encoder of format version 2 wrote it (before the encoder was iterative). */
+/** `sample()` as the recursive encoder of format version 2 wrote it (decimal ints, before the encoder was iterative). */
 const SAMPLE_BYTES_V2 =
   '5059464c4d4e545900020000013248daab21080000000a0500000001610600000002033ff0000000000000050000000374776f0500000001620f000000010500000001740700000002040000000133038000000000000000040000001431323334353637383930313233343536373839300900000002033ff00000000000000500000001780500000001660c4000000000000000050000000266730d00000002033ff00000000000000340000000000000000500000001720e0000000130000000023130000000013205000000016f0b00000002000000085f5f646174655f5f050000000a323032362d31322d3034000000066e65737465640b0000000100000001780600000005000201037ff800000000000003fff0000000000000050000000562797465730a0000000300ff0705000000016408000000010f000000020f00000001'
+
+/** The same sample with `neg: -(2 ** 70)`, as format version 3 writes it. */
+const SAMPLE_BYTES_V3 =
+  '5059464c4d4e5459000300000150c9c18993080000000b0500000001610600000002033ff0000000000000050000000374776f0500000001620f00000001050000000174070000000210000000000133038000000000000000100000000010616235346139386365623166306164320900000002033ff00000000000000500000001780500000001660c4000000000000000050000000266730d00000002033ff00000000000000340000000000000000500000001720e0000000130000000023130000000013205000000016f0b00000002000000085f5f646174655f5f050000000a323032362d31322d3034000000066e65737465640b0000000100000001780600000005000201037ff800000000000003fff0000000000000050000000562797465730a0000000300ff0705000000016408000000010f000000020f0000000105000000036e6567100100000012343030303030303030303030303030303030'
 
 /** Random session-form values: scalars, lists, tuples, dicts, sets, frozensets, objects, and repeats. */
 const values = fc.letrec((tie) => ({
@@ -60,11 +64,24 @@ const values = fc.letrec((tie) => ({
 }))
 
 describe('encodeState / encodeStateInSlices', () => {
-  it('writes the bytes the recursive encoder of format version 2 wrote', async () => {
-    expect(Buffer.from(encodeState(sample())).toString('hex')).toBe(SAMPLE_BYTES_V2)
-    expect(Buffer.from(await encodeStateInSlices(sample(), { sliceMs: 0 })).toString('hex')).toBe(
-      SAMPLE_BYTES_V2,
-    )
+  it('writes format version 3 (hexadecimal ints) byte for byte, at once and in slices', async () => {
+    const withNegative = sample()
+    withNegative.set('neg', -(2n ** 70n))
+    expect(Buffer.from(encodeState(withNegative)).toString('hex')).toBe(SAMPLE_BYTES_V3)
+    const sliced = await encodeStateInSlices(withNegative, { sliceMs: 0 })
+    expect(Buffer.from(sliced).toString('hex')).toBe(SAMPLE_BYTES_V3)
+  })
+
+  it('reads what format version 2 wrote, to the same value', () => {
+    const read = decodeState(Buffer.from(SAMPLE_BYTES_V2, 'hex')) as Map<unknown, unknown>
+    read.set('neg', -(2n ** 70n))
+    expect(Buffer.from(encodeState(read)).toString('hex')).toBe(SAMPLE_BYTES_V3)
+  })
+
+  it('writes and reads a million-digit int in linear time (hexadecimal, not decimal text)', () => {
+    const big = 7n ** 1_200_000n
+    const back = decodeState(encodeState([big, -big])) as bigint[]
+    expect(back[0] === big && back[1] === -big).toBe(true)
   })
 
   it('gives the same bytes at once and in slices, which read back to an equal value', async () => {

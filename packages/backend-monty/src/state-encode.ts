@@ -108,8 +108,9 @@ function writeHead(writer: Writer, value: unknown, seen: Map<object, number>): F
       writer.f64(value)
       return undefined
     case 'bigint':
-      writer.byte(Tag.BigInt)
-      writer.string(value.toString())
+      writer.byte(Tag.HexInt)
+      writer.byte(value < 0n ? 1 : 0)
+      writer.string((value < 0n ? -value : value).toString(16))
       return undefined
     case 'string':
       writer.byte(Tag.String)

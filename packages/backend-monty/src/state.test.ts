@@ -143,10 +143,10 @@ const VERSION_1_STATE =
   'PHNuaXBwZXQ+AAAAA3NlcQM/8AAAAAAAAAAAAAduZXh0U2VxA0AAAAAAAAAA'
 
 describe('state format versions', () => {
-  it('writes version 2 and still reads a saved version 1 state', async () => {
+  it('writes version 3 and still reads a saved version 1 state', async () => {
     const bytes = new Uint8Array(Buffer.from(VERSION_1_STATE, 'base64'))
     expect(new DataView(bytes.buffer, bytes.byteOffset).getUint16(8)).toBe(1)
-    expect(STATE_FORMAT_VERSION).toBe(2)
+    expect(STATE_FORMAT_VERSION).toBe(3)
     const backend = createMontyBackend()
     await backend.loadState(bytes)
     expect(
@@ -168,7 +168,7 @@ describe('state format versions', () => {
       ),
     )
     const again = await backend.dumpState()
-    expect(new DataView(again.buffer, again.byteOffset).getUint16(8)).toBe(2)
+    expect(new DataView(again.buffer, again.byteOffset).getUint16(8)).toBe(STATE_FORMAT_VERSION)
     await backend.close()
   })
 
