@@ -1,7 +1,7 @@
 import type { PythonTracebackFrame } from '@pyflue/core'
 import type { StoredDefinition } from './session-state.js'
 import { DECODER_SOURCE, sessionValueBindings } from './session-values.js'
-import { WALKER_SOURCE } from './value-notes.js'
+import { CHECK_ARGS_SOURCE, WALKER_SOURCE } from './value-notes.js'
 
 /** Where a line of the program came from. */
 type Segment =
@@ -108,6 +108,7 @@ export function buildProgram(parts: ProgramParts): Program {
     { kind: 'engine' },
   )
   push(['if False:', ...declared.map((name) => `    ${name} = None`)].join('\n'), { kind: 'engine' })
+  if (parts.wrappers.length > 0) push(CHECK_ARGS_SOURCE, { kind: 'engine' })
   for (const wrapper of parts.wrappers) push(wrapper, { kind: 'engine' })
   for (const definition of parts.definitions) push(definition.source, { kind: 'definition', definition })
 
