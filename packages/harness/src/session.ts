@@ -209,7 +209,11 @@ export class Session {
   #saving: Promise<void> = Promise.resolve()
   #closed = false
   /** What the store holds: a failed save puts the session back to it. */
-  #committed: { messageCount: number; workspace: WorkspaceFiles | undefined }
+  #committed: {
+    messageCount: number
+    workspace: WorkspaceFiles | undefined
+    pending: readonly PendingApproval[]
+  }
   /** The Python state as the store holds it, and what the next save commits of it. */
   readonly #committedPython: CommittedPython | undefined
   /** Calls inside `run_code` waiting for a person's answer (saved with the session). */
@@ -222,12 +226,13 @@ export class Session {
     this.id = settings.id
     this.#settings = settings
     this.#messages = settings.messages
+    this.#pending = readPendingApprovals(settings.extensions)
     this.#committed = {
       messageCount: settings.messages.length,
       workspace: settings.committedWorkspace,
+      pending: this.#pending,
     }
     this.#committedPython = settings.committedPython
-    this.#pending = readPendingApprovals(settings.extensions)
     const { [PENDING_APPROVALS_EXTENSION]: _pending, ...others } = settings.extensions ?? {}
     this.#otherExtensions = others
   }
@@ -909,6 +914,7 @@ export class Session {
     const save = async () => {
       const backend = this.#settings.pythonBackend
       const messageCount = this.#messages.length
+      const pending = this.#pending
       let python: PythonSave | undefined
       let workspace: WorkspaceFiles | undefined
       try {
@@ -929,7 +935,7 @@ export class Session {
         throw error
       }
       if (python) this.#committedPython!.committed(python, backend!)
-      this.#committed = { messageCount, workspace: workspace ?? this.#committed.workspace }
+      this.#committed = { messageCount, workspace: workspace ?? this.#committed.workspace, pending }
     }
     const next = this.#saving.then(save, save)
     this.#saving = next.catch(() => {})
@@ -937,14 +943,16 @@ export class Session {
   }
 
   /**
-   * After a failed save: the messages, the Python namespace and the workspace files go back to
-   * what the store holds, so the operation whose save failed left nothing behind (the store and
-   * the session both lack it) and the next save starts from the stored record. A failure of the
+   * After a failed save: the messages, the pending approvals, the Python namespace and the
+   * workspace files go back to what the store holds, so the operation whose save failed left
+   * nothing behind (the store and the session both lack it) and the next save starts from the
+   * stored record. A failure of the
    * revert itself is attached to `error` (`revertError`) and does not hide it.
    */
   async #revert(error: unknown): Promise<void> {
     const committed = this.#committed
     this.#messages.splice(committed.messageCount)
+    this.#pending = [...committed.pending]
     try {
       const backend = this.#settings.pythonBackend
       if (backend && this.#committedPython) await this.#committedPython.restore(backend)
