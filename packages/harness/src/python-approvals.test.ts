@@ -3,11 +3,14 @@
  * the run, the prompt ends with a standard `tool-approval-request`, and `approve` / `deny` /
  * `respond` resume the Python where it stopped, in this agent or another one on the same store.
  */
+
+import { createMontyBackend } from '@pyflue/backend-monty'
 import { InMemorySessionStore } from '@pyflue/core'
 import { type ModelMessage, tool } from 'ai'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { init } from './init.js'
+import { runCodeTool } from './run-code-tool.js'
 import { type ScriptContext, scriptedModel } from './testing/scripted-model.js'
 
 const REFUNDS = `orders = [{"id": "A1", "amount": 30}, {"id": "B2", "amount": 45}, {"id": "C3", "amount": 12}]
@@ -130,6 +133,17 @@ describe('approvals inside run_code', () => {
     expect((await reopened.runPython('total')).result).toBe(87)
     expect(reopened.approvalRequests).toEqual([])
     await next.close()
+  })
+
+  it('never runs a tool that needs approval where the run cannot pause (runCodeTool alone)', async () => {
+    const { refund, refunded } = refundTool(true)
+    const backend = createMontyBackend()
+    const runCode = runCodeTool(backend, { tools: { refund } })
+    const code = 'try:\n    r = refund("A1", 30)\nexcept PermissionError as error:\n    r = str(error)\nr'
+    const output = await runCode.execute!({ code }, { toolCallId: 'c1', messages: [] })
+    expect(output).toMatch(/refund needs a person's approval, and this run cannot pause for it/)
+    expect(refunded).toEqual([])
+    await backend.close()
   })
 
   it('refuses an answer to an approval that is not pending', async () => {

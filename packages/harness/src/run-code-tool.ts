@@ -185,7 +185,8 @@ export function runCodeTool(
         options.onRun?.({ toolCallId, code, output: done })
         return done
       }
-      const externalFunctions = externalsFor(toolCallId, abortSignal)
+      // Here no call pauses: a tool that needs approval refuses to run (see `refusingApproval`).
+      const externalFunctions = refusingApproval(externalsFor(toolCallId, abortSignal), pausing)
       const onStdout = options.onStdout
       let output: string
       try {
@@ -205,6 +206,32 @@ export function runCodeTool(
       return output
     },
   })
+}
+
+/**
+ * `functions` with every tool of `needing` (application tools with `needsApproval`) replaced by
+ * one that raises `PermissionError` in Python: where the run cannot pause for a person's answer
+ * (a backend without `start`, or `runCodeTool` used without approvals), such a tool never runs
+ * unapproved.
+ */
+function refusingApproval(functions: ExternalFunctions, needing: ReadonlySet<string>): ExternalFunctions {
+  if (needing.size === 0) return functions
+  const guarded: ExternalFunctions = { ...functions }
+  for (const name of needing) {
+    const definition = functions[name]
+    if (typeof definition !== 'object') continue
+    guarded[name] = {
+      ...definition,
+      execute: () => {
+        const error = new Error(
+          `${name} needs a person's approval, and this run cannot pause for it; ask the user instead.`,
+        )
+        error.name = 'PermissionError'
+        throw error
+      },
+    }
+  }
+  return guarded
 }
 
 /** The `run_code` description: what it does, the backend's limits, the callable functions and the variables. */
