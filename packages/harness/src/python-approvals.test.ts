@@ -139,6 +139,7 @@ describe('approvals inside run_code', () => {
     const { refund, refunded } = refundTool(true)
     const backend = createMontyBackend()
     const runCode = runCodeTool(backend, { tools: { refund } })
+    expect(runCode.description).toMatch(/Calls of refund need a person's approval/)
     const code = 'try:\n    r = refund("A1", 30)\nexcept PermissionError as error:\n    r = str(error)\nr'
     const output = await runCode.execute!({ code }, { toolCallId: 'c1', messages: [] })
     expect(output).toMatch(/refund needs a person's approval, and this run cannot pause for it/)

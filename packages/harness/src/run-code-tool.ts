@@ -269,6 +269,12 @@ export function describeRunCode(backend: PythonBackend, options: RunCodeToolOpti
       if (description && !signature.includes(description)) lines.push(`      """${description}"""`)
     })
   }
+  const needing = [...toolsNeedingApproval(options.tools ?? {})]
+  if (needing.length > 0) {
+    lines.push(
+      `Calls of ${needing.join(', ')} need a person's approval: the run waits at the call for the answer; a denied call raises PermissionError (catch it to go on).`,
+    )
+  }
   const variables = options.variables ?? []
   if (variables.length > 0) {
     lines.push('', 'Variables already defined in the session:')
