@@ -235,12 +235,7 @@ class PayloadReader {
           left -= 1
         }
         if (item instanceof Frame) {
-          if (item.left > 0) {
-            if (stack.length >= MAX_STATE_NESTING) throw corrupt('nesting too deep')
-            stack.push(item)
-            continue
-          }
-          this.#settle(finished(item))
+          this.#opened(item)
           continue
         }
       } else if (top !== undefined && top.kind === DICT) {
@@ -256,28 +251,26 @@ class PayloadReader {
           left -= 1
         }
         if (item instanceof Frame) {
-          if (item.left > 0) {
-            if (stack.length >= MAX_STATE_NESTING) throw corrupt('nesting too deep')
-            stack.push(item)
-            continue
-          }
-          this.#settle(finished(item))
+          this.#opened(item)
           continue
         }
       }
       if (top !== undefined && top.kind === OBJECT) top.key = reader.string()
-      let value = readHead(reader, objects)
-      if (value instanceof Frame) {
-        if (value.left > 0) {
-          if (stack.length >= MAX_STATE_NESTING) throw corrupt('nesting too deep')
-          stack.push(value)
-          continue
-        }
-        value = finished(value)
-      }
-      this.#settle(value)
+      const value = readHead(reader, objects)
+      if (value instanceof Frame) this.#opened(value)
+      else this.#settle(value)
     }
     return this.#done
+  }
+
+  /** A container just opened: kept to be filled, or (empty) handed to its parent at once. */
+  #opened(frame: Frame): void {
+    if (frame.left === 0) {
+      this.#settle(finished(frame))
+      return
+    }
+    if (this.#stack.length >= MAX_STATE_NESTING) throw corrupt('nesting too deep')
+    this.#stack.push(frame)
   }
 
   /** Hands a read value to its container; containers it completes are handed on in turn. */
