@@ -21,7 +21,7 @@ export async function runAnalyst(model: ModelSetting, label: string): Promise<vo
   show('user', question)
   await printStream(session.stream(question))
 
-  heading('9. A typed reply from the same session (its Python variables persist)')
+  heading('10. A typed reply from the same session (its Python variables persist)')
   const Best = z.object({ region: z.string(), revenue: z.number(), share: z.number() })
   const typedQuestion = 'Return the best region as JSON: region, revenue, share of total revenue.'
   show('user', typedQuestion)

@@ -24,6 +24,8 @@ describe('pnpm demo', () => {
       '6. Limits and isolation',
       '7. Files',
       '8. Approvals inside run_code',
+      '9. An agent analyses data/sales.csv with run_code',
+      '10. A typed reply from the same session',
     ]) {
       expect(stdout).toContain(`=== ${title}`)
     }
