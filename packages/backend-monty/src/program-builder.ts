@@ -1,7 +1,8 @@
 import type { PythonTracebackFrame } from '@pyflue/core'
+import { BUILTIN_BINDINGS_SOURCE, CHECK_ARGS_SOURCE } from './engine-python.js'
 import type { StoredDefinition } from './session-state.js'
 import { DECODER_SOURCE, sessionValueBindings } from './session-values.js'
-import { CHECK_ARGS_SOURCE, WALKER_SOURCE } from './value-notes.js'
+import { WALKER_SOURCE } from './value-notes.js'
 
 /** Where a line of the program came from. */
 type Segment =
@@ -95,9 +96,16 @@ export function buildProgram(parts: ProgramParts): Program {
   }
   const declared = [...parts.declare, RESULT_NAME, '__pf_out']
   const sessionValues = parts.sessionValues ?? []
+  // Without a value to hand back or arguments to check, the walker is not needed.
+  const walks =
+    parts.collect.length > 0 ||
+    parts.collectAfterMarker.length > 0 ||
+    parts.lastExpression !== undefined ||
+    parts.wrappers.length > 0
   push(
     [
-      WALKER_SOURCE,
+      BUILTIN_BINDINGS_SOURCE,
+      ...(walks ? [WALKER_SOURCE] : []),
       ...(sessionValues.length > 0 ? [DECODER_SOURCE] : []),
       ...(parts.renamedInputs ?? []).map((name) => `${name} = ${renamedInput(name)}`),
       sessionValueBindings(sessionValues),
@@ -150,13 +158,15 @@ export function buildProgram(parts: ProgramParts): Program {
     epilogue.push(`${END_MARKER}()`)
     for (const name of parts.collectAfterMarker) collectOne(name)
   }
-  epilogue.push(
-    '__pf_rnotes = []',
-    // A plain result (the common case) has nothing to note: the walk is not even called.
-    `if ${TYPE}(${RESULT_NAME}) not in __pf_plain:`,
-    `    __pf_walk(${RESULT_NAME}, (0,), __pf_rnotes, {}, __pf_set())`,
-    `(${RESULT_NAME}, ${TYPE}(${RESULT_NAME}).__name__, __pf_out, __pf_notes, __pf_rnotes)`,
-  )
+  epilogue.push('__pf_rnotes = []')
+  // A plain result (the common case) has nothing to note: the walk is not even called.
+  if (parts.lastExpression) {
+    epilogue.push(
+      `if ${TYPE}(${RESULT_NAME}) not in __pf_plain:`,
+      `    __pf_walk(${RESULT_NAME}, (0,), __pf_rnotes, {}, __pf_set())`,
+    )
+  }
+  epilogue.push(`(${RESULT_NAME}, ${TYPE}(${RESULT_NAME}).__name__, __pf_out, __pf_notes, __pf_rnotes)`)
   push(epilogue.join('\n'), { kind: 'engine' })
   return {
     source: chunks.join(''),

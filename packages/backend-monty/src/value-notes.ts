@@ -22,15 +22,11 @@ import type { ValueBudget } from './value-budget.js'
 const MAX_WALK_DEPTH = 210
 
 /**
- * The builtins the engine's added code calls, bound under names of its own before any user code
- * runs (a user's `type = 3` or `set = …` cannot reach them), and the walker.
+ * The walker (`__pf_walk`), after `BUILTIN_BINDINGS_SOURCE` (`engine-python.ts`): only programs that hand a value back
+ * (a collected name, a last expression) or check arguments need it, and Monty parses it anew for
+ * every new program (~180 µs), so the others leave it out.
  */
-export const WALKER_SOURCE = `__pf_type, __pf_id, __pf_set, __pf_map, __pf_repr, __pf_len, __pf_list, __pf_tuple, __pf_dict = type, id, set, map, repr, len, list, tuple, dict
-__pf_float, __pf_range, __pf_frozenset, __pf_int = float, range, frozenset, int
-__pf_str, __pf_LookupError, __pf_TypeError = str, LookupError, TypeError
-__pf_plain = {int, str, bool, bytes, type(None)}
-__pf_plain_float = {float, str, bool, bytes, type(None)}
-if False:
+export const WALKER_SOURCE = `if False:
     __pf_walk_items = None
 def __pf_walk(v, path, notes, seen, stack):
     t = __pf_type(v)
@@ -101,22 +97,6 @@ def __pf_walk_items(items, path, key, notes, seen, stack):
             else:
                 __pf_walk(e, path + (step,), notes, seen, stack)
         n += 1
-`
-
-/**
- * Python: `__pf_check_args(args, kwargs)` raises `TypeError` for an argument that is not data (a
- * function, module, range, iterator, coroutine, regex object or cyclic value), checked with
- * `__pf_walk`. Emitted only in programs that wrap external functions (its parse costs ~30 µs).
- */
-export const CHECK_ARGS_SOURCE = `def __pf_check_args(args, kwargs):
-    not_data = {'function', 'builtin_function_or_method', 'iterator', 'generator', 'coroutine', 're.Pattern', 're.Match'}
-    notes = []
-    __pf_walk([args, kwargs], (), notes, {}, __pf_set())
-    for n in notes:
-        k = n[1]
-        found = n[2] if k == 'other' else k
-        if k == 'cycle' or k == 'module' or k == 'range' or (k == 'other' and n[2] in not_data):
-            raise __pf_TypeError('A Python ' + found + ' is not data and cannot cross into JavaScript; pass data built from it instead')
 `
 
 /** One note of `__pf_walk`: a path (a tuple of steps), a kind, and the kind's argument. */

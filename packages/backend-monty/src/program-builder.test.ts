@@ -1,0 +1,35 @@
+/**
+ * What `buildProgram` adds to a snippet: the walker only where a value is handed back or an
+ * argument checked (Monty parses it anew for every new program), the builtin bindings always.
+ */
+import { describe, expect, it } from 'vitest'
+import { buildProgram } from './program-builder.js'
+
+const parts = (userCode: string, extra: Partial<Parameters<typeof buildProgram>[0]> = {}) =>
+  buildProgram({
+    scriptName: '<snippet>',
+    declare: [],
+    wrappers: [],
+    definitions: [],
+    userCode,
+    collect: [],
+    collectAfterMarker: [],
+    renamedInputs: [],
+    sessionValues: [],
+    ...extra,
+  })
+
+describe('buildProgram', () => {
+  it('leaves the walker out of a snippet that hands nothing back', () => {
+    const program = parts('print("hello")\n')
+    expect(program.source).toContain('__pf_type, __pf_id')
+    expect(program.source).not.toContain('def __pf_walk(')
+  })
+
+  it('includes the walker when a name is collected or a wrapper checks arguments', () => {
+    expect(parts('x = 1\n', { collect: ['x'], declare: ['x'] }).source).toContain('def __pf_walk(')
+    const wrapped = parts('f(1)\n', { wrappers: ['def f(*args, **kwargs):\n    return 1\n'] }).source
+    expect(wrapped).toContain('def __pf_walk(')
+    expect(wrapped).toContain('def __pf_check_args(')
+  })
+})
