@@ -173,6 +173,8 @@ function pausesAt(engine: Engine, call: CallStep, plan: RunPlan, options: Python
   // A call Python must check first is answered (with the recheck); its checked call may pause.
   if (!target || needsRecheck(call, target.checked)) return false
   const external = target.external
+  // Selected by name: a call not named is answered without converting its arguments twice.
+  if (Array.isArray(options.pauseOn) && !options.pauseOn.includes(external.name)) return false
   let args: { args: unknown[]; kwargs: Record<string, unknown> }
   try {
     args = callArguments(call, external.name, engine.dataclasses, engine.valueLimits)

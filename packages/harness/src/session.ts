@@ -776,9 +776,8 @@ export class Session {
     added: ModelMessage[],
     reply: Omit<PromptReply<T>, 'messages' | 'approvalRequests'>,
   ): Promise<PromptReply<T>> {
-    if (this.#messages.length !== base + added.length || this.#pending.length > 0) {
-      await this.#commitFrom(base, added)
-    }
+    // A step that paused was not committed by its step commit, so its reply always differs here.
+    if (this.#messages.length !== base + added.length) await this.#commitFrom(base, added)
     return { ...reply, messages: structuredClone(added), approvalRequests: this.approvalRequests }
   }
 
