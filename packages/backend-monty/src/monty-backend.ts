@@ -250,8 +250,11 @@ export class MontyBackend implements PythonBackend {
       for (const definition of this.#state.definitions.values()) {
         variables.push({
           name: definition.name,
-          type: definition.kind === 'import' ? 'module' : 'function',
-          preview: definition.source.split('\n')[0]!.slice(0, 80),
+          type: definition.valueType ?? (definition.kind === 'import' ? 'module' : 'function'),
+          preview: (definition.kind === 'alias'
+            ? definition.source.split('\n').at(-1)!.replaceAll('__pf_mod_', '')
+            : definition.source.split('\n')[0]!
+          ).slice(0, 80),
         })
       }
       return variables.sort((a, b) => a.name.localeCompare(b.name))

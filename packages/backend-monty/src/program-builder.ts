@@ -1,7 +1,9 @@
 import type { PythonTracebackFrame } from '@pyflue/core'
 import { BUILTIN_BINDINGS_SOURCE, CHECK_ARGS_SOURCE } from './engine-python.js'
+import { isBuiltinName } from './python-builtins.js'
 import type { StoredDefinition } from './session-state.js'
 import { DECODER_SOURCE, sessionValueBindings } from './session-values.js'
+import { NAMED_SOURCE } from './value-aliases.js'
 import { WALKER_SOURCE } from './value-notes.js'
 
 /** Where a line of the program came from. */
@@ -102,23 +104,49 @@ export function buildProgram(parts: ProgramParts): Program {
     parts.collectAfterMarker.length > 0 ||
     parts.lastExpression !== undefined ||
     parts.wrappers.length > 0
-  push(
-    [
-      BUILTIN_BINDINGS_SOURCE,
-      ...(walks ? [WALKER_SOURCE] : []),
-      ...(sessionValues.length > 0 ? [DECODER_SOURCE] : []),
-      ...(parts.renamedInputs ?? []).map((name) => `${name} = ${renamedInput(name)}`),
-      sessionValueBindings(sessionValues),
-    ]
+  // A module's function or type can be handed back only by a program that imports something.
+  const imports = (text: string) => /\bimport\b/.test(text)
+  const names = walks && (imports(parts.userCode) || parts.definitions.some((d) => imports(d.source)))
+  const lines = (texts: readonly string[]) =>
+    texts
       .filter((text) => text !== '')
       .map((text) => text.replace(/\n$/, ''))
-      .join('\n'),
+      .join('\n')
+  push(
+    lines([
+      BUILTIN_BINDINGS_SOURCE,
+      ...(walks ? [WALKER_SOURCE] : []),
+      ...(names ? [NAMED_SOURCE] : []),
+      ...(sessionValues.length > 0 ? [DECODER_SOURCE] : []),
+    ]),
     { kind: 'engine' },
   )
-  push(['if False:', ...declared.map((name) => `    ${name} = None`)].join('\n'), { kind: 'engine' })
+  // Aliases of builtins and of modules' functions bind before any user value can shadow a builtin.
+  for (const definition of parts.definitions)
+    if (definition.kind === 'alias') push(definition.source, { kind: 'definition', definition })
+  const bindings = lines([
+    ...(parts.renamedInputs ?? []).map((name) => `${name} = ${renamedInput(name)}`),
+    sessionValueBindings(sessionValues),
+  ])
+  if (bindings !== '') push(bindings, { kind: 'engine' })
+  // A builtin's name is declared by binding it to itself (the builtin, or the session value that
+  // shadows it): Monty reads a name declared under `if False:` as unbound, never as the builtin,
+  // so `f = len` before the snippet's own `len = 4` would fail. Monty lacks some builtins
+  // (`eval`, …): for those the binding raises NameError and the name stays unbound, as declared.
+  push(
+    [
+      'if False:',
+      ...declared.filter((name) => !isBuiltinName(name)).map((name) => `    ${name} = None`),
+      ...declared
+        .filter(isBuiltinName)
+        .map((name) => `try:\n    ${name} = ${name}\nexcept NameError:\n    pass`),
+    ].join('\n'),
+    { kind: 'engine' },
+  )
   if (parts.wrappers.length > 0) push(CHECK_ARGS_SOURCE, { kind: 'engine' })
   for (const wrapper of parts.wrappers) push(wrapper, { kind: 'engine' })
-  for (const definition of parts.definitions) push(definition.source, { kind: 'definition', definition })
+  for (const definition of parts.definitions)
+    if (definition.kind !== 'alias') push(definition.source, { kind: 'definition', definition })
 
   let user = parts.userCode
   let rewrite: Program['rewrite']

@@ -81,3 +81,12 @@ export const PYTHON_BUILTIN_NAMES: ReadonlySet<string> = new Set([
   'vars',
   'zip',
 ])
+
+/** Builtin exception classes (`ValueError`, `StopIteration`, …), by their names' shape. */
+const BUILTIN_EXCEPTION_NAME =
+  /^(?:[A-Z][A-Za-z]*(?:Error|Exception|Warning)|BaseException|StopIteration|StopAsyncIteration|KeyboardInterrupt|SystemExit|GeneratorExit)$/
+
+/** Whether `name` is (or may be) a Python builtin: one of `PYTHON_BUILTIN_NAMES` or an exception class. */
+export function isBuiltinName(name: string): boolean {
+  return PYTHON_BUILTIN_NAMES.has(name) || BUILTIN_EXCEPTION_NAME.test(name)
+}

@@ -9,15 +9,9 @@ import { ValueConversionError } from '@pyflue/core'
 import type { DataclassRegistry } from './dataclass-registry.js'
 import { commitCollected, type NotKeptEntry, type SessionState } from './session-state.js'
 import type { CodeDefinition } from './snippet-analysis.js'
-import { ValueBudget, type ValueBudgetLimits } from './value-budget.js'
+import { chargeValue, ValueBudget, type ValueBudgetLimits } from './value-budget.js'
 import { fromMonty } from './value-conversion.js'
-import {
-  type CollectedOutcome,
-  chargeValue,
-  readCollected,
-  resultNonData,
-  type WalkNote,
-} from './value-notes.js'
+import { type CollectedOutcome, readCollected, resultNonData, type WalkNote } from './value-notes.js'
 
 /**
  * What the program hands back (`program-builder.ts`): the result, its type name, each collected

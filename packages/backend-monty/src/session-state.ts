@@ -4,6 +4,7 @@ import { specialNames, specialNamesInSlices } from './session-values.js'
 import type { CodeDefinition } from './snippet-analysis.js'
 import { decodeStateInSlices } from './state-decode.js'
 import { encodeStateInSlices } from './state-encode.js'
+import { moduleBinding } from './value-aliases.js'
 import type { CollectedOutcome } from './value-notes.js'
 
 /** A definition kept in the session: its source and where it came from. */
@@ -12,6 +13,8 @@ export interface StoredDefinition extends CodeDefinition {
   readonly scriptName: string
   /** Definition order; re-emitted definitions keep it. */
   readonly seq: number
+  /** For an `'alias'`: the Python type of the object it binds (`builtin_function_or_method`, `type`, `re.Pattern`). */
+  readonly valueType?: string
 }
 
 /** A name an earlier run bound to a value that could not be kept, and why. */
@@ -102,7 +105,8 @@ export interface NotKeptEntry {
 
 /**
  * Commits the collected names of a successful run: a kept value replaces the name's binding, a
- * module becomes an import definition, and a value that cannot be kept unbinds the name and is
+ * module becomes an import definition, an alias an alias definition (a builtin under its own
+ * name, nothing), and a value that cannot be kept unbinds the name and is
  * remembered (`notKept`) so a later `NameError` can say why. Counts the run.
  */
 export function commitCollected(
@@ -136,6 +140,26 @@ export function commitCollected(
         globals: [],
         scriptName,
         seq: state.nextSeq++,
+      })
+    } else if (outcome.kind === 'alias' && outcome.imports.length === 0 && outcome.expression === name) {
+      // The builtin under its own name (`len` left as it was): nothing of the session's.
+      state.data.delete(name)
+      state.definitions.delete(name)
+    } else if (outcome.kind === 'alias') {
+      state.data.delete(name)
+      state.definitions.set(name, {
+        name,
+        kind: 'alias',
+        source: [
+          ...outcome.imports.map((module) => `import ${module} as ${moduleBinding(module)}`),
+          `${name} = ${outcome.expression}`,
+        ].join('\n'),
+        line: 1,
+        reads: [],
+        globals: [],
+        scriptName,
+        seq: state.nextSeq++,
+        valueType: outcome.type,
       })
     } else {
       state.data.delete(name)
@@ -242,6 +266,7 @@ export function plainDefinition(d: StoredDefinition): Record<string, unknown> {
     globals: [...d.globals],
     scriptName: d.scriptName,
     seq: d.seq,
+    ...(d.valueType === undefined ? {} : { valueType: d.valueType }),
   }
 }
 
@@ -254,7 +279,11 @@ export function readDefinition(item: unknown): StoredDefinition | undefined {
   const globals = strings(candidate?.globals)
   if (
     typeof candidate?.name !== 'string' ||
-    (candidate.kind !== 'def' && candidate.kind !== 'lambda' && candidate.kind !== 'import') ||
+    (candidate.kind !== 'def' &&
+      candidate.kind !== 'lambda' &&
+      candidate.kind !== 'import' &&
+      candidate.kind !== 'alias') ||
+    (candidate.valueType !== undefined && typeof candidate.valueType !== 'string') ||
     typeof candidate.source !== 'string' ||
     typeof candidate.line !== 'number' ||
     typeof candidate.scriptName !== 'string' ||
@@ -273,5 +302,6 @@ export function readDefinition(item: unknown): StoredDefinition | undefined {
     globals,
     scriptName: candidate.scriptName,
     seq: candidate.seq,
+    ...(typeof candidate.valueType === 'string' ? { valueType: candidate.valueType } : {}),
   }
 }

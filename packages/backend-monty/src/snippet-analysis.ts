@@ -5,8 +5,12 @@ import { parser } from '@lezer/python'
 export interface CodeDefinition {
   /** The one name the statement binds. */
   readonly name: string
-  readonly kind: 'def' | 'lambda' | 'import'
-  /** Source that binds exactly `name` (a `def`, `name = lambda …`, or a one-name import). */
+  /**
+   * `'alias'`: a name bound to a builtin, a module's function or type, or a compiled regex (made
+   * by a commit, never by the analysis).
+   */
+  readonly kind: 'def' | 'lambda' | 'import' | 'alias'
+  /** Source that binds exactly `name` (a `def`, `name = lambda …`, a one-name import, or an alias). */
   readonly source: string
   /** 1-based line of the source's first line in its snippet. */
   readonly line: number

@@ -80,3 +80,24 @@ export function valueBudgetLimits(
     maxBytes: check(maxBytes, 'maxValueBytes', DEFAULT_MAX_VALUE_BYTES),
   }
 }
+
+/** Charges a Monty-form value (as Monty handed it out: a tree) to `budget`. */
+export function chargeValue(value: unknown, budget: ValueBudget, path: string): void {
+  const visit = (item: unknown): void => {
+    budget.charge(
+      1,
+      typeof item === 'string' ? item.length : item instanceof Uint8Array ? item.byteLength : 0,
+      path,
+    )
+    if (item instanceof Uint8Array) return
+    if (typeof item !== 'object' || item === null) return
+    if (Array.isArray(item)) for (const x of item) visit(x)
+    else if (item instanceof Map)
+      for (const [k, v] of item) {
+        visit(k)
+        visit(v)
+      }
+    else if (item instanceof Set) for (const x of item) visit(x)
+  }
+  visit(value)
+}

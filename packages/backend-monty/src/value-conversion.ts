@@ -1,7 +1,6 @@
 import { ValueConversionError } from '@pyflue/core'
 import type { DataclassRegistry } from './dataclass-registry.js'
-import type { ValueBudget } from './value-budget.js'
-import { chargeValue } from './value-notes.js'
+import { chargeValue, type ValueBudget } from './value-budget.js'
 
 /**
  * The value table (see the README). Values are held in two forms:

@@ -6,7 +6,9 @@
  * copy per path, a cycle as the string `'[...]'`. The program's epilogue therefore walks every
  * value it hands back with `__pf_walk` (Python, below) and returns *notes*: at which path sits a
  * float (`'z'`: `-0.0`, which a JS `Set` or `Map` key turns into `0`), a frozenset, a range, a module, a reference to an object seen earlier, a cycle, or a
- * value of another type. `readCollected` applies them to Monty's output and builds the session
+ * value of another type (and, for a builtin, a module's function or type or a compiled regex
+ * bound to a name of its own, `'named'`: how to bind it again, `value-aliases.ts`).
+ * `readCollected` applies them to Monty's output and builds the session
  * form (`python-values.ts`, shared objects shared again), or says why a name cannot be kept.
  *
  * A path is a tuple of steps from the list of collected values: an index in a list, tuple, set
@@ -16,7 +18,7 @@
  */
 
 import { moduleNameFromRepr, PyFloat, PyFrozenSet, rangeFromRepr } from './python-values.js'
-import type { ValueBudget } from './value-budget.js'
+import { aliasOf } from './value-aliases.js'
 
 /** Paths deeper than this are not walked further: such a value is not kept ('deep'). */
 const MAX_WALK_DEPTH = 210
@@ -28,6 +30,7 @@ const MAX_WALK_DEPTH = 210
  */
 export const WALKER_SOURCE = `if False:
     __pf_walk_items = None
+__pf_named = None
 def __pf_walk(v, path, notes, seen, stack):
     t = __pf_type(v)
     if t in __pf_plain:
@@ -61,8 +64,10 @@ def __pf_walk(v, path, notes, seen, stack):
     name = t.__name__
     if t is __pf_range or name == 'module':
         notes.append((path, name, __pf_repr(v)))
-    else:
-        notes.append((path, 'other', name))
+        return
+    notes.append((path, 'other', name))
+    if __pf_len(path) == 1 and (name == 'builtin_function_or_method' or name == 'type' or name == 're.Pattern'):
+        notes.append((path, 'named', (__pf_repr(v.pattern), v.flags) if name == 're.Pattern' else (__pf_repr(v), __pf_named(v) if __pf_named else ())))
 def __pf_walk_items(items, path, key, notes, seen, stack):
     # issubset, not <=: Monty 0.0.18's set <= set is not the subset test.
     kinds = __pf_set(__pf_map(__pf_type, items))
@@ -125,6 +130,12 @@ export function notKeptReason(problem: string, nested: boolean): string {
         return `the position of ${article(problem)} cannot be carried to a later run; keep list(...) of it, or make it again`
       case 'module':
         return 'a module inside a container cannot be carried to a later run; bind it to a name of its own (import m as name)'
+      case 'builtin_function_or_method':
+      case 'type':
+      case 're.Pattern':
+        return nested
+          ? `${article(`Python ${problem}`)} inside a container cannot be carried to a later run; bind it to a name of its own (f = len, rx = re.compile(...))`
+          : `${article(`Python ${problem}`)} that Python cannot name again (not a builtin or a module's own) cannot be carried to a later run`
       default:
         return `${article(`Python ${problem}`)} is not data that a later run can be handed`
     }
@@ -137,10 +148,20 @@ export function article(noun: string): string {
   return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`
 }
 
-/** What one collected name becomes: a value in session form, a module alias, or not kept. */
+/**
+ * What one collected name becomes: a value in session form, a module alias, an alias of a
+ * builtin, a module's function or type, or a compiled regex (`expression`, after `imports`, binds
+ * the same object again in a later run), or not kept.
+ */
 export type CollectedOutcome =
   | { readonly kind: 'value'; readonly value: unknown }
   | { readonly kind: 'module'; readonly module: string }
+  | {
+      readonly kind: 'alias'
+      readonly type: string
+      readonly imports: readonly string[]
+      readonly expression: string
+    }
   | { readonly kind: 'not-kept'; readonly type: string; readonly reason: string }
 
 const isPrefix = (prefix: readonly number[], path: readonly number[]) =>
@@ -157,6 +178,7 @@ export function readCollected(
 ): CollectedOutcome[] {
   const problems: { path: readonly number[]; type: string }[] = []
   const modules = new Map<number, string>()
+  const named = new Map<number, unknown>()
   const edits: WalkNote[] = []
   const frozen: WalkNote[] = []
   const refs: WalkNote[] = []
@@ -175,6 +197,9 @@ export function readCollected(
         break
       case 'ref':
         refs.push(note)
+        break
+      case 'named':
+        named.set(path[0]!, argument)
         break
       case 'module': {
         const module = moduleNameFromRepr(String(argument))
@@ -197,6 +222,17 @@ export function readCollected(
         problems.push({ path, type: kind })
     }
   }
+  // A builtin, a module's function or type, or a regex bound to a name of its own is an alias.
+  const aliases = new Map<number, { type: string; imports: string[]; expression: string }>()
+  for (const [index, argument] of named) {
+    const type = typeNames[index] ?? ''
+    const alias = aliasOf(argument, type)
+    const at = problems.findIndex((p) => p.path.length === 1 && p.path[0] === index)
+    if (alias && at >= 0 && problems.every((p, i) => i === at || p.path[0] !== index)) {
+      problems.splice(at, 1)
+      aliases.set(index, { type, ...alias })
+    }
+  }
   // A reference into a part that holds a problem carries the problem to its own name.
   const tainted = new Set<WalkNote>()
   for (let changed = true; changed; ) {
@@ -215,7 +251,8 @@ export function readCollected(
   const problemOf = new Map<number, { path: readonly number[]; type: string }>()
   for (const problem of problems)
     if (!problemOf.has(problem.path[0]!)) problemOf.set(problem.path[0]!, problem)
-  const kept = (path: readonly number[]) => !problemOf.has(path[0]!) && !modules.has(path[0]!)
+  const kept = (path: readonly number[]) =>
+    !problemOf.has(path[0]!) && !modules.has(path[0]!) && !aliases.has(path[0]!)
   for (const [path, kind, argument] of edits) {
     if (!kept(path)) continue
     if (kind === 'f') {
@@ -241,6 +278,8 @@ export function readCollected(
     }
     const module = modules.get(k)
     if (module) return { kind: 'module', module }
+    const alias = aliases.get(k)
+    if (alias) return { kind: 'alias', ...alias }
     return { kind: 'value', value }
   })
 }
@@ -326,27 +365,6 @@ class Navigator {
       for (const member of members) set.add(member)
     }
   }
-}
-
-/** Charges a Monty-form value (as Monty handed it out: a tree) to `budget`. */
-export function chargeValue(value: unknown, budget: ValueBudget, path: string): void {
-  const visit = (item: unknown): void => {
-    budget.charge(
-      1,
-      typeof item === 'string' ? item.length : item instanceof Uint8Array ? item.byteLength : 0,
-      path,
-    )
-    if (item instanceof Uint8Array) return
-    if (typeof item !== 'object' || item === null) return
-    if (Array.isArray(item)) for (const x of item) visit(x)
-    else if (item instanceof Map)
-      for (const [k, v] of item) {
-        visit(k)
-        visit(v)
-      }
-    else if (item instanceof Set) for (const x of item) visit(x)
-  }
-  visit(value)
 }
 
 /**

@@ -4,7 +4,9 @@ import { createMontyBackend } from './monty-backend.js'
 
 /**
  * The differential property of issue 12: random sequences of snippets (assignments, aliases,
- * containers holding other names, mutations through any name, float arithmetic, a function)
+ * containers holding other names, mutations through any name, float arithmetic, a function,
+ * names bound to builtins, module functions and regexes; two names bound to one compiled regex
+ * are two equal regexes in a later run, so for those the summary compares with `==`)
  * leave the same final values, types and sharing whether they run as N separate runs in one
  * session, as N runs with the state dumped and loaded between each, or as one program in one
  * run. The seed is fixed so CI runs the same cases every time; `PYFLUE_PROPERTY_SEED` and
@@ -68,11 +70,29 @@ const statement = fc.oneof(
     (n) => `if type(${n}) is list and len(${n}) > 0 and type(${n}[0]) is list:\n    ${n}[0].append(1.0)`,
   ),
   name.map((n) => `if type(${n}) is dict and type(${n}.get('j')) is list:\n    ${n}['j'].append(-0.0)`),
+  // Aliases of builtins, module functions and regexes, under names of their own (f, g).
+  fc
+    .tuple(
+      fc.constantFrom('f', 'g'),
+      fc.constantFrom(
+        'len',
+        'sorted',
+        'int',
+        'ValueError',
+        'math.floor',
+        'datetime.date',
+        're.compile("a+")',
+        'f',
+        'g',
+      ),
+    )
+    .map(([n, e]) => `${n} = ${e}`),
 )
 /** A snippet: one to three statements. */
 const snippet = fc.array(statement, { minLength: 1, maxLength: 3 }).map((lines) => lines.join('\n'))
 
-const SETUP = 'a = 0\nb = 0.0\nc = [1]\nd = c\ndef twice(v):\n    return [v, v, 2.0]'
+const SETUP =
+  'import math\nimport re\nimport datetime\na = 0\nb = 0.0\nc = [1]\nd = c\nf = len\ng = math.floor\ndef twice(v):\n    return [v, v, 2.0]'
 /** Types, reprs (sets sorted) and which mutable objects are one object, among the names and one level into them. */
 const SUMMARY = `def canon(v):
     t = type(v).__name__
@@ -92,7 +112,7 @@ for o in [a, b, c, d]:
     if type(o) is dict:
         objs.extend(list(o.values()))
 mutable = [o for o in objs if type(o) is list or type(o) is dict or type(o) is set]
-(repr([canon(a), canon(b), canon(c), canon(d)]), [[x is y for y in mutable] for x in mutable])`
+(repr([canon(a), canon(b), canon(c), canon(d), canon(f), canon(g)]), [[x is y for y in mutable] for x in mutable], f is g if type(f).__name__ != 're.Pattern' else f == g)`
 
 async function finalValues(
   execution: 'pool' | 'in-thread-trusted-code-only',

@@ -143,6 +143,72 @@ const cases: Case[] = [
     steps: ['acc = [0.0]\nalias = acc\ndef add(v):\n    acc.append(v)', 'add(1.0)', 'repr(alias)'],
     result: '[0.0, 1.0]',
   },
+  {
+    name: 'an alias of a builtin persists',
+    steps: ['f = len', '(f([1, 2]), f is len)'],
+    result: tuple(2, true),
+  },
+  {
+    name: 'aliases of builtin types and exception classes persist',
+    steps: [
+      't = int\ns = str\nE = ValueError',
+      '(t("5"), s(5), t is int, E is ValueError, type(E("x")).__name__)',
+    ],
+    result: tuple(5, '5', true, true, 'ValueError'),
+  },
+  {
+    name: "an alias of a module's function persists",
+    steps: ['import math\nsq = math.sqrt', '(sq(16) == 4.0, sq is math.sqrt)'],
+    result: tuple(true, true),
+  },
+  {
+    name: "an alias of a module's function outlives the module's name",
+    steps: ['import math as m\nfl = m.floor\nm = 3', '(fl(2.5), m)'],
+    result: tuple(2, 3),
+  },
+  {
+    name: "an alias of a module's type persists",
+    steps: ['import datetime\nD = datetime.date', 'D(2020, 1, 2).year'],
+    result: 2020,
+  },
+  {
+    name: 'a compiled regex persists with its pattern and flags',
+    steps: ['import re\nrx = re.compile("a+b", re.I)', '(rx.pattern, rx.flags, rx.match("AAB") is not None)'],
+    result: tuple('a+b', 2, true),
+  },
+  {
+    name: 'a regex with quotes and backslashes in its pattern persists',
+    steps: [
+      `import re\n${String.raw`rx = re.compile('\\d\'"x')`}`,
+      String.raw`(rx.pattern, rx.match('1\'"x') is not None)`,
+    ],
+    result: tuple('\\d\'"x', true),
+  },
+  {
+    name: 'an alias of a builtin keeps the builtin when the name is shadowed later',
+    steps: ['f = len', 'len = 4', '(f([1]), len)'],
+    result: tuple(1, 4),
+  },
+  {
+    name: 'an alias made after the builtin is shadowed holds the shadowing value',
+    steps: ['len = 4\nf = sorted', '(f([2, 1]), len)'],
+    result: tuple([1, 2], 4),
+  },
+  {
+    name: 'a name Monty has no builtin of can be bound and read back',
+    steps: ['eval = 3\nopen = [1]', '(eval, open)'],
+    result: tuple(3, [1]),
+  },
+  {
+    name: "a builtin's name bound only on a path not taken stays the builtin",
+    steps: ['if len([]) > 0:\n    len = 5', '(len([1, 2]), len is len)'],
+    result: tuple(2, true),
+  },
+  {
+    name: "strings that look like a builtin's or a module function's repr stay strings",
+    steps: ['s = "<built-in function len>"\nl = ["<function sqrt at 0x1>", "<class \'int\'>"]', '(s, l)'],
+    result: tuple('<built-in function len>', ['<function sqrt at 0x1>', "<class 'int'>"]),
+  },
 ]
 
 const modes = ['pool', 'in-thread-trusted-code-only'] as const
