@@ -5,8 +5,8 @@
  * which run bound it and why the value was not kept.
  */
 import { PythonRuntimeError } from '@pyflue/core'
+import { article } from './not-kept-reasons.js'
 import type { NotKeptRecord, SessionState } from './session-state.js'
-import { article } from './value-notes.js'
 
 /** `name 'x' is not defined`, extended with why an earlier run's value of `x` was not kept. */
 export function notKeptMessage(name: string, record: NotKeptRecord): string {

@@ -22,7 +22,9 @@ const parts = (userCode: string, extra: Partial<Parameters<typeof buildProgram>[
 describe('buildProgram', () => {
   it('leaves the walker out of a snippet that hands nothing back', () => {
     const program = parts('print("hello")\n')
-    expect(program.source).toContain('__pf_type, __pf_id')
+    // The epilogue alone needs only the engine's own `type`.
+    expect(program.source.startsWith('__pf_type = type\n')).toBe(true)
+    expect(program.source).not.toContain('__pf_id')
     expect(program.source).not.toContain('def __pf_walk(')
   })
 

@@ -52,6 +52,11 @@ export interface ProgramParts {
    * names, in order, to its value decoded from the `SESSION_VALUES_INPUT` input.
    */
   readonly sessionValues?: readonly string[]
+  /**
+   * Every collected value and the result are proven plain scalars (`scalar-shape.ts`): they are
+   * handed back with their type names, unwalked, and the program has no walker.
+   */
+  readonly scalarOnly?: boolean
 }
 
 /** The Monty input name under which an input named like a builtin is passed. */
@@ -98,12 +103,11 @@ export function buildProgram(parts: ProgramParts): Program {
   }
   const declared = [...parts.declare, RESULT_NAME, '__pf_out']
   const sessionValues = parts.sessionValues ?? []
-  // Without a value to hand back or arguments to check, the walker is not needed.
+  // Without a value to hand back that may need it, or arguments to check, the walker is not needed.
   const walks =
-    parts.collect.length > 0 ||
-    parts.collectAfterMarker.length > 0 ||
-    parts.lastExpression !== undefined ||
-    parts.wrappers.length > 0
+    parts.wrappers.length > 0 ||
+    (parts.scalarOnly !== true &&
+      (parts.collect.length > 0 || parts.collectAfterMarker.length > 0 || parts.lastExpression !== undefined))
   // A module's function or type can be handed back only by a program that imports something.
   const imports = (text: string) => /\bimport\b/.test(text)
   const names = walks && (imports(parts.userCode) || parts.definitions.some((d) => imports(d.source)))
@@ -112,9 +116,11 @@ export function buildProgram(parts: ProgramParts): Program {
       .filter((text) => text !== '')
       .map((text) => text.replace(/\n$/, ''))
       .join('\n')
+  // The epilogue alone calls only `type`; the walker, wrappers and decoder need all the bindings.
+  const bindsAll = walks || sessionValues.length > 0
   push(
     lines([
-      BUILTIN_BINDINGS_SOURCE,
+      bindsAll ? BUILTIN_BINDINGS_SOURCE : `${TYPE} = type`,
       ...(walks ? [WALKER_SOURCE] : []),
       ...(names ? [NAMED_SOURCE] : []),
       ...(sessionValues.length > 0 ? [DECODER_SOURCE] : []),
@@ -177,9 +183,9 @@ export function buildProgram(parts: ProgramParts): Program {
       `    __pf_out.append((${name}, ${TYPE}(${name}).__name__))`,
       'except NameError:',
       '    __pf_out.append(None)',
-      'else:',
-      `    __pf_walk(${name}, (${index++},), __pf_notes, __pf_seen, __pf_set())`,
+      ...(walks ? ['else:', `    __pf_walk(${name}, (${index},), __pf_notes, __pf_seen, __pf_set())`] : []),
     )
+    index++
   }
   for (const name of parts.collect) collectOne(name)
   if (parts.collectAfterMarker.length > 0) {
@@ -188,7 +194,7 @@ export function buildProgram(parts: ProgramParts): Program {
   }
   epilogue.push('__pf_rnotes = []')
   // A plain result (the common case) has nothing to note: the walk is not even called.
-  if (parts.lastExpression) {
+  if (parts.lastExpression && walks) {
     epilogue.push(
       `if ${TYPE}(${RESULT_NAME}) not in __pf_plain:`,
       `    __pf_walk(${RESULT_NAME}, (0,), __pf_rnotes, {}, __pf_set())`,

@@ -33,17 +33,29 @@ export interface ReadOutput {
   readonly outcomes: readonly (CollectedOutcome | undefined)[]
 }
 
+/** The type names of the plain scalars, the values a program may hand back unwalked. */
+const SCALAR_TYPES = new Set(['int', 'float', 'str', 'bytes', 'bool', 'NoneType'])
+
 /**
  * Checks and converts `output` for the collected `names`. Throws `ValueConversionError` for a
- * result that is not data (a module, a range, a cycle…) or a value past `valueLimits`.
+ * result that is not data (a module, a range, a cycle…) or a value past `valueLimits`. With
+ * `scalarOnly` (the program had no walker: `RunPlan.scalarOnly`), a value of another type is the
+ * engine's own error, thrown before anything commits.
  */
 export function readRunOutput(
   output: RunOutput,
   names: readonly string[],
   dataclasses: DataclassRegistry,
   valueLimits: ValueBudgetLimits,
+  scalarOnly = false,
 ): ReadOutput {
-  const [resultRaw, , collected, notes, resultNotes] = output
+  const [resultRaw, resultType, collected, notes, resultNotes] = output
+  if (scalarOnly) {
+    const types = [...(names.length > 0 ? collected.map((entry) => entry?.[1] ?? 'NoneType') : [])]
+    const wrong = [resultType, ...types].find((type) => !SCALAR_TYPES.has(type))
+    if (wrong !== undefined)
+      throw new Error(`PyFlue engine error: a run proven to hand back only scalars handed back a ${wrong}`)
+  }
   const problem = resultNonData(resultRaw, resultNotes, 'result')
   if (problem) {
     throw new ValueConversionError({

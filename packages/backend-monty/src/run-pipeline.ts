@@ -94,6 +94,7 @@ export function planProgram(
       collectAfterMarker: [...plan.collectAfterMarker],
       renamedInputs: [...plan.renamedInputs],
       sessionValues: [...plan.sessionValues],
+      scalarOnly: plan.scalarOnly,
     }),
   )
   return { plan, program }
@@ -233,6 +234,7 @@ async function finishRun(engine: Engine, run: DrivenRun, output: unknown): Promi
     names,
     engine.dataclasses,
     engine.valueLimits,
+    plan.scalarOnly,
   )
   const notKept = commitRun(state, names, outcomes, analysis.definitions.values(), scriptName)
 

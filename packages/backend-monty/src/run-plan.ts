@@ -19,7 +19,9 @@
  */
 import type { PreparedExternal } from './external-functions.js'
 import { hasAsyncExecute } from './external-functions.js'
-import { PYTHON_BUILTIN_NAMES } from './python-builtins.js'
+import { isBuiltinName, PYTHON_BUILTIN_NAMES } from './python-builtins.js'
+import { PyFloat, PyRange } from './python-values.js'
+import { provenScalars, type ScalarContext, shapeHolds } from './scalar-shape.js'
 import { type SessionState, type StoredDefinition, travellingWith } from './session-state.js'
 import { encodeSessionValues, SESSION_NODES_INPUT, SESSION_VALUES_INPUT } from './session-values.js'
 import type { SnippetAnalysis } from './snippet-analysis.js'
@@ -62,6 +64,11 @@ export interface RunPlan {
   readonly definitions: readonly StoredDefinition[]
   /** The names the program declares. */
   readonly declare: readonly string[]
+  /**
+   * True when every collected value and the result are proven plain scalars before the run
+   * (`scalar-shape.ts`): the program then hands them back with their type names and no walk.
+   */
+  readonly scalarOnly: boolean
   /** Equal for two runs whose programs are the same. */
   readonly key: string
   /**
@@ -104,8 +111,13 @@ export function planRun(input: RunPlanInput): RunPlan {
   // A value that travels rebuilt (a float, a frozenset, a shared object…) is bound before the
   // snippet runs, never looked up lazily (`session-values.ts`).
   for (const name of allReads) if (state.special.has(name)) eager.add(name)
+  // A float or a range held in session form is an object here, but nothing can change it.
   const isMutable = (value: unknown) =>
-    typeof value === 'object' && value !== null && !(value instanceof Uint8Array)
+    typeof value === 'object' &&
+    value !== null &&
+    !(value instanceof Uint8Array) &&
+    !(value instanceof PyFloat) &&
+    !(value instanceof PyRange)
 
   // Names handed back at the end: everything the snippet binds at module level (its own
   // definitions excepted), and mutable session values it may have changed.
@@ -176,7 +188,12 @@ export function planRun(input: RunPlanInput): RunPlan {
     setInput(SESSION_NODES_INPUT, encodedSession.nodes)
   }
   const renamedInputs = Object.keys(montyInputs).filter((name) => PYTHON_BUILTIN_NAMES.has(name))
+  const scalarOnly =
+    collectAfterMarker.length === 0 &&
+    wrapped.length === 0 &&
+    provesScalars(input, collect, definitionGlobals)
   const planKey = [
+    scalarOnly ? 'scalar' : 'walk',
     scriptName,
     renamedInputs.join(','),
     sessionValues.join(','),
@@ -206,6 +223,7 @@ export function planRun(input: RunPlanInput): RunPlan {
     wrapped,
     definitions,
     declare: [...declare],
+    scalarOnly,
     key: planKey,
     mayPause:
       wrapped.length > 0 ||
@@ -216,4 +234,51 @@ export function planRun(input: RunPlanInput): RunPlan {
           input.isDataclass?.(name) === true,
       ),
   }
+}
+
+/** A session or input value that is a plain scalar (in session or Monty form). */
+function isScalarValue(value: unknown): boolean {
+  const type = typeof value
+  return (
+    value === null ||
+    type === 'undefined' ||
+    type === 'number' ||
+    type === 'string' ||
+    type === 'boolean' ||
+    type === 'bigint' ||
+    value instanceof PyFloat ||
+    value instanceof Uint8Array
+  )
+}
+
+/**
+ * Whether every name in `collect` and the snippet's last expression are proven plain scalars
+ * (`scalar-shape.ts`), given what the session and the run's inputs hold. A name a re-emitted
+ * definition may bind (`global`) is never proven: the snippet's code does not show the binding.
+ */
+function provesScalars(
+  input: RunPlanInput,
+  collect: readonly string[],
+  definitionGlobals: ReadonlySet<string>,
+): boolean {
+  const { analysis, state, runInputs, externals } = input
+  const known = (name: string) =>
+    externals.has(name) || input.isDataclass?.(name) === true || state.definitions.has(name)
+  const context: ScalarContext = {
+    before: (name) => {
+      if (name.startsWith('__pf_') || definitionGlobals.has(name) || known(name)) return false
+      if (runInputs.has(name)) return isScalarValue(runInputs.get(name))
+      if (state.data.has(name)) return isScalarValue(state.data.get(name))
+      return !isBuiltinName(name)
+    },
+    builtinCall: (name) =>
+      isBuiltinName(name) &&
+      !analysis.assigned.has(name) &&
+      !runInputs.has(name) &&
+      !state.data.has(name) &&
+      !known(name),
+  }
+  const proven = provenScalars(analysis.scalars, context)
+  if (!collect.every((name) => proven.has(name))) return false
+  return !analysis.lastExpression || shapeHolds(analysis.resultShape, analysis.scalars, proven, context)
 }

@@ -1,5 +1,7 @@
 import type { SyntaxNode } from '@lezer/common'
 import { parser } from '@lezer/python'
+import { importItems } from './import-items.js'
+import { loopShapeOf, type ScalarShape, scalarShapeOf, updateShapeOf } from './scalar-shape.js'
 
 /** A top-level statement whose value cannot cross as data, kept as source and re-emitted in later runs. */
 export interface CodeDefinition {
@@ -41,6 +43,13 @@ export interface SnippetAnalysis {
   readonly definitions: ReadonlyMap<string, CodeDefinition>
   /** Names called directly under `await` (`await f(…)`, `await asyncio.gather(f(…))`), anywhere. */
   readonly awaited: ReadonlySet<string>
+  /**
+   * For each name bound at module level, the shape of each of its bindings (`scalar-shape.ts`),
+   * or null when some binding may not be a plain scalar.
+   */
+  readonly scalars: ReadonlyMap<string, readonly ScalarShape[] | null>
+  /** The shape of the last expression, or null when it may not be a plain scalar. */
+  readonly resultShape?: ScalarShape | null
   readonly unsupported?: UnsupportedConstruct
   /** Where the parser found a syntax error, when it did. */
   readonly syntaxError?: { readonly line: number; readonly column: number }
@@ -159,14 +168,19 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
 
   // Pass 2: module-level bindings, in statement order.
   const definitions = new Map<string, CodeDefinition>()
-  const bindData = (name: string) => {
+  const scalars = new Map<string, ScalarShape[] | null>()
+  const bindData = (name: string, shape: ScalarShape | null = null) => {
     assigned.add(name)
     definitions.delete(name)
+    const shapes = scalars.get(name)
+    scalars.set(name, shape && shapes !== null ? [...(shapes ?? []), shape] : null)
   }
   const bindDefinition = (definition: CodeDefinition) => {
     assigned.add(definition.name)
     definitions.set(definition.name, definition)
+    scalars.set(definition.name, null)
   }
+  const bindName = (name: string) => bindData(name)
   const collectTargets = (node: SyntaxNode | null, bind: (name: string) => void): void => {
     if (!node) return
     switch (node.name) {
@@ -188,7 +202,7 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
   const collectWalrus = (node: SyntaxNode) => {
     for (let child = node.firstChild; child; child = child.nextSibling) {
       if (child.name === 'FunctionDefinition' || child.name === 'LambdaExpression') continue
-      if (child.name === 'NamedExpression') collectTargets(child.firstChild, bindData)
+      if (child.name === 'NamedExpression') collectTargets(child.firstChild, bindName)
       collectWalrus(child)
     }
   }
@@ -248,14 +262,22 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
           bindDefinition(definitionFrom(name, 'lambda', text(statement), statement))
           return
         }
-        for (const target of targets) collectTargets(target, bindData)
+        const shape = children.length === lastOp + 2 ? scalarShapeOf(value, text) : null
+        for (const target of targets)
+          if (target.name === 'VariableName') bindData(text(target), shape)
+          else collectTargets(target, bindName)
         collectWalrus(statement)
         return
       }
-      case 'UpdateStatement':
-        collectTargets(statement.firstChild, bindData)
+      case 'UpdateStatement': {
+        const target = statement.firstChild
+        const op = target?.nextSibling
+        if (target?.name === 'VariableName' && op?.name === 'UpdateOp')
+          bindData(text(target), updateShapeOf(text(target), text(op), op.nextSibling, text))
+        else collectTargets(target, bindName)
         collectWalrus(statement)
         return
+      }
       case 'ImportStatement':
         for (const item of importItems(statement, text)) {
           if (topLevel) bindDefinition(definitionFrom(item.name, 'import', item.source, statement))
@@ -266,7 +288,10 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
         const children = childrenOf(statement)
         const start = children.findIndex((c) => c.name === 'for')
         const end = children.findIndex((c) => c.name === 'in')
-        for (const target of children.slice(start + 1, end)) collectTargets(target, bindData)
+        const loopTargets = children.slice(start + 1, end)
+        if (loopTargets.length === 1 && loopTargets[0]!.name === 'VariableName')
+          bindData(text(loopTargets[0]!), loopShapeOf(children[end + 1], text))
+        else for (const target of loopTargets) collectTargets(target, bindName)
         for (const child of children.slice(end)) visitChild(child)
         return
       }
@@ -274,7 +299,7 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
       case 'TryStatement': {
         const children = childrenOf(statement)
         children.forEach((child, index) => {
-          if (child.name === 'as') collectTargets(children[index + 1] ?? null, bindData)
+          if (child.name === 'as') collectTargets(children[index + 1] ?? null, bindName)
           visitChild(child)
         })
         return
@@ -293,13 +318,15 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
       if (node.name !== 'FunctionDefinition' && node.name !== 'LambdaExpression') collectWalrus(node)
       return
     }
-    if (node.name === 'NamedExpression') collectTargets(node.firstChild, bindData)
+    if (node.name === 'NamedExpression') collectTargets(node.firstChild, bindName)
     for (let child = node.firstChild; child; child = child.nextSibling) visitChild(child)
   }
 
   const statements = statementsOf(tree.topNode)
   for (const statement of statements) visitStatement(statement, true)
   for (const name of globals) if (!definitions.has(name)) bindData(name)
+  // A name a function may bind (`global`) is bound by code the shapes do not see.
+  for (const name of globals) scalars.set(name, null)
 
   const last = statements.at(-1)
   const analysis: SnippetAnalysis = {
@@ -308,8 +335,12 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
     nestedReads,
     definitions,
     awaited,
+    scalars,
     ...(last?.name === 'ExpressionStatement' && last.firstChild
-      ? { lastExpression: { from: last.firstChild.from, to: last.to } }
+      ? {
+          lastExpression: { from: last.firstChild.from, to: last.to },
+          resultShape: last.firstChild.nextSibling ? null : scalarShapeOf(last.firstChild, text),
+        }
       : {}),
     ...(unsupported ? { unsupported } : {}),
     ...(syntaxError ? { syntaxError } : {}),
@@ -340,42 +371,6 @@ function childrenOf(node: SyntaxNode): SyntaxNode[] {
 /** `f(k=1)`: `k` is a keyword, not a read. */
 function isKeywordArgumentName(node: SyntaxNode): boolean {
   return node.parent?.name === 'ArgList' && node.nextSibling?.name === 'AssignOp'
-}
-
-/** The names an import statement binds, each with a one-name import statement that binds it. */
-function importItems(
-  statement: SyntaxNode,
-  text: (node: SyntaxNode) => string,
-): { name: string; source: string }[] {
-  const children = childrenOf(statement)
-  const importIndex = children.findIndex((c) => c.name === 'import')
-  const items: { name: string; source: string }[] = []
-  const groups: SyntaxNode[][] = [[]]
-  for (const child of children.slice(importIndex + 1)) {
-    if (child.name === ',') groups.push([])
-    else if (child.name !== '(' && child.name !== ')') groups.at(-1)!.push(child)
-  }
-  const isFrom = children[0]?.name === 'from'
-  const moduleText = isFrom
-    ? children
-        .slice(1, importIndex)
-        .map((c) => text(c))
-        .join('')
-    : ''
-  for (const group of groups) {
-    if (group.length === 0) continue
-    const asIndex = group.findIndex((c) => c.name === 'as')
-    const path = (asIndex < 0 ? group : group.slice(0, asIndex)).map((c) => text(c)).join('')
-    const alias = asIndex < 0 ? undefined : group[asIndex + 1]
-    if (isFrom) {
-      const name = alias ? text(alias) : path
-      items.push({ name, source: `from ${moduleText} import ${path}${alias ? ` as ${name}` : ''}` })
-    } else {
-      const name = alias ? text(alias) : path.split('.')[0]!
-      items.push({ name, source: `import ${path}${alias ? ` as ${name}` : ''}` })
-    }
-  }
-  return items
 }
 
 function computeLineStarts(code: string): number[] {

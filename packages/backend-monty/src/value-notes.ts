@@ -17,11 +17,9 @@
  * Python step only for the members that are not plain scalars.
  */
 
+import { MAX_WALK_DEPTH, notKeptReason } from './not-kept-reasons.js'
 import { moduleNameFromRepr, PyFloat, PyFrozenSet, rangeFromRepr } from './python-values.js'
 import { aliasOf } from './value-aliases.js'
-
-/** Paths deeper than this are not walked further: such a value is not kept ('deep'). */
-const MAX_WALK_DEPTH = 210
 
 /**
  * The walker (`__pf_walk`), after `BUILTIN_BINDINGS_SOURCE` (`engine-python.ts`): only programs that hand a value back
@@ -109,44 +107,6 @@ export type WalkNote = readonly [path: readonly number[], kind: string, argument
 
 /** Tagged objects Monty produces that are data. */
 const DATA_TAGS = new Set(['Date', 'DateTime', 'TimeDelta', 'Time', 'TimeZone', 'Exception', 'Dataclass'])
-
-/**
- * Why a value cannot be carried to a later run, as a clause ("... not kept because <reason>"):
- * `problem` is what the walk found (a Python type name, 'cycle' or 'deep'), `nested` whether it
- * sits inside the value rather than being the value.
- */
-export function notKeptReason(problem: string, nested: boolean): string {
-  const why = (() => {
-    switch (problem) {
-      case 'cycle':
-        return 'it contains itself (a cycle), which a later run cannot be handed'
-      case 'deep':
-        return `it nests deeper than ${MAX_WALK_DEPTH} levels`
-      case 'function':
-        return 'a function made at run time (a closure returned by a call, or a def bound to another name) cannot be rebuilt in a later run; define it with a top-level def or lambda'
-      case 'iterator':
-      case 'generator':
-      case 'coroutine':
-        return `the position of ${article(problem)} cannot be carried to a later run; keep list(...) of it, or make it again`
-      case 'module':
-        return 'a module inside a container cannot be carried to a later run; bind it to a name of its own (import m as name)'
-      case 'builtin_function_or_method':
-      case 'type':
-      case 're.Pattern':
-        return nested
-          ? `${article(`Python ${problem}`)} inside a container cannot be carried to a later run; bind it to a name of its own (f = len, rx = re.compile(...))`
-          : `${article(`Python ${problem}`)} that Python cannot name again (not a builtin or a module's own) cannot be carried to a later run`
-      default:
-        return `${article(`Python ${problem}`)} is not data that a later run can be handed`
-    }
-  })()
-  return nested && problem !== 'cycle' && problem !== 'deep' ? `it holds ${article(problem)}: ${why}` : why
-}
-
-/** `a list`, `an iterator`. */
-export function article(noun: string): string {
-  return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`
-}
 
 /**
  * What one collected name becomes: a value in session form, a module alias, an alias of a
@@ -264,6 +224,16 @@ export function readCollected(
       if (range) nav.set(path, range)
     } else nav.floats(path, argument as number)
   }
+  // A top-level float the walk did not note (a program without the walker hands back scalars
+  // with their type names only): its type name tells an integral one from an int.
+  values.forEach((value, k) => {
+    if (
+      typeNames[k] === 'float' &&
+      typeof value === 'number' &&
+      (Number.isInteger(value) || Object.is(value, -0))
+    )
+      values[k] = new PyFloat(value)
+  })
   for (const [path] of frozen) if (kept(path)) nav.set(path, new PyFrozenSet(nav.get(path) as Set<unknown>))
   for (const [path, , target] of refs) if (kept(path)) nav.set(path, nav.get(target as readonly number[]))
   nav.flush()
