@@ -97,7 +97,7 @@ export function poolExecution(
       killTimer.unref()
       return send({
         type: 'run',
-        source: request.source,
+        ...(request.resumeFrom ? {} : proc.programs.refer(request.source)),
         scriptName: request.scriptName,
         inputNames: [...request.inputNames],
         inputs: markTuples(request.inputs),

@@ -6,6 +6,7 @@ import { getPriority, setPriority } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { ExecutionCrashedError, ResourceLimitError } from '@pyflue/core'
 import type { FromRunner, ToRunner } from './pool-protocol.js'
+import { ProgramIds } from './program-ids.js'
 
 // Under vitest the engine runs from `src/*.ts`; the runner is always the built `dist/pool-runner.js`.
 const RUNNER_PATH = fileURLToPath(
@@ -33,6 +34,8 @@ export class PoolProcess {
   #stderrTail = ''
   readonly #stderr: Socket | null
   #pending: { resolve: (m: FromRunner) => void; reject: (e: unknown) => void } | undefined
+  /** The programs this process has been sent, by id (`program-ids.ts`). */
+  readonly programs = new ProgramIds()
   readonly #onEnd: (proc: PoolProcess) => void
 
   constructor(maxHeapMb: number, niceness: number, onEnd: (proc: PoolProcess) => void) {

@@ -14,7 +14,13 @@ export interface MountSpec {
 export type ToRunner =
   | {
       readonly type: 'run'
-      readonly source: string
+      /**
+       * The program, by id (`program-ids.ts`): its source comes with the first run of
+       * it on this process, and `forget` lists ids the process may drop.
+       */
+      readonly programId?: number
+      readonly source?: string
+      readonly forget?: readonly number[]
       readonly scriptName: string
       readonly inputNames: readonly string[]
       readonly inputs: unknown

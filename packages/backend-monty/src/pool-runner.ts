@@ -19,6 +19,8 @@ const send = (message: FromRunner): void => {
 }
 
 let progress: MontySnapshot | MontyNameLookup | MontyComplete | undefined
+/** Program sources by the ids the parent gave them (`program-ids.ts`). */
+const programs = new Map<number, string>()
 let valueLimits: ValueBudgetLimits = { maxNodes: 1, maxBytes: 1 }
 
 /** A value to send, charged to a fresh budget: over it, nothing is sent. */
@@ -116,7 +118,13 @@ function handle(message: ToRunner): void {
       })
     } else if (message.type === 'run') {
       valueLimits = message.valueLimits
-      const monty = cachedMonty(message.source, message.scriptName, message.inputNames)
+      for (const id of message.forget ?? []) programs.delete(id)
+      if (message.source !== undefined && message.programId !== undefined)
+        programs.set(message.programId, message.source)
+      const source = message.programId === undefined ? undefined : programs.get(message.programId)
+      if (source === undefined)
+        throw new Error(`Unknown program ${message.programId} (the parent did not send it)`)
+      const monty = cachedMonty(source, message.scriptName, message.inputNames)
       const mount: MountDir[] = []
       for (const m of message.mounts) {
         try {
