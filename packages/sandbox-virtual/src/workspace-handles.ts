@@ -134,7 +134,14 @@ export async function openRegularFile(
       if (code === 'ENXIO' || code === 'EOPNOTSUPP') throw notRegularRefused(operation, sandboxPath)
       throw error
     }
-    const stat = await handle.stat()
+    let stat: Awaited<ReturnType<FileHandle['stat']>>
+    try {
+      stat = await handle.stat()
+    } catch (error) {
+      // The handle is this function's until it is returned: closed on every other way out.
+      await handle.close().catch(() => {})
+      throw error
+    }
     if (stat.isFile()) return handle
     await handle.close()
     if (stat.isDirectory()) throw new SandboxFileError({ errno: 'EISDIR', path: sandboxPath, operation })
