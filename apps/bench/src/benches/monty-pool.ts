@@ -94,6 +94,40 @@ async function throughput(mode: Mode): Promise<number> {
   return ms
 }
 
+/**
+ * The channel alone: one message like a warm run's to a child process that only echoes it back,
+ * through Node's IPC with `serialization` (the pool uses 'advanced'). No run through a process
+ * can be faster than this round trip.
+ */
+const ECHO = `process.on('message', (m) => process.send(m))`
+async function bareRoundTrip(serialization: 'advanced' | 'json'): Promise<number> {
+  const child = spawn(process.execPath, ['-e', ECHO], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    serialization,
+  })
+  let replied: () => void = () => {}
+  child.on('message', () => replied())
+  const message = {
+    type: 'run',
+    programId: 1,
+    scriptName: '<snippet>',
+    inputNames: [],
+    inputs: {},
+    limits: { maxDurationSecs: 30, maxMemory: 1e9 },
+    valueLimits: { maxNodes: 1e6, maxBytes: 6.4e7 },
+    canPause: false,
+    mounts: [],
+  }
+  const once = () =>
+    new Promise<void>((resolve) => {
+      replied = resolve
+      child.send(message)
+    })
+  const ms = median(await sample(once, 2000, 500))
+  child.kill()
+  return ms
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
@@ -179,6 +213,8 @@ const bench: Bench = {
     const trivialPool = median(await sample(() => warmPool.run('1 + 2'), 1000, 200))
     const trivialThread = median(await sample(() => warmThread.run('1 + 2'), 2000, 500))
     const trivialRaw = median(await sample(() => new Monty('1 + 2').run(), 2000, 500))
+    const bareAdvanced = await bareRoundTrip('advanced')
+    const bareJson = await bareRoundTrip('json')
 
     const fresh = createMontyPool({ size: 1 })
     const coldStart = performance.now()
@@ -245,6 +281,20 @@ const bench: Bench = {
         baseline: `raw new Monty(code).run(): ${formatMs(trivialRaw)}`,
         ratio: trivialPool / trivialRaw,
         note: 'target <= 3× (issue 12)',
+      },
+      {
+        name: "the channel alone: an echoing child process, Node IPC ('advanced', the pool's)",
+        value: formatMs(bareAdvanced),
+        baseline: `raw new Monty(code).run(): ${formatMs(trivialRaw)}`,
+        ratio: bareAdvanced / trivialRaw,
+        note: 'the floor of any run through a process',
+      },
+      {
+        name: "the same with Node IPC 'json'",
+        value: formatMs(bareJson),
+        baseline: `'advanced': ${formatMs(bareAdvanced)}`,
+        ratio: bareJson / bareAdvanced,
+        note: 'JSON cannot carry Map, Set, bigint, bytes',
       },
       {
         name: 'abort of a busy loop → rejection (median of 10)',
