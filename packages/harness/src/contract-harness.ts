@@ -117,7 +117,8 @@ function checkMessages(messages: unknown, harness: Harness, verb: string): void 
 }
 
 /** A contract harness's usage in the AI SDK's shape (what `PromptReply.usage` is). */
-export function usageOf(result: HarnessPromptResult): LanguageModelUsage {
+export function usageOf(result: Pick<HarnessPromptResult, 'usage'>): LanguageModelUsage {
+  // A third-party harness written in JavaScript may leave it out.
   const usage = result.usage ?? { inputTokens: undefined, outputTokens: undefined, totalTokens: undefined }
   return {
     inputTokens: usage.inputTokens,

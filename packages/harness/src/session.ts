@@ -523,7 +523,10 @@ export class Session {
         return {
           text: '',
           steps: [],
-          usage: usageOf({} as never),
+          // No model call was made: nothing was used.
+          usage: usageOf({
+            usage: { inputTokens: undefined, outputTokens: undefined, totalTokens: undefined },
+          }),
           finishReason: 'tool-calls' as const,
           stepsExhausted: false,
           result: undefined as T,
