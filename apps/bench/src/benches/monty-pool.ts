@@ -210,9 +210,11 @@ const bench: Bench = {
 
     const warmPool = createMontyBackend(poolMode)
     const warmThread = createMontyBackend(inThread)
-    const trivialPool = median(await sample(() => warmPool.run('1 + 2'), 1000, 200))
-    const trivialThread = median(await sample(() => warmThread.run('1 + 2'), 2000, 500))
-    const trivialRaw = median(await sample(() => new Monty('1 + 2').run(), 2000, 500))
+    // Warm means the JIT of both processes has settled: a few hundred runs are not enough. Each
+    // is measured in a loop of its own (interleaved, the raw call loses its hot caches).
+    const trivialPool = median(await sample(() => warmPool.run('1 + 2'), 3000, 2000))
+    const trivialThread = median(await sample(() => warmThread.run('1 + 2'), 3000, 2000))
+    const trivialRaw = median(await sample(() => new Monty('1 + 2').run(), 3000, 2000))
     const bareAdvanced = await bareRoundTrip('advanced')
     const bareJson = await bareRoundTrip('json')
 
