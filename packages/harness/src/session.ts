@@ -4,13 +4,11 @@ import {
   type DataclassConstructor,
   type DataclassSpec,
   type ExecOptions,
-  type ExternalFunctionDefinition,
   type InferSchemaOutput,
   InvalidArgumentError,
   isAbortError,
   NotConfiguredError,
   type PythonBackend,
-  type PythonResumeAnswer,
   type PythonRunOptions,
   type PythonRunResult,
   type ResourceLimits,
@@ -36,7 +34,7 @@ import {
   streamText,
   type ToolSet,
 } from 'ai'
-import { applicationToolsAsExternalFunctions, BUILT_IN_TOOL_NAMES } from './application-tools.js'
+import { BUILT_IN_TOOL_NAMES } from './application-tools.js'
 import {
   type ContractHarnessSetting,
   checkHarnessResult,
@@ -47,12 +45,10 @@ import {
   usageOf,
 } from './contract-harness.js'
 import { EventQueue, HeldEvents } from './event-queue.js'
-import { sandboxHostPathScrubber } from './host-paths.js'
 import { checkPromptOptions, runPythonOptions, stepsExhausted } from './prompt-options.js'
 import {
   type ApprovalRequest,
   type ApprovalResponse,
-  approvalAnswerMessage,
   approvalRequestMessage,
   approvalRequestOf,
   checkResponses,
@@ -61,16 +57,9 @@ import {
   readPendingApprovals,
 } from './python-approvals.js'
 import { type CommittedPython, type PythonSave, pythonRecordFields } from './python-commits.js'
-import {
-  denialAnswer,
-  type PauseContext,
-  resumeOptions,
-  runApprovedCall,
-  settlePauses,
-  toolsNeedingApproval,
-} from './run-code-approvals.js'
 import { type RunCodeEvent, type RunCodeToolOptions, runCodeTool } from './run-code-tool.js'
 import { sandboxTools } from './sandbox-tools.js'
+import { answerApproval, pauseContextOf } from './session-answers.js'
 import type { SessionEvent } from './session-events.js'
 import { SESSION_RECORD_VERSION, type SessionStore } from './session-store.js'
 import type { WorkspaceFiles, WorkspaceReader } from './session-workspace.js'
@@ -562,67 +551,14 @@ export class Session {
     )
   }
 
-  /**
-   * One answer: runs the approved tool (or denies), resumes the paused run through its next
-   * automatic answers, and returns the messages that record it. Updates the pending list.
-   */
+  /** One answer (`session-answers.ts`); updates the pending list and returns the messages that record it. */
   async #answer(response: ApprovalResponse, signal: AbortSignal): Promise<ModelMessage[]> {
     const backend = this.#requireBackend('respond')
     const pending = this.#pending.find((p) => p.approvalId === response.approvalId)!
-    const context = this.#pauseContext(backend, pending.runCodeCallId, signal)
-    const definition = context.externalFunctions[pending.toolName] as ExternalFunctionDefinition
-    let answer: PythonResumeAnswer
-    let outcome: Parameters<typeof approvalAnswerMessage>[2]
-    if (response.approved) {
-      ;({ answer, outcome } = await runApprovedCall(definition, pending.input as Record<string, unknown>))
-    } else {
-      answer = denialAnswer(pending.toolName, response.reason)
-      outcome = { denied: response.reason ?? `The call of ${pending.toolName} was denied.` }
-    }
-    const messages = [approvalAnswerMessage(pending, response, outcome)]
-    const bytes = new Uint8Array(Buffer.from(pending.pause, 'base64'))
-    const settled = await settlePauses(
-      context,
-      () => backend.resume!(bytes, answer, resumeOptions(context)),
-      response.approved && (response.rest === true || pending.approveRest),
-    )
-    this.#pending = this.#pending.filter((p) => p !== pending)
-    if (settled.kind === 'waiting') {
-      this.#pending = [...this.#pending, settled.pending]
-      messages.push(approvalRequestMessage(settled.pending))
-    } else {
-      messages.push({
-        role: 'tool',
-        content: [
-          {
-            type: 'tool-result',
-            toolCallId: pending.runCodeCallId,
-            toolName: 'run_code',
-            output: { type: 'text', value: settled.output },
-          },
-        ],
-      })
-    }
+    const context = pauseContextOf(this.#settings, this.#messages, backend, pending.runCodeCallId, signal)
+    const { messages, next } = await answerApproval(backend, pending, response, context)
+    this.#pending = [...this.#pending.filter((p) => p !== pending), ...(next ? [next] : [])]
     return messages
-  }
-
-  /** What resuming a paused `run_code` run needs (`run-code-approvals.ts`). */
-  #pauseContext(backend: PythonBackend, runCodeCallId: string, signal: AbortSignal): PauseContext {
-    const tools = this.#settings.tools
-    return {
-      backend,
-      tools,
-      externalFunctions: applicationToolsAsExternalFunctions(tools, {
-        toolCallIdPrefix: runCodeCallId,
-        signal,
-      }),
-      pausing: toolsNeedingApproval(tools),
-      runCodeCallId,
-      messages: this.#messages,
-      signal,
-      maxOutputChars: this.#settings.maxOutputChars,
-      scrub: sandboxHostPathScrubber(this.#settings.sandbox),
-    }
   }
 
   /** Stops every operation in flight; each rejects with an `AbortError`. The session stays usable. */
