@@ -59,3 +59,28 @@ for (const execution of ['pool', 'in-thread-trusted-code-only'] as const) {
     }, 60_000)
   })
 }
+
+describe("the engine's own names are refused in a snippet", () => {
+  it('binding, reading or defining a __pf_ name is PYTHON_UNSUPPORTED, and the session is unchanged', async () => {
+    const py = createMontyBackend({ execution: 'in-thread-trusted-code-only' })
+    try {
+      await py.run('x = [1]')
+      for (const code of [
+        '__pf_type = lambda v: int\nx = 2',
+        'x = __pf_walk',
+        'def __pf_named(v):\n    return ()',
+        'def f(__pf_a):\n    return 1',
+        '__pf_out = 3',
+      ]) {
+        await expect(py.run(code), code).rejects.toMatchObject({
+          code: 'PYTHON_UNSUPPORTED',
+          alternative: expect.stringContaining('__pf_'),
+        })
+      }
+      expect((await py.run('x')).result).toEqual([1])
+      expect((await py.listVariables()).map((v) => v.name)).toEqual(['x'])
+    } finally {
+      await py.close()
+    }
+  })
+})

@@ -115,6 +115,14 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
           break
         }
         case 'VariableName':
+          // The engine's own names (its builtin bindings, walker, result): a snippet that binds
+          // one could make the engine misread what the run hands back.
+          if (text(node).startsWith('__pf_'))
+            refuse(
+              `the name ${text(node)}`,
+              "Use another name: names starting with __pf_ are the engine's own.",
+              ref.from,
+            )
           if (!isKeywordArgumentName(node)) {
             reads.add(text(node))
             if (scopeDepth > 0) nestedReads.add(text(node))
