@@ -108,3 +108,68 @@ describe('planRun', () => {
     expect(plan('b = a', state).declare).toEqual(['b'])
   })
 })
+
+const scalarOnly = (code: string, state: SessionState = emptyState(), inputs: Record<string, unknown> = {}) =>
+  plan(code, state, { runInputs: new Map(Object.entries(inputs)) }).scalarOnly
+
+describe('scalar-only runs (no Monty)', () => {
+  it('proves literals, arithmetic, comparisons, f-strings and scalar builtins', () => {
+    for (const code of [
+      'x = 1',
+      'x = -2.5 * 3 + 1 // 2 ** 4 % 7',
+      'x = "a" + f"{y}"\ny = 1',
+      'x = y = None',
+      'x = not [1]',
+      'x = [1] == [2]',
+      'x = 1 if True else "s"',
+      'x = len([1, 2]) + int("3")',
+      'x = 0\nfor i in range(3):\n    x += i',
+      'x = 1\nx += 2.0',
+      '1 + 2',
+      'print("hi")',
+      'def f():\n    return [1]',
+    ])
+      expect(scalarOnly(code), code).toBe(true)
+  })
+
+  it('leaves containers, other calls, subscripts and unsure bindings to the walker', () => {
+    for (const code of [
+      'x = [1]',
+      'x = (1, 2)',
+      'x = f()',
+      'x = y[0]',
+      'x = a.b',
+      'x = len',
+      'x = 1j',
+      'a, b = 1, 2',
+      'for i in [1, 2]:\n    pass',
+      'x = 1\nx = []',
+      'x = 1\nx += [2]',
+      'def g():\n    global x\n    x = [1]\nx = 1\ng()',
+      '[x := 1]',
+      'with open("f") as x:\n    pass',
+      'x = __pf_type',
+      '[1, 2]',
+      'x = 1\n(x, x)',
+    ])
+      expect(scalarOnly(code), code).toBe(false)
+  })
+
+  it('reads what the session and the inputs hold', () => {
+    expect(scalarOnly('x = y + 1', stateOf({ y: 2 }))).toBe(true)
+    expect(scalarOnly('x = y + 1', stateOf({ y: new PyFloat(2) }))).toBe(true)
+    expect(scalarOnly('x = y + 1', stateOf({ y: [2] }))).toBe(false)
+    expect(scalarOnly('x = y + 1', emptyState(), { y: 3 })).toBe(true)
+    expect(scalarOnly('x = y + 1', emptyState(), { y: [3] })).toBe(false)
+    // A name bound only conditionally keeps its value from before.
+    expect(scalarOnly('if c:\n    x = 1', stateOf({ c: false, x: 'old' }))).toBe(true)
+    expect(scalarOnly('if c:\n    x = 1', stateOf({ c: false, x: ['old'] }))).toBe(false)
+    // A shadowed builtin is not the builtin.
+    expect(scalarOnly('x = len("ab")', stateOf({ len: 3 }))).toBe(false)
+    expect(scalarOnly('for i in range(2):\n    pass', stateOf({}, ['def range(n):\n    return [[n]]']))).toBe(
+      false,
+    )
+    // A name a session function binds through `global` is not proven.
+    expect(scalarOnly('x = 1\nset_x()', stateOf({}, ['def set_x():\n    global x\n    x = [1]']))).toBe(false)
+  })
+})
