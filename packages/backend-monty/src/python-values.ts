@@ -43,3 +43,15 @@ export function rangeFromRepr(repr: string): PyRange | undefined {
 export function moduleNameFromRepr(repr: string): string | undefined {
   return /^<module '([A-Za-z_][\w.]*)'>$/.exec(repr)?.[1]
 }
+
+/** Calls `visit` with each direct part of a value in Monty or session form: items, keys and values, members. */
+export function forEachChild(value: unknown, visit: (child: unknown) => void): void {
+  if (Array.isArray(value)) for (const item of value) visit(item)
+  else if (value instanceof Map)
+    for (const [key, entry] of value) {
+      visit(key)
+      visit(entry)
+    }
+  else if (value instanceof Set) for (const member of value) visit(member)
+  else if (value instanceof PyFrozenSet) for (const member of value.items) visit(member)
+}

@@ -16,7 +16,7 @@
  * in `value-notes.ts`); `id`, when not null, names the rebuilt object for later `'ref'`s. Values
  * are encoded and decoded in the same order, so a reference always follows its object.
  */
-import { PyFloat, PyFrozenSet, PyRange } from './python-values.js'
+import { forEachChild, PyFloat, PyFrozenSet, PyRange } from './python-values.js'
 import { type SliceOptions, Slicer } from './slices.js'
 
 type DecodeNode = [op: string, argument: unknown, kids: [number, DecodeNode][] | null, id: number | null]
@@ -94,17 +94,6 @@ function isMutableContainer(value: unknown): value is unknown[] | Map<unknown, u
     value instanceof Map ||
     value instanceof Set
   )
-}
-
-function forEachChild(value: unknown, visit: (child: unknown) => void): void {
-  if (Array.isArray(value)) for (const item of value) visit(item)
-  else if (value instanceof Map)
-    for (const [key, entry] of value) {
-      visit(key)
-      visit(entry)
-    }
-  else if (value instanceof Set) for (const member of value) visit(member)
-  else if (value instanceof PyFrozenSet) for (const member of value.items) visit(member)
 }
 
 /** Encodes `values` (in session form) as Monty inputs plus the nodes that rebuild them. */

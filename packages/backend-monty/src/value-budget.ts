@@ -9,6 +9,7 @@
  * distinct objects while the budget bounds what Python will hold.
  */
 import { ValueConversionError } from '@pyflue/core'
+import { forEachChild } from './python-values.js'
 
 /** Default most nodes one conversion may hold. */
 export const DEFAULT_MAX_VALUE_NODES = 1_000_000
@@ -89,15 +90,7 @@ export function chargeValue(value: unknown, budget: ValueBudget, path: string): 
       typeof item === 'string' ? item.length : item instanceof Uint8Array ? item.byteLength : 0,
       path,
     )
-    if (item instanceof Uint8Array) return
-    if (typeof item !== 'object' || item === null) return
-    if (Array.isArray(item)) for (const x of item) visit(x)
-    else if (item instanceof Map)
-      for (const [k, v] of item) {
-        visit(k)
-        visit(v)
-      }
-    else if (item instanceof Set) for (const x of item) visit(x)
+    forEachChild(item, visit)
   }
   visit(value)
 }
