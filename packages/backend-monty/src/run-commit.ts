@@ -51,8 +51,8 @@ export function readRunOutput(
 ): ReadOutput {
   const [resultRaw, resultType, collected, notes, resultNotes] = output
   if (scalarOnly) {
-    const types = [...(names.length > 0 ? collected.map((entry) => entry?.[1] ?? 'NoneType') : [])]
-    const wrong = [resultType, ...types].find((type) => !SCALAR_TYPES.has(type))
+    const types = [resultType, ...collected.map((entry) => entry?.[1] ?? 'NoneType')]
+    const wrong = types.find((type) => !SCALAR_TYPES.has(type))
     if (wrong !== undefined)
       throw new Error(`PyFlue engine error: a run proven to hand back only scalars handed back a ${wrong}`)
   }
