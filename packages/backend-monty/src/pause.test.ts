@@ -22,6 +22,8 @@ import {
 import { afterAll, describe, expect, it } from 'vitest'
 import { createMontyBackend, type MontyBackend } from './monty-backend.js'
 import { IN_THREAD } from './monty-backend-options.js'
+import { decodeState } from './state-decode.js'
+import { encodeState } from './state-encode.js'
 
 const REFUNDS = `orders = [("A1", 30), ("B2", 45), ("C3", 12)]
 total = 0
@@ -37,6 +39,12 @@ f"refunded {total}, denied {len(denied)}"`
 const externals = {
   refund: (_order: string, amount: number) => amount,
   lookup: (order: string) => order.length,
+}
+
+/** A payload as an engine before program layouts were recorded would have written it. */
+function withoutLayout(payload: Uint8Array): Uint8Array {
+  const { layout: _layout, ...rest } = decodeState(payload) as Record<string, unknown>
+  return encodeState(rest)
 }
 
 function paused(outcome: PythonStartResult): PythonPause {
@@ -190,6 +198,33 @@ for (const mode of ['pool', IN_THREAD] as const) {
       expect(done.status === 'complete' && done.result).toBe(42)
       expect((await second.run('[base, r]')).result).toEqual([100, 21])
     })
+
+    it('resumes a run whose inputs the pause does not keep; an error after the resume names its line', async () => {
+      const first = make()
+      const start = (code: string) =>
+        first.start(code, { inputs: { xs: [1.5, 2] }, externalFunctions: externals })
+      // The resume plans the program again without the inputs' values: it must be the same one.
+      const pause = paused(await start('ys = xs\nr = refund("A", 1)\nn = r + 1'))
+      const second = make()
+      await second.loadState(await first.dumpState())
+      const done = await second.resume(pause.dump(), { returnValue: 5 }, { externalFunctions: externals })
+      expect(done.status).toBe('complete')
+      expect((await second.run('(repr(ys), n)')).result).toEqual(
+        Object.assign(['[1.5, 2]', 6], { __tuple__: true }),
+      )
+      // An error after the resume names the snippet's own line.
+      const failing = paused(await start('ys = xs\nr = refund("A", 1)\nz = 1 / 0'))
+      const third = make()
+      await third.loadState(await first.dumpState())
+      const error = await third
+        .resume(failing.dump(), { returnValue: 5 }, { externalFunctions: externals })
+        .catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(PythonRuntimeError)
+      expect(error).toMatchObject({
+        excType: 'ZeroDivisionError',
+        traceback: [expect.objectContaining({ line: 3, source: 'z = 1 / 0' })],
+      })
+    })
   })
 }
 
@@ -282,6 +317,7 @@ describe('refused pauses', () => {
       ],
       [encodePauseEnvelope({ ...header, expiresAt: Date.now() - 1 }, payload), PauseStaleError, 'expired'],
       [encodePauseEnvelope(header, new Uint8Array([1, 2, 3])), PauseFormatError, 'corrupt'],
+      [encodePauseEnvelope(header, withoutLayout(payload)), PauseFormatError, 'engine'],
     ]
     for (const [candidate, type, reason] of cases) {
       const resumed = backend.resume(candidate, { returnValue: 1 }, { externalFunctions: externals })

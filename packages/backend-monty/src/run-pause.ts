@@ -33,6 +33,14 @@ import { encodeState } from './state-encode.js'
 
 const PAYLOAD_KIND = 'pyflue-monty-pause'
 
+/**
+ * The layout of the programs the engine builds (bindings, walker, epilogue). A pause holds a
+ * compiled program, and a resume builds the same program again to map its lines and read its
+ * output: a pause from an engine that laid programs out otherwise (one without this field among
+ * them) is refused. Raise it with any change to what `buildProgram` emits.
+ */
+export const PROGRAM_LAYOUT = 2
+
 /** What this backend keeps in a pause besides the header. */
 export interface PausePayload {
   readonly code: string
@@ -40,6 +48,8 @@ export interface PausePayload {
   readonly inputNames: readonly string[]
   /** The plan's key at the pause: a resume must plan the same program. */
   readonly planKey: string
+  /** Whether the program was built scalar-only (`RunPlan.scalarOnly`). */
+  readonly scalarOnly: boolean
   /** The run's limits, resolved (the deadline of the whole run among them). */
   readonly limits: ResourceLimits
   /** The Monty snapshot of the program paused at the call. */
@@ -82,7 +92,9 @@ function encodePayload(payload: PausePayload): Uint8Array {
     code: payload.code,
     scriptName: payload.scriptName,
     inputNames: [...payload.inputNames],
+    layout: PROGRAM_LAYOUT,
     planKey: payload.planKey,
+    scalarOnly: payload.scalarOnly,
     limits: { ...payload.limits },
     snapshot: payload.snapshot,
     afterMarker: payload.afterMarker,
@@ -101,6 +113,17 @@ function decodePayload(bytes: Uint8Array): PausePayload {
       cause: error,
     })
   }
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    value.kind === PAYLOAD_KIND &&
+    value.layout !== PROGRAM_LAYOUT
+  ) {
+    throw new PauseFormatError(
+      'engine',
+      'This pause was made by an earlier version of the engine, whose programs are laid out differently: start the run again.',
+    )
+  }
   const call = value?.rawCall as Record<string, unknown> | undefined
   const strings = (items: unknown) => Array.isArray(items) && items.every((item) => typeof item === 'string')
   if (
@@ -111,6 +134,7 @@ function decodePayload(bytes: Uint8Array): PausePayload {
     typeof value.scriptName !== 'string' ||
     !strings(value.inputNames) ||
     typeof value.planKey !== 'string' ||
+    typeof value.scalarOnly !== 'boolean' ||
     typeof value.limits !== 'object' ||
     !(value.snapshot instanceof Uint8Array) ||
     typeof value.afterMarker !== 'boolean' ||

@@ -72,8 +72,10 @@ export function planProgram(
   analysis: SnippetAnalysis,
   runInputs: ReadonlyMap<string, unknown>,
   externalFunctions: ExternalFunctions | undefined,
+  scalarOnly?: boolean,
 ): { plan: RunPlan; program: Program } {
   const plan = planRun({
+    ...(scalarOnly === undefined ? {} : { scalarOnly }),
     code,
     scriptName,
     analysis,
@@ -210,6 +212,7 @@ function pauseOf(
     scriptName: run.scriptName,
     inputNames: run.inputNames,
     planKey: run.plan.key,
+    scalarOnly: run.plan.scalarOnly,
     limits: run.limits,
     snapshot,
     afterMarker: outcome.afterMarker,

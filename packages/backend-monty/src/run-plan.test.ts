@@ -172,4 +172,12 @@ describe('scalar-only runs (no Monty)', () => {
     // A name a session function binds through `global` is not proven.
     expect(scalarOnly('x = 1\nset_x()', stateOf({}, ['def set_x():\n    global x\n    x = [1]']))).toBe(false)
   })
+
+  it('takes the flag a resume gives, whatever the inputs now say', () => {
+    // A resume knows its inputs' names only; the pause records how the program was built.
+    expect(
+      plan('ys = xs', emptyState(), { runInputs: new Map([['xs', null]]), scalarOnly: false }).scalarOnly,
+    ).toBe(false)
+    expect(plan('ys = xs', emptyState(), { runInputs: new Map([['xs', null]]) }).scalarOnly).toBe(true)
+  })
 })

@@ -38,6 +38,11 @@ export interface RunPlanInput {
   readonly externals: ReadonlyMap<string, PreparedExternal>
   /** True for the name of a registered dataclass (its constructor is answered at a pause). */
   readonly isDataclass?: (name: string) => boolean
+  /**
+   * Given by a resume: whether the paused program was built scalar-only. The resume must build
+   * the same program, and its inputs' values (which decided it at the start) are not kept.
+   */
+  readonly scalarOnly?: boolean
 }
 
 /** What one run hands to Monty. */
@@ -189,9 +194,10 @@ export function planRun(input: RunPlanInput): RunPlan {
   }
   const renamedInputs = Object.keys(montyInputs).filter((name) => PYTHON_BUILTIN_NAMES.has(name))
   const scalarOnly =
-    collectAfterMarker.length === 0 &&
-    wrapped.length === 0 &&
-    provesScalars(input, collect, definitionGlobals)
+    input.scalarOnly ??
+    (collectAfterMarker.length === 0 &&
+      wrapped.length === 0 &&
+      provesScalars(input, collect, definitionGlobals))
   const planKey = [
     scalarOnly ? 'scalar' : 'walk',
     scriptName,

@@ -192,6 +192,7 @@ export async function resumeRun(
     analysis,
     runInputs,
     options.externalFunctions,
+    payload.scalarOnly,
   )
   if (plan.key !== payload.planKey) {
     throw new InvalidArgumentError(
