@@ -25,6 +25,20 @@ for (const execution of ['pool', 'in-thread-trusted-code-only'] as const) {
       }
     }, 60_000)
 
+    it('a session value or an input named like a builtin exception class is the value', async () => {
+      const py = createMontyBackend({ execution })
+      try {
+        await py.run('ValueError = 3\nKeyError = [1]')
+        expect((await py.run('ValueError + 1')).result).toBe(4)
+        expect((await py.run('KeyError.append(2)\nKeyError')).result).toEqual([1, 2])
+        expect((await py.run('TypeError * 2', { inputs: { TypeError: 21 } })).result).toBe(42)
+        // The builtin itself is untouched where no value shadows it.
+        expect((await py.run('repr(IndexError)')).result).toBe("<class 'IndexError'>")
+      } finally {
+        await py.close()
+      }
+    }, 60_000)
+
     it('a session value named like any builtin is the value in later runs (len, sum, max)', async () => {
       const py = createMontyBackend({ execution })
       try {

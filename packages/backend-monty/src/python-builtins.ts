@@ -1,8 +1,8 @@
 /**
  * The names of Python's builtins (CPython 3.12's `dir(builtins)` without the dunder and the
- * exception names, which a snippet rarely rebinds). A session value bound to one of these names
- * must be handed to a run up front and under another name: Monty finds the builtin first, never
- * asks the host for it, and lets it win over an input of the same name.
+ * exception names; `isBuiltinName` adds those by their shape). A session value bound to a
+ * builtin's name must be handed to a run up front and under another name: Monty finds the
+ * builtin first, never asks the host for it, and lets it win over an input of the same name.
  */
 export const PYTHON_BUILTIN_NAMES: ReadonlySet<string> = new Set([
   'abs',

@@ -19,7 +19,7 @@
  */
 import type { PreparedExternal } from './external-functions.js'
 import { hasAsyncExecute } from './external-functions.js'
-import { isBuiltinName, PYTHON_BUILTIN_NAMES } from './python-builtins.js'
+import { isBuiltinName } from './python-builtins.js'
 import { PyFloat, PyRange } from './python-values.js'
 import { provenScalars, type ScalarContext, shapeHolds } from './scalar-shape.js'
 import { type SessionState, type StoredDefinition, travellingWith } from './session-state.js'
@@ -111,7 +111,7 @@ export function planRun(input: RunPlanInput): RunPlan {
   // inputs: Monty does not keep values looked up there, so each call would see a fresh copy.
   const eager = new Set<string>(analysis.nestedReads)
   // A session value named like a builtin is never looked up lazily: Monty finds the builtin.
-  for (const name of allReads) if (PYTHON_BUILTIN_NAMES.has(name)) eager.add(name)
+  for (const name of allReads) if (isBuiltinName(name)) eager.add(name)
   for (const definition of emitted.values()) for (const read of definition.reads) eager.add(read)
   // A value that travels rebuilt (a float, a frozenset, a shared object…) is bound before the
   // snippet runs, never looked up lazily (`session-values.ts`).
@@ -192,7 +192,7 @@ export function planRun(input: RunPlanInput): RunPlan {
     setInput(SESSION_VALUES_INPUT, encodedSession.values)
     setInput(SESSION_NODES_INPUT, encodedSession.nodes)
   }
-  const renamedInputs = Object.keys(montyInputs).filter((name) => PYTHON_BUILTIN_NAMES.has(name))
+  const renamedInputs = Object.keys(montyInputs).filter(isBuiltinName)
   const scalarOnly =
     input.scalarOnly ??
     (collectAfterMarker.length === 0 &&
