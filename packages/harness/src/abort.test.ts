@@ -34,10 +34,13 @@ describe('abort', () => {
     const stream = session.stream('loop forever')
     const events: SessionEvent[] = []
     let abortScheduled = false
+    let seen = ''
     const consumed = (async () => {
       for await (const event of stream) {
         events.push(event)
-        if (event.type === 'run-code-stdout' && !abortScheduled) {
+        // print() may arrive in pieces (the text, then its newline): abort once all of it is here.
+        if (event.type === 'run-code-stdout') seen += event.text
+        if (seen.endsWith('\n') && !abortScheduled) {
           abortScheduled = true
           setTimeout(() => session.abort(), 30)
         }
