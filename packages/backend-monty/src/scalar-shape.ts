@@ -146,14 +146,10 @@ export function provenScalars(
 ): Set<string> {
   const proven = new Set<string>()
   for (const [name, shapes] of scalars) if (shapes && context.before(name)) proven.add(name)
-  const holds = (name: string) => (scalars.has(name) ? proven.has(name) : context.before(name))
   for (let changed = true; changed; ) {
     changed = false
     for (const name of proven) {
-      const ok = scalars
-        .get(name)!
-        .every((shape) => shape.names.every(holds) && shape.calls.every(context.builtinCall))
-      if (!ok) {
+      if (!scalars.get(name)!.every((shape) => shapeHolds(shape, scalars, proven, context))) {
         proven.delete(name)
         changed = true
       }

@@ -188,7 +188,6 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
     definitions.set(definition.name, definition)
     scalars.set(definition.name, null)
   }
-  const bindName = (name: string) => bindData(name)
   const collectTargets = (node: SyntaxNode | null, bind: (name: string) => void): void => {
     if (!node) return
     switch (node.name) {
@@ -210,7 +209,7 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
   const collectWalrus = (node: SyntaxNode) => {
     for (let child = node.firstChild; child; child = child.nextSibling) {
       if (child.name === 'FunctionDefinition' || child.name === 'LambdaExpression') continue
-      if (child.name === 'NamedExpression') collectTargets(child.firstChild, bindName)
+      if (child.name === 'NamedExpression') collectTargets(child.firstChild, bindData)
       collectWalrus(child)
     }
   }
@@ -273,7 +272,7 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
         const shape = children.length === lastOp + 2 ? scalarShapeOf(value, text) : null
         for (const target of targets)
           if (target.name === 'VariableName') bindData(text(target), shape)
-          else collectTargets(target, bindName)
+          else collectTargets(target, bindData)
         collectWalrus(statement)
         return
       }
@@ -282,7 +281,7 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
         const op = target?.nextSibling
         if (target?.name === 'VariableName' && op?.name === 'UpdateOp')
           bindData(text(target), updateShapeOf(text(target), text(op), op.nextSibling, text))
-        else collectTargets(target, bindName)
+        else collectTargets(target, bindData)
         collectWalrus(statement)
         return
       }
@@ -299,7 +298,7 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
         const loopTargets = children.slice(start + 1, end)
         if (loopTargets.length === 1 && loopTargets[0]!.name === 'VariableName')
           bindData(text(loopTargets[0]!), loopShapeOf(children[end + 1], text))
-        else for (const target of loopTargets) collectTargets(target, bindName)
+        else for (const target of loopTargets) collectTargets(target, bindData)
         for (const child of children.slice(end)) visitChild(child)
         return
       }
@@ -307,7 +306,7 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
       case 'TryStatement': {
         const children = childrenOf(statement)
         children.forEach((child, index) => {
-          if (child.name === 'as') collectTargets(children[index + 1] ?? null, bindName)
+          if (child.name === 'as') collectTargets(children[index + 1] ?? null, bindData)
           visitChild(child)
         })
         return
@@ -326,15 +325,13 @@ export function analyzeSnippet(code: string): SnippetAnalysis {
       if (node.name !== 'FunctionDefinition' && node.name !== 'LambdaExpression') collectWalrus(node)
       return
     }
-    if (node.name === 'NamedExpression') collectTargets(node.firstChild, bindName)
+    if (node.name === 'NamedExpression') collectTargets(node.firstChild, bindData)
     for (let child = node.firstChild; child; child = child.nextSibling) visitChild(child)
   }
 
   const statements = statementsOf(tree.topNode)
   for (const statement of statements) visitStatement(statement, true)
   for (const name of globals) if (!definitions.has(name)) bindData(name)
-  // A name a function may bind (`global`) is bound by code the shapes do not see.
-  for (const name of globals) scalars.set(name, null)
 
   const last = statements.at(-1)
   const analysis: SnippetAnalysis = {
