@@ -272,7 +272,7 @@ function provesScalars(
     externals.has(name) || input.isDataclass?.(name) === true || state.definitions.has(name)
   const context: ScalarContext = {
     before: (name) => {
-      if (definitionGlobals.has(name) || known(name)) return false
+      if (name.startsWith('__pf_') || definitionGlobals.has(name) || known(name)) return false
       if (runInputs.has(name)) return isScalarValue(runInputs.get(name))
       if (state.data.has(name)) return isScalarValue(state.data.get(name))
       return !isBuiltinName(name)
